@@ -1,0 +1,91 @@
+//! The command line: `wharf serve`, `wharf tools`, `wharf call`.
+
+mod call;
+mod setup;
+mod tools;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wharf",
+    version,
+    about = "A Docker MCP server whose tool groups are sandboxed WebAssembly plugins"
+)]
+pub struct Cli {
+    /// Config file (default: $WHARF_CONFIG, else ~/.config/wharf/wharf.toml if present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Load the *.wasm plugins of this directory too (repeatable).
+    #[arg(long = "plugin-dir", global = true, value_name = "DIR")]
+    pub plugin_dirs: Vec<PathBuf>,
+    /// Host directory file copies and bind mounts may use (repeatable; replaces the
+    /// config's allowed_roots; default: the current directory).
+    #[arg(long = "allowed-root", global = true, value_name = "DIR")]
+    pub allowed_roots: Vec<PathBuf>,
+    /// Compile plugins at start-up instead of using the precompiled cache.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve MCP over stdio (what Claude Desktop runs).
+    Serve,
+    /// List every tool, grouped by plugin, with its annotations.
+    Tools {
+        /// Also show each plugin's capabilities and limits, and full descriptions.
+        #[arg(long, short)]
+        verbose: bool,
+        /// Print the tool list as MCP's tools/list returns it.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Call one tool and print its result, as an MCP client would receive it.
+    Call {
+        /// Tool name, e.g. list_containers.
+        tool: String,
+        /// Arguments as a JSON object (default {}); `-` reads them from stdin.
+        args: Option<String>,
+        /// Print the whole MCP result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Logs go to stderr: stdout belongs to the MCP stream. `WHARF_LOG` (or `RUST_LOG`) sets
+/// the filter.
+pub fn init_logging(cli: &Cli) {
+    let default = match cli.command {
+        Command::Serve => "wharf=info",
+        _ => "wharf=warn",
+    };
+    let filter = std::env::var("WHARF_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| default.to_owned());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let registry = setup::registry(&cli).await?;
+    match cli.command {
+        Command::Serve => {
+            crate::transport::serve_stdio(registry)
+                .await
+                .map_err(|e| anyhow::anyhow!("MCP transport failed: {e}"))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tools { verbose, json } => tools::print(&registry, verbose, json),
+        Command::Call { tool, args, json } => {
+            call::run(&registry, &tool, args.as_deref(), json).await
+        }
+    }
+}

@@ -1,0 +1,43 @@
+use super::Cli;
+use crate::config::Config;
+use crate::docker::Engine;
+use crate::policy::AllowedRoots;
+use crate::registry::Registry;
+use crate::runtime::{ArtifactCache, HostServices, Runtime};
+use anyhow::Context;
+use std::sync::Arc;
+
+/// Config file and flags merged, plugins loaded.
+pub async fn registry(cli: &Cli) -> anyhow::Result<Arc<Registry>> {
+    let mut config = match &cli.config {
+        Some(path) => Config::load(path, true)?,
+        None => match Config::default_path() {
+            Some(path) => Config::load(&path, false)?,
+            None => Config::default(),
+        },
+    };
+    config.plugin_dirs.extend(cli.plugin_dirs.iter().cloned());
+    if !cli.allowed_roots.is_empty() {
+        config.allowed_roots = cli.allowed_roots.clone();
+    }
+    if config.allowed_roots.is_empty() {
+        config.allowed_roots =
+            vec![std::env::current_dir().context("cannot read the current directory")?];
+    }
+    let cache = if cli.no_cache {
+        None
+    } else {
+        config
+            .cache_dir
+            .clone()
+            .or_else(ArtifactCache::default_dir)
+            .map(ArtifactCache::new)
+    };
+    let services = HostServices {
+        docker: Arc::new(Engine::from_env()),
+        roots: Arc::new(AllowedRoots::new(config.allowed_roots.clone())),
+    };
+    let runtime = Runtime::new(services, cache)
+        .map_err(|e| anyhow::anyhow!("cannot start the plugin runtime: {e}"))?;
+    Ok(Arc::new(Registry::load(&runtime, &config).await))
+}

@@ -1,0 +1,196 @@
+//! `wharf.toml`: which plugins load, what each is granted, their limits, and the host paths
+//! plugins may reach. Command-line flags override it.
+//!
+//! ```toml
+//! # Host directories file copies and bind mounts may use (default: the current directory).
+//! allowed_roots = ["/home/me/projects"]
+//! # Directories whose *.wasm files are loaded as plugins, beside the built-in ones.
+//! plugin_dirs = ["/home/me/.config/wharf/plugins"]
+//!
+//! [plugin.containers]
+//! grants = ["containers-read"]   # narrow a built-in plugin to read-only Docker access
+//! memory_mib = 64
+//! timeout_secs = 660
+//! compute_secs = 60
+//!
+//! [plugin.registry]
+//! enabled = false
+//! ```
+
+use crate::policy::Capability;
+use crate::runtime::Limits;
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Host directories the host may read or write for plugins.
+    #[serde(default)]
+    pub allowed_roots: Vec<PathBuf>,
+    /// Directories of extra plugins (`NAME.wasm`).
+    #[serde(default)]
+    pub plugin_dirs: Vec<PathBuf>,
+    /// Where precompiled plugins are cached.
+    #[serde(default)]
+    pub cache_dir: Option<PathBuf>,
+    #[serde(default)]
+    pub plugin: BTreeMap<String, PluginConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PluginConfig {
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+    /// Capabilities granted; for a built-in plugin this replaces its default grants.
+    #[serde(default, deserialize_with = "capabilities")]
+    pub grants: Option<BTreeSet<Capability>>,
+    pub memory_mib: Option<u32>,
+    pub timeout_secs: Option<u64>,
+    pub compute_secs: Option<u64>,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+fn capabilities<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<BTreeSet<Capability>>, D::Error> {
+    let names: Vec<String> = Vec::deserialize(d)?;
+    names
+        .iter()
+        .map(|n| n.parse().map_err(serde::de::Error::custom))
+        .collect::<Result<_, _>>()
+        .map(Some)
+}
+
+impl Config {
+    /// `$WHARF_CONFIG`, else `$XDG_CONFIG_HOME/wharf/wharf.toml`, else
+    /// `~/.config/wharf/wharf.toml`.
+    pub fn default_path() -> Option<PathBuf> {
+        let env = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        env("WHARF_CONFIG")
+            .or_else(|| env("XDG_CONFIG_HOME").map(|d| d.join("wharf").join("wharf.toml")))
+            .or_else(|| env("HOME").map(|h| h.join(".config").join("wharf").join("wharf.toml")))
+    }
+
+    /// Load `path`; a missing file is an error only when `required` (named explicitly).
+    pub fn load(path: &Path, required: bool) -> Result<Config, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(path, &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                Ok(Config::default())
+            }
+            Err(source) => Err(ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            }),
+        }
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            // toml's message names the line and column and quotes the line.
+            message: e.to_string(),
+        })
+    }
+
+    pub fn plugin(&self, name: &str) -> PluginConfig {
+        self.plugin.get(name).cloned().unwrap_or(PluginConfig {
+            enabled: true,
+            ..Default::default()
+        })
+    }
+}
+
+impl PluginConfig {
+    pub fn limits(&self) -> Limits {
+        let d = Limits::default();
+        Limits {
+            memory_bytes: self
+                .memory_mib
+                .map_or(d.memory_bytes, |m| (m as usize) << 20),
+            call_timeout: self
+                .timeout_secs
+                .map_or(d.call_timeout, Duration::from_secs),
+            compute: self.compute_secs.map_or(d.compute, Duration::from_secs),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_config_parses() {
+        let c = Config::parse(
+            Path::new("wharf.toml"),
+            r#"
+            allowed_roots = ["/srv"]
+            plugin_dirs = ["/plugins"]
+            [plugin.containers]
+            grants = ["containers-read"]
+            memory_mib = 32
+            [plugin.other]
+            enabled = false
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.allowed_roots, vec![PathBuf::from("/srv")]);
+        let p = c.plugin("containers");
+        assert_eq!(p.grants, Some(BTreeSet::from([Capability::ContainersRead])));
+        assert_eq!(p.limits().memory_bytes, 32 << 20);
+        assert!(!c.plugin("other").enabled);
+        assert!(c.plugin("unlisted").enabled);
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = Config::parse(
+            Path::new("w.toml"),
+            "allowed_roots = [\"/a\"]\n[plugin.x]\ngrants = [\"root\"]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("line 3"), "{e}");
+        assert!(e.contains("unknown capability `root`"), "{e}");
+        let e = Config::parse(Path::new("w.toml"), "alowed_roots = []\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("unknown field `alowed_roots`") && e.contains("line 1"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_missing_default_file_is_fine_a_named_one_is_not() {
+        let p = Path::new("/nonexistent/wharf.toml");
+        assert_eq!(Config::load(p, false).unwrap(), Config::default());
+        assert!(matches!(
+            Config::load(p, true),
+            Err(ConfigError::Read { .. })
+        ));
+    }
+}

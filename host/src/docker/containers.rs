@@ -1,0 +1,491 @@
+//! `containers-read` and `containers-write`: the capability interfaces, on bollard.
+
+use super::{DockerError, Engine};
+use crate::runtime::bindings::wharf::docker::{containers_read as r, containers_write as w, types};
+use crate::runtime::state::CallState;
+use bollard::container::LogOutput;
+use bollard::models::{ContainerCreateBody, ContainerStateStatusEnum, HealthStatusEnum, MountType};
+use bollard::query_parameters as q;
+use futures::{Stream, StreamExt};
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::time::Duration;
+use wasmtime::component::{HasData, Resource, ResourceTable};
+
+use crate::policy::AllowedRoots;
+
+type WitResult<T> = wasmtime::Result<Result<T, types::DockerError>>;
+
+/// The host side of the Docker capabilities, borrowed from a call's store.
+pub struct DockerHost<'a> {
+    pub(super) engine: &'a Engine,
+    pub(super) roots: &'a AllowedRoots,
+    pub(super) table: &'a mut ResourceTable,
+}
+
+/// Marker for `add_to_linker`: the capability functions see a [`DockerHost`].
+pub struct DockerData;
+
+impl HasData for DockerData {
+    type Data<'a> = DockerHost<'a>;
+}
+
+impl DockerData {
+    pub fn view(s: &mut CallState) -> DockerHost<'_> {
+        DockerHost {
+            engine: &s.services.docker,
+            roots: &s.services.roots,
+            table: &mut s.table,
+        }
+    }
+}
+
+impl From<DockerError> for types::DockerError {
+    fn from(e: DockerError) -> Self {
+        use super::error::ErrorKind as K;
+        let kind = match e.kind {
+            K::NotFound => types::ErrorKind::NotFound,
+            K::Conflict => types::ErrorKind::Conflict,
+            K::Invalid => types::ErrorKind::Invalid,
+            K::Denied => types::ErrorKind::Denied,
+            K::Unavailable => types::ErrorKind::Unavailable,
+            K::Timeout => types::ErrorKind::Timeout,
+            K::Engine => types::ErrorKind::Engine,
+        };
+        types::DockerError {
+            kind,
+            message: e.message,
+        }
+    }
+}
+
+/// Run a Docker request, turning its error into the WIT error the plugin sees.
+pub(super) async fn wit<T>(f: impl Future<Output = Result<T, DockerError>>) -> WitResult<T> {
+    Ok(f.await.map_err(Into::into))
+}
+
+impl types::Host for DockerHost<'_> {}
+
+/// A container's log output, streamed to the plugin chunk by chunk.
+pub struct LogStream {
+    endpoint: String,
+    inner: Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>,
+}
+
+/// The engine's answer when the state is already what was asked (HTTP 304), in words.
+fn already(e: DockerError, what: &str) -> DockerError {
+    if e.message == "the container is already in that state" {
+        DockerError::new(e.kind, what)
+    } else {
+        e
+    }
+}
+
+async fn inspect_state(
+    engine: &Engine,
+    id: &str,
+) -> Result<bollard::models::ContainerState, DockerError> {
+    let docker = engine.client().await?;
+    let info = docker
+        .inspect_container(id, None::<q::InspectContainerOptions>)
+        .await
+        .map_err(|e| engine.error(e))?;
+    Ok(info.state.unwrap_or_default())
+}
+
+/// Bind mounts must come from under the allowed roots, and never the Docker socket.
+fn check_binds(roots: &AllowedRoots, body: &ContainerCreateBody) -> Result<(), DockerError> {
+    let Some(host) = &body.host_config else {
+        return Ok(());
+    };
+    let mut sources: Vec<&str> = host
+        .binds
+        .iter()
+        .flatten()
+        .filter_map(|b| b.split(':').next())
+        .filter(|src| src.starts_with('/'))
+        .collect();
+    sources.extend(
+        host.mounts
+            .iter()
+            .flatten()
+            .filter(|m| m.typ == Some(MountType::BIND))
+            .filter_map(|m| m.source.as_deref()),
+    );
+    for src in sources {
+        let real = roots
+            .existing(src)
+            .map_err(|e| DockerError::denied(format!("bind mount source refused: {e}")))?;
+        if real.file_name().is_some_and(|n| n == "docker.sock") {
+            return Err(DockerError::denied(format!(
+                "bind mount of `{src}` refused: the Docker socket gives a container full \
+                     control of the host"
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl r::Host for DockerHost<'_> {
+    async fn list(
+        &mut self,
+        all: bool,
+        limit: Option<u32>,
+        filters: Vec<types::Filter>,
+    ) -> WitResult<Vec<r::ContainerSummary>> {
+        let engine = self.engine;
+        wit(async {
+            let docker = engine.client().await?;
+            let mut f: HashMap<String, Vec<String>> = HashMap::new();
+            for filter in filters {
+                f.entry(filter.key).or_default().extend(filter.values);
+            }
+            let opts = q::ListContainersOptions {
+                all,
+                limit: limit.map(|l| l.min(i32::MAX as u32) as i32),
+                size: false,
+                filters: (!f.is_empty()).then_some(f),
+            };
+            let list = docker
+                .list_containers(Some(opts))
+                .await
+                .map_err(|e| engine.error(e))?;
+            Ok(list.into_iter().map(summary).collect())
+        })
+        .await
+    }
+
+    async fn inspect(&mut self, id: String) -> WitResult<String> {
+        let engine = self.engine;
+        wit(async {
+            let docker = engine.client().await?;
+            let info = docker
+                .inspect_container(&id, None::<q::InspectContainerOptions>)
+                .await
+                .map_err(|e| engine.error(e))?;
+            serde_json::to_string(&info)
+                .map_err(|e| DockerError::new(super::error::ErrorKind::Engine, e.to_string()))
+        })
+        .await
+    }
+
+    async fn logs(&mut self, id: String, o: r::LogOptions) -> WitResult<Resource<LogStream>> {
+        let engine = self.engine;
+        let opened: Result<LogStream, DockerError> = async {
+            let docker = engine.client().await?;
+            // Fail now on an unknown container rather than at the first read.
+            docker
+                .inspect_container(&id, None::<q::InspectContainerOptions>)
+                .await
+                .map_err(|e| engine.error(e))?;
+            let opts = q::LogsOptions {
+                follow: false,
+                stdout: o.stdout,
+                stderr: o.stderr,
+                since: clamp_i32(o.since.unwrap_or(0)),
+                until: clamp_i32(o.until.unwrap_or(0)),
+                timestamps: o.timestamps,
+                tail: o.tail.map_or_else(|| "all".to_owned(), |n| n.to_string()),
+            };
+            Ok(LogStream {
+                endpoint: engine.endpoint().to_owned(),
+                inner: Box::pin(docker.logs(&id, Some(opts))),
+            })
+        }
+        .await;
+        match opened {
+            Ok(stream) => Ok(Ok(self.table.push(stream)?)),
+            Err(e) => Ok(Err(e.into())),
+        }
+    }
+
+    async fn wait(
+        &mut self,
+        id: String,
+        until: r::WaitUntil,
+        timeout_ms: u32,
+    ) -> WitResult<r::WaitOutcome> {
+        let engine = self.engine;
+        let timeout = Duration::from_millis(u64::from(timeout_ms));
+        wit(async {
+            let waited = match until {
+                r::WaitUntil::Exited => tokio::time::timeout(timeout, wait_exit(engine, &id)).await,
+                r::WaitUntil::Healthy => {
+                    tokio::time::timeout(timeout, wait_healthy(engine, &id)).await
+                }
+            };
+            match waited {
+                Ok(outcome) => outcome,
+                Err(_) => {
+                    let s = inspect_state(engine, &id).await?;
+                    let mut state = s
+                        .status
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| "unknown".into());
+                    if let Some(h) = s.health.and_then(|h| h.status) {
+                        state.push_str(&format!(" ({h})"));
+                    }
+                    Ok(r::WaitOutcome::TimedOut(state))
+                }
+            }
+        })
+        .await
+    }
+}
+
+async fn wait_exit(engine: &Engine, id: &str) -> Result<r::WaitOutcome, DockerError> {
+    let docker = engine.client().await?;
+    let opts = q::WaitContainerOptions {
+        condition: "not-running".into(),
+    };
+    let mut stream = docker.wait_container(id, Some(opts));
+    match stream.next().await {
+        Some(Ok(r)) => Ok(r::WaitOutcome::Exited(r.status_code)),
+        // bollard reports a non-zero exit code as an error; it is an outcome here.
+        Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => {
+            Ok(r::WaitOutcome::Exited(code))
+        }
+        Some(Err(e)) => Err(engine.error(e)),
+        None => {
+            let s = inspect_state(engine, id).await?;
+            Ok(r::WaitOutcome::Exited(s.exit_code.unwrap_or(0)))
+        }
+    }
+}
+
+async fn wait_healthy(engine: &Engine, id: &str) -> Result<r::WaitOutcome, DockerError> {
+    loop {
+        let s = inspect_state(engine, id).await?;
+        let running = matches!(
+            s.status,
+            Some(
+                ContainerStateStatusEnum::RUNNING
+                    | ContainerStateStatusEnum::RESTARTING
+                    | ContainerStateStatusEnum::CREATED
+            )
+        );
+        if !running {
+            return Ok(r::WaitOutcome::Exited(s.exit_code.unwrap_or(0)));
+        }
+        match s.health.and_then(|h| h.status) {
+            None | Some(HealthStatusEnum::NONE) | Some(HealthStatusEnum::EMPTY) => {
+                return Err(DockerError::invalid(format!(
+                    "container `{id}` has no healthcheck; wait until=exited instead"
+                )));
+            }
+            Some(HealthStatusEnum::HEALTHY) => return Ok(r::WaitOutcome::Healthy),
+            Some(HealthStatusEnum::UNHEALTHY) => return Ok(r::WaitOutcome::Unhealthy),
+            Some(HealthStatusEnum::STARTING) => {
+                tokio::time::sleep(Duration::from_millis(250)).await
+            }
+        }
+    }
+}
+
+impl r::HostLogStream for DockerHost<'_> {
+    async fn next(&mut self, stream: Resource<LogStream>) -> WitResult<Option<r::LogChunk>> {
+        let s = self.table.get_mut(&stream)?;
+        Ok(match s.inner.next().await {
+            None => Ok(None),
+            Some(Ok(out)) => {
+                let (source, data) = match out {
+                    LogOutput::StdOut { message } => (r::LogSource::Stdout, message),
+                    LogOutput::StdErr { message } => (r::LogSource::Stderr, message),
+                    LogOutput::Console { message } | LogOutput::StdIn { message } => {
+                        (r::LogSource::Console, message)
+                    }
+                };
+                Ok(Some(r::LogChunk {
+                    source,
+                    data: data.to_vec(),
+                }))
+            }
+            Some(Err(e)) => Err(DockerError::from_bollard(&s.endpoint, e).into()),
+        })
+    }
+
+    async fn drop(&mut self, stream: Resource<LogStream>) -> wasmtime::Result<()> {
+        self.table.delete(stream)?;
+        Ok(())
+    }
+}
+
+impl w::Host for DockerHost<'_> {
+    async fn create(&mut self, name: Option<String>, spec: String) -> WitResult<w::Created> {
+        let engine = self.engine;
+        let roots = self.roots;
+        wit(async {
+            let body: ContainerCreateBody = serde_json::from_str(&spec).map_err(|e| {
+                DockerError::invalid(format!("the create spec is not a Docker create body: {e}"))
+            })?;
+            check_binds(roots, &body)?;
+            let docker = engine.client().await?;
+            let opts = q::CreateContainerOptions {
+                name,
+                platform: String::new(),
+            };
+            let created = docker
+                .create_container(Some(opts), body)
+                .await
+                .map_err(|e| engine.error(e))?;
+            Ok(w::Created {
+                id: created.id,
+                warnings: created.warnings,
+            })
+        })
+        .await
+    }
+
+    async fn start(&mut self, id: String) -> WitResult<()> {
+        let engine = self.engine;
+        wit(async {
+            let docker = engine.client().await?;
+            docker
+                .start_container(&id, None::<q::StartContainerOptions>)
+                .await
+                .map_err(|e| {
+                    already(
+                        engine.error(e),
+                        &format!("container `{id}` is already running"),
+                    )
+                })
+        })
+        .await
+    }
+
+    async fn stop(&mut self, id: String, timeout_secs: Option<u32>) -> WitResult<()> {
+        let engine = self.engine;
+        wit(async {
+            let docker = engine.client().await?;
+            let opts = q::StopContainerOptions {
+                signal: None,
+                t: timeout_secs.map(|t| t.min(i32::MAX as u32) as i32),
+            };
+            docker
+                .stop_container(&id, Some(opts))
+                .await
+                .map_err(|e| already(engine.error(e), &format!("container `{id}` is not running")))
+        })
+        .await
+    }
+
+    async fn restart(&mut self, id: String, timeout_secs: Option<u32>) -> WitResult<()> {
+        let engine = self.engine;
+        wit(async {
+            let docker = engine.client().await?;
+            let opts = q::RestartContainerOptions {
+                signal: None,
+                t: timeout_secs.map(|t| t.min(i32::MAX as u32) as i32),
+            };
+            docker
+                .restart_container(&id, Some(opts))
+                .await
+                .map_err(|e| engine.error(e))
+        })
+        .await
+    }
+
+    async fn kill(&mut self, id: String, signal: Option<String>) -> WitResult<()> {
+        let engine = self.engine;
+        wit(async {
+            let docker = engine.client().await?;
+            let opts = q::KillContainerOptions {
+                signal: signal.unwrap_or_else(|| "SIGKILL".into()),
+            };
+            docker
+                .kill_container(&id, Some(opts))
+                .await
+                .map_err(|e| engine.error(e))
+        })
+        .await
+    }
+
+    async fn pause(&mut self, id: String) -> WitResult<()> {
+        let engine = self.engine;
+        wit(async {
+            let docker = engine.client().await?;
+            docker
+                .pause_container(&id)
+                .await
+                .map_err(|e| engine.error(e))
+        })
+        .await
+    }
+
+    async fn unpause(&mut self, id: String) -> WitResult<()> {
+        let engine = self.engine;
+        wit(async {
+            let docker = engine.client().await?;
+            docker
+                .unpause_container(&id)
+                .await
+                .map_err(|e| engine.error(e))
+        })
+        .await
+    }
+
+    async fn remove(&mut self, id: String, force: bool, volumes: bool) -> WitResult<()> {
+        let engine = self.engine;
+        wit(async {
+            let docker = engine.client().await?;
+            let opts = q::RemoveContainerOptions {
+                v: volumes,
+                force,
+                link: false,
+            };
+            docker
+                .remove_container(&id, Some(opts))
+                .await
+                .map_err(|e| engine.error(e))
+        })
+        .await
+    }
+
+    async fn rename(&mut self, id: String, new_name: String) -> WitResult<()> {
+        let engine = self.engine;
+        wit(async {
+            let docker = engine.client().await?;
+            let opts = q::RenameContainerOptions { name: new_name };
+            docker
+                .rename_container(&id, opts)
+                .await
+                .map_err(|e| engine.error(e))
+        })
+        .await
+    }
+}
+
+fn clamp_i32(v: i64) -> i32 {
+    v.clamp(0, i64::from(i32::MAX)) as i32
+}
+
+fn summary(c: bollard::models::ContainerSummary) -> r::ContainerSummary {
+    let mut labels: Vec<(String, String)> = c.labels.unwrap_or_default().into_iter().collect();
+    labels.sort();
+    r::ContainerSummary {
+        id: c.id.unwrap_or_default(),
+        names: c
+            .names
+            .unwrap_or_default()
+            .into_iter()
+            .map(|n| n.trim_start_matches('/').to_owned())
+            .collect(),
+        image: c.image.unwrap_or_default(),
+        command: c.command.unwrap_or_default(),
+        created: c.created.unwrap_or_default(),
+        state: c.state.map(|s| s.to_string()).unwrap_or_default(),
+        status: c.status.unwrap_or_default(),
+        ports: c
+            .ports
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| r::Port {
+                private_port: p.private_port,
+                public_port: p.public_port,
+                ip: p.ip.filter(|ip| !ip.is_empty()),
+                protocol: p.typ.map(|t| t.to_string()).unwrap_or_else(|| "tcp".into()),
+            })
+            .collect(),
+        labels,
+    }
+}

@@ -1,0 +1,117 @@
+use bollard::errors::Error as BollardError;
+
+/// Why a Docker request failed, in the terms plugins see (`wharf:docker/types.error-kind`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct DockerError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    NotFound,
+    Conflict,
+    Invalid,
+    Denied,
+    Unavailable,
+    Timeout,
+    Engine,
+}
+
+impl DockerError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        DockerError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Invalid, message)
+    }
+
+    pub fn denied(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Denied, message)
+    }
+
+    pub fn unreachable(endpoint: &str, e: &dyn std::fmt::Display) -> Self {
+        Self::new(
+            ErrorKind::Unavailable,
+            format!("Docker engine unreachable at {endpoint}: {e}"),
+        )
+    }
+
+    pub fn from_bollard(endpoint: &str, e: BollardError) -> Self {
+        match e {
+            BollardError::DockerResponseServerError {
+                status_code,
+                message,
+            } => {
+                let kind = match status_code {
+                    404 => ErrorKind::NotFound,
+                    // 304: already in the requested state (start a running container...).
+                    304 | 409 => ErrorKind::Conflict,
+                    400 => ErrorKind::Invalid,
+                    401 | 403 => ErrorKind::Denied,
+                    _ => ErrorKind::Engine,
+                };
+                let message = match (status_code, message.trim()) {
+                    (304, "") => "the container is already in that state".to_owned(),
+                    (_, "") => format!("the engine answered HTTP {status_code}"),
+                    (_, m) => m.to_owned(),
+                };
+                Self::new(kind, message)
+            }
+            BollardError::RequestTimeoutError => Self::new(
+                ErrorKind::Timeout,
+                format!("the Docker engine at {endpoint} did not answer in time"),
+            ),
+            e @ (BollardError::IOError { .. }
+            | BollardError::HyperResponseError { .. }
+            | BollardError::HyperLegacyError { .. }
+            | BollardError::SocketNotFoundError(_)
+            | BollardError::HttpClientError { .. }) => Self::unreachable(endpoint, &e),
+            e => Self::new(ErrorKind::Engine, e.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_errors_map_by_status() {
+        let e = |status_code, message: &str| {
+            DockerError::from_bollard(
+                "unix:///x",
+                BollardError::DockerResponseServerError {
+                    status_code,
+                    message: message.into(),
+                },
+            )
+        };
+        assert_eq!(e(404, "No such container: a").kind, ErrorKind::NotFound);
+        assert_eq!(
+            e(404, "No such container: a").message,
+            "No such container: a"
+        );
+        assert_eq!(e(409, "in use").kind, ErrorKind::Conflict);
+        assert_eq!(e(304, "").message, "the container is already in that state");
+        assert_eq!(e(500, "").message, "the engine answered HTTP 500");
+    }
+
+    #[test]
+    fn a_missing_socket_names_the_endpoint() {
+        let e = DockerError::from_bollard(
+            "unix:///nope.sock",
+            BollardError::SocketNotFoundError("/nope.sock".into()),
+        );
+        assert_eq!(e.kind, ErrorKind::Unavailable);
+        assert!(
+            e.message
+                .starts_with("Docker engine unreachable at unix:///nope.sock")
+        );
+    }
+}

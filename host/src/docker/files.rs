@@ -1,0 +1,285 @@
+//! `files`: copy between the allowed host roots and containers. The tar archives Docker
+//! speaks are built and unpacked here, never by the plugin.
+
+use super::DockerError;
+use super::containers::{DockerHost, wit};
+use super::error::ErrorKind;
+use crate::runtime::bindings::wharf::docker::{files as f, types};
+use bollard::query_parameters as q;
+use futures::StreamExt;
+use std::io::{self, Write};
+use std::path::{Component, Path, PathBuf};
+
+/// Largest archive copied either way: copies go through memory.
+const MAX_ARCHIVE: usize = 512 << 20;
+
+impl f::Host for DockerHost<'_> {
+    async fn copy_in(
+        &mut self,
+        container: String,
+        host_path: String,
+        container_dir: String,
+    ) -> wasmtime::Result<Result<f::CopyReport, types::DockerError>> {
+        let engine = self.engine;
+        let roots = self.roots;
+        wit(async {
+            let source = roots
+                .existing(&host_path)
+                .map_err(|e| DockerError::denied(e.to_string()))?;
+            let (archive, report) = tokio::task::spawn_blocking(move || pack(&source))
+                .await
+                .map_err(|e| DockerError::new(ErrorKind::Engine, e.to_string()))??;
+            let docker = engine.client().await?;
+            let opts = q::UploadToContainerOptions {
+                path: container_dir,
+                ..Default::default()
+            };
+            docker
+                .upload_to_container(&container, Some(opts), bollard::body_full(archive.into()))
+                .await
+                .map_err(|e| engine.error(e))?;
+            Ok(report)
+        })
+        .await
+    }
+
+    async fn copy_out(
+        &mut self,
+        container: String,
+        container_path: String,
+        host_dir: String,
+        overwrite: bool,
+    ) -> wasmtime::Result<Result<f::CopyReport, types::DockerError>> {
+        let engine = self.engine;
+        let roots = self.roots;
+        wit(async {
+            let dest = roots
+                .writable(&host_dir)
+                .map_err(|e| DockerError::denied(e.to_string()))?;
+            let docker = engine.client().await?;
+            let opts = q::DownloadFromContainerOptions {
+                path: container_path,
+            };
+            let mut stream = docker.download_from_container(&container, Some(opts));
+            let mut archive = Vec::new();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| engine.error(e))?;
+                if archive.len() + chunk.len() > MAX_ARCHIVE {
+                    return Err(too_big());
+                }
+                archive.extend_from_slice(&chunk);
+            }
+            tokio::task::spawn_blocking(move || unpack(&archive, &dest, overwrite))
+                .await
+                .map_err(|e| DockerError::new(ErrorKind::Engine, e.to_string()))?
+        })
+        .await
+    }
+}
+
+fn too_big() -> DockerError {
+    DockerError::invalid(format!(
+        "the copy is larger than {} MiB; copy a smaller directory",
+        MAX_ARCHIVE >> 20
+    ))
+}
+
+fn io_err(what: &str, e: io::Error) -> DockerError {
+    DockerError::new(ErrorKind::Engine, format!("{what}: {e}"))
+}
+
+/// Refuses writes past [`MAX_ARCHIVE`] so a huge source fails instead of exhausting memory.
+struct Capped(Vec<u8>);
+
+impl Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.0.len() + buf.len() > MAX_ARCHIVE {
+            return Err(io::Error::other("archive too large"));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A tar of `source` under its own name. Symlinks are archived as links, not followed, so a
+/// link inside an allowed root cannot pull in a file from outside it.
+fn pack(source: &Path) -> Result<(Vec<u8>, f::CopyReport), DockerError> {
+    let name = source
+        .file_name()
+        .map(PathBuf::from)
+        .ok_or_else(|| DockerError::invalid("cannot copy a filesystem root"))?;
+    let mut builder = tar::Builder::new(Capped(Vec::new()));
+    builder.follow_symlinks(false);
+    let meta = std::fs::symlink_metadata(source).map_err(|e| io_err("reading the source", e))?;
+    let result = if meta.is_dir() {
+        builder.append_dir_all(&name, source)
+    } else {
+        builder.append_path_with_name(source, &name)
+    };
+    result.map_err(|e| {
+        if e.to_string().contains("archive too large") {
+            too_big()
+        } else {
+            io_err("archiving the source", e)
+        }
+    })?;
+    let archive = builder
+        .into_inner()
+        .map_err(|e| io_err("archiving the source", e))?
+        .0;
+    let report = count(&archive)?;
+    Ok((archive, report))
+}
+
+fn count(archive: &[u8]) -> Result<f::CopyReport, DockerError> {
+    let mut report = f::CopyReport {
+        entries: 0,
+        bytes: 0,
+    };
+    let mut a = tar::Archive::new(archive);
+    for entry in a.entries().map_err(|e| io_err("reading the archive", e))? {
+        let entry = entry.map_err(|e| io_err("reading the archive", e))?;
+        report.entries += 1;
+        if entry.header().entry_type().is_file() {
+            report.bytes += entry.size();
+        }
+    }
+    Ok(report)
+}
+
+/// Unpack into `dest`, refusing to replace existing files unless `overwrite`. Only regular
+/// files, directories and symbolic links are written; the tar crate keeps every entry
+/// (links included) inside `dest`.
+fn unpack(archive: &[u8], dest: &Path, overwrite: bool) -> Result<f::CopyReport, DockerError> {
+    let entries = |archive: &[u8]| -> Result<Vec<(PathBuf, tar::EntryType)>, DockerError> {
+        let mut a = tar::Archive::new(archive);
+        let mut out = Vec::new();
+        for entry in a.entries().map_err(|e| io_err("reading the archive", e))? {
+            let entry = entry.map_err(|e| io_err("reading the archive", e))?;
+            let path = entry
+                .path()
+                .map_err(|e| io_err("reading the archive", e))?
+                .into_owned();
+            out.push((path, entry.header().entry_type()));
+        }
+        Ok(out)
+    };
+    for (path, kind) in entries(archive)? {
+        if path
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+        {
+            return Err(DockerError::denied(format!(
+                "the container's archive holds an unsafe path `{}`",
+                path.display()
+            )));
+        }
+        let target = dest.join(&path);
+        if !overwrite && !kind.is_dir() && target.symlink_metadata().is_ok() {
+            return Err(DockerError::new(
+                ErrorKind::Conflict,
+                format!(
+                    "`{}` already exists; set overwrite=true to replace it",
+                    target.display()
+                ),
+            ));
+        }
+    }
+    std::fs::create_dir_all(dest).map_err(|e| io_err("creating the destination", e))?;
+    let mut report = f::CopyReport {
+        entries: 0,
+        bytes: 0,
+    };
+    let mut a = tar::Archive::new(archive);
+    a.set_preserve_permissions(false);
+    a.set_preserve_ownerships(false);
+    a.set_unpack_xattrs(false);
+    a.set_overwrite(overwrite);
+    for entry in a.entries().map_err(|e| io_err("reading the archive", e))? {
+        let mut entry = entry.map_err(|e| io_err("reading the archive", e))?;
+        let kind = entry.header().entry_type();
+        if !(kind.is_file() || kind.is_dir() || kind.is_symlink()) {
+            continue;
+        }
+        let size = entry.size();
+        let unpacked = entry
+            .unpack_in(dest)
+            .map_err(|e| io_err("writing the copy", e))?;
+        if unpacked {
+            report.entries += 1;
+            if kind.is_file() {
+                report.bytes += size;
+            }
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tar_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, data) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, name, *data).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn pack_then_unpack_round_trips() {
+        let src = tempfile::tempdir().unwrap();
+        std::fs::create_dir(src.path().join("d")).unwrap();
+        std::fs::write(src.path().join("d/a.txt"), "hello").unwrap();
+        let (archive, report) = pack(&src.path().join("d")).unwrap();
+        assert_eq!((report.entries, report.bytes), (2, 5));
+        let dst = tempfile::tempdir().unwrap();
+        let r = unpack(&archive, dst.path(), false).unwrap();
+        assert_eq!(r.bytes, 5);
+        assert_eq!(
+            std::fs::read_to_string(dst.path().join("d/a.txt")).unwrap(),
+            "hello"
+        );
+    }
+
+    #[test]
+    fn existing_files_are_kept_unless_overwrite() {
+        let dst = tempfile::tempdir().unwrap();
+        std::fs::write(dst.path().join("f"), "mine").unwrap();
+        let archive = tar_of(&[("f", b"theirs")]);
+        let e = unpack(&archive, dst.path(), false).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Conflict);
+        assert!(e.message.contains("set overwrite=true"));
+        assert_eq!(
+            std::fs::read_to_string(dst.path().join("f")).unwrap(),
+            "mine"
+        );
+        unpack(&archive, dst.path(), true).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dst.path().join("f")).unwrap(),
+            "theirs"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_are_archived_not_followed() {
+        let src = tempfile::tempdir().unwrap();
+        let secret = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(secret.path(), "secret").unwrap();
+        std::fs::create_dir(src.path().join("d")).unwrap();
+        std::os::unix::fs::symlink(secret.path(), src.path().join("d/link")).unwrap();
+        let (archive, report) = pack(&src.path().join("d")).unwrap();
+        assert_eq!(report.bytes, 0, "the link's target must not be read");
+        assert!(!String::from_utf8_lossy(&archive).contains("secret\0"));
+    }
+}

@@ -1,0 +1,76 @@
+//! The Docker engine connection, and the capability interfaces plugins call on it.
+//!
+//! Nothing above this module sees bollard: plugins get WIT types, the rest of the host gets
+//! [`DockerError`]s with messages a user can act on.
+
+mod containers;
+mod error;
+mod exec;
+mod files;
+
+pub use containers::{DockerData, DockerHost, LogStream};
+pub use error::DockerError;
+
+use bollard::Docker;
+use std::time::Duration;
+use tokio::sync::OnceCell;
+
+/// Requests may legitimately take long (wait, exec); the per-call deadline of the runtime is
+/// what bounds them, so bollard's own 2-minute default must not cut them first.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// A lazily connected Docker engine client.
+///
+/// Connecting (and negotiating the API version) happens on first use, so start-up never
+/// waits for the engine, and a failed attempt is retried on the next call: an engine that
+/// comes back is used again without restarting wharf.
+pub struct Engine {
+    endpoint: String,
+    client: OnceCell<Docker>,
+}
+
+impl Engine {
+    /// The engine named by `DOCKER_HOST`, or the platform's default socket.
+    pub fn from_env() -> Self {
+        let endpoint = std::env::var("DOCKER_HOST")
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned());
+        Engine {
+            endpoint,
+            client: OnceCell::new(),
+        }
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The connected client, connecting first if needed.
+    pub async fn client(&self) -> Result<&Docker, DockerError> {
+        self.client
+            .get_or_try_init(|| async {
+                let docker = Docker::connect_with_host(&self.endpoint)
+                    .map_err(|e| DockerError::unreachable(&self.endpoint, &e))?
+                    .with_timeout(REQUEST_TIMEOUT);
+                // bollard speaks the newest API by default; older engines (Debian's 20.10
+                // speaks 1.41) refuse it, so agree on a version first.
+                let docker = docker
+                    .negotiate_version()
+                    .await
+                    .map_err(|e| DockerError::unreachable(&self.endpoint, &e))?;
+                tracing::info!(
+                    endpoint = %self.endpoint,
+                    api = %docker.client_version(),
+                    "connected to the Docker engine"
+                );
+                Ok(docker)
+            })
+            .await
+    }
+
+    /// Map a bollard error to a [`DockerError`], naming the engine when it is unreachable.
+    pub(crate) fn error(&self, e: bollard::errors::Error) -> DockerError {
+        DockerError::from_bollard(&self.endpoint, e)
+    }
+}

@@ -1,0 +1,21 @@
+//! The built-in plugins, compiled by `build.rs` and embedded in the binary.
+
+use crate::policy::Capability;
+
+pub struct Builtin {
+    pub name: &'static str,
+    pub wasm: &'static [u8],
+    /// What the plugin is granted unless the config narrows it.
+    pub grants: &'static [Capability],
+}
+
+pub const BUILTIN: &[Builtin] = &[Builtin {
+    name: "containers",
+    wasm: include_bytes!(concat!(env!("OUT_DIR"), "/containers.wasm")),
+    grants: &[
+        Capability::ContainersRead,
+        Capability::ContainersWrite,
+        Capability::Exec,
+        Capability::Files,
+    ],
+}];

@@ -1,0 +1,132 @@
+use std::fmt;
+use std::str::FromStr;
+
+/// One grantable Docker capability: one `wharf:docker` interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Capability {
+    ContainersRead,
+    ContainersWrite,
+    Exec,
+    Files,
+}
+
+impl Capability {
+    pub const ALL: [Capability; 4] = [
+        Capability::ContainersRead,
+        Capability::ContainersWrite,
+        Capability::Exec,
+        Capability::Files,
+    ];
+
+    /// The name used in config and in `wharf:docker/<name>`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Capability::ContainersRead => "containers-read",
+            Capability::ContainersWrite => "containers-write",
+            Capability::Exec => "exec",
+            Capability::Files => "files",
+        }
+    }
+
+    /// What granting it allows, for `wharf tools --verbose` and the docs.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Capability::ContainersRead => "list, inspect, read logs of and wait for containers",
+            Capability::ContainersWrite => {
+                "create, start, stop, kill, remove and rename containers"
+            }
+            Capability::Exec => "run commands inside containers",
+            Capability::Files => "copy files between containers and the allowed host roots",
+        }
+    }
+}
+
+impl fmt::Display for Capability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown capability `{0}` (known: containers-read, containers-write, exec, files)")]
+pub struct UnknownCapability(pub String);
+
+impl FromStr for Capability {
+    type Err = UnknownCapability;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Capability::ALL
+            .into_iter()
+            .find(|c| c.name() == s)
+            .ok_or_else(|| UnknownCapability(s.to_owned()))
+    }
+}
+
+/// What a component import is, as far as policy goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Import {
+    /// WASI, linked with an empty sandbox (no files, sockets or environment).
+    Wasi,
+    /// The plugin contract itself (`wharf:plugin/*`).
+    Contract,
+    /// Shared type definitions (`wharf:docker/types`): no functions, nothing to grant.
+    Types,
+    /// A Docker capability, linked only if granted.
+    Docker(Capability),
+    /// Something wharf does not provide, or a major version it does not speak.
+    Unknown,
+}
+
+impl Import {
+    /// Classify an import name like `wharf:docker/exec@0.1.0`. wharf speaks 0.1.x of its
+    /// packages; any other version is unknown.
+    pub fn classify(name: &str) -> Import {
+        let (path, version) = name.split_once('@').unwrap_or((name, ""));
+        if path.starts_with("wasi:") {
+            return Import::Wasi;
+        }
+        let compatible = version.starts_with("0.1.");
+        match path.split_once('/') {
+            Some(("wharf:plugin", "types" | "context")) if compatible => Import::Contract,
+            Some(("wharf:docker", "types")) if compatible => Import::Types,
+            Some(("wharf:docker", iface)) if compatible => match iface.parse() {
+                Ok(c) => Import::Docker(c),
+                Err(_) => Import::Unknown,
+            },
+            _ => Import::Unknown,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn imports_classify_by_package_and_version() {
+        assert_eq!(Import::classify("wasi:cli/environment@0.2.6"), Import::Wasi);
+        assert_eq!(
+            Import::classify("wharf:plugin/context@0.1.0"),
+            Import::Contract
+        );
+        assert_eq!(Import::classify("wharf:docker/types@0.1.0"), Import::Types);
+        assert_eq!(
+            Import::classify("wharf:docker/exec@0.1.3"),
+            Import::Docker(Capability::Exec)
+        );
+        assert_eq!(Import::classify("wharf:docker/exec@0.2.0"), Import::Unknown);
+        assert_eq!(
+            Import::classify("wharf:docker/swarm@0.1.0"),
+            Import::Unknown
+        );
+        assert_eq!(Import::classify("evil:net/socket@1.0.0"), Import::Unknown);
+    }
+
+    #[test]
+    fn capabilities_round_trip_their_names() {
+        for c in Capability::ALL {
+            assert_eq!(c.name().parse::<Capability>().unwrap(), c);
+        }
+        assert!("docker-socket".parse::<Capability>().is_err());
+    }
+}

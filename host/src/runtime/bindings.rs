@@ -1,0 +1,24 @@
+//! The one place `bindgen!` runs: host bindings for WIT `wharf:plugin@0.1.0` and
+//! `wharf:docker@0.1.0`. A later WIT version gets a sibling module; the linker accepts
+//! semver-compatible imports, so plugins built against an older minor keep loading.
+
+wasmtime::component::bindgen!({
+    inline: "
+        package wharf:host;
+        world plugin-host {
+            include wharf:plugin/plugin@0.1.0;
+            include wharf:docker/capabilities@0.1.0;
+        }
+    ",
+    path: ["../wit/plugin/0.1.0", "../wit/docker/0.1.0"],
+    world: "wharf:host/plugin-host",
+    imports: { default: async | trappable },
+    exports: { default: async },
+    with: {
+        "wharf:plugin/context.call-context": crate::runtime::context::CallContext,
+        "wharf:docker/containers-read.log-stream": crate::docker::LogStream,
+    },
+});
+
+pub use wharf::docker as docker_api;
+pub use wharf::plugin::types as plugin_types;

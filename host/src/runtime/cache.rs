@@ -1,0 +1,90 @@
+//! Precompiled components on disk, so start-up deserialises instead of running Cranelift.
+//!
+//! An artifact is keyed by the SHA-256 of the component's bytes and the engine's
+//! compatibility hash (its settings and wasmtime version): a changed plugin or engine simply
+//! misses the cache. Writes are atomic (temporary file, then rename).
+
+use sha2::{Digest, Sha256};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+pub struct ArtifactCache {
+    dir: PathBuf,
+}
+
+impl ArtifactCache {
+    pub fn new(dir: PathBuf) -> Self {
+        ArtifactCache { dir }
+    }
+
+    /// `$WHARF_CACHE_DIR`, else `$XDG_CACHE_HOME/wharf`, else `~/.cache/wharf`.
+    pub fn default_dir() -> Option<PathBuf> {
+        let env = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        env("WHARF_CACHE_DIR")
+            .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("wharf")))
+            .or_else(|| env("HOME").map(|h| h.join(".cache").join("wharf")))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The component for `wasm`, from the cache when possible. Cache trouble is logged and
+    /// never fatal: the component is then compiled as if there were no cache.
+    pub fn load(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Component> {
+        let path = self.dir.join(format!("{}.cwasm", key(engine, wasm)));
+        if path.exists() {
+            // SAFETY: the file is one this cache wrote for this exact engine configuration
+            // (the key covers it), in a directory only the user can write; wasmtime also
+            // checks the artifact's header against the engine before using it.
+            match unsafe { Component::deserialize_file(engine, &path) } {
+                Ok(c) => return Ok(c),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), "ignoring unusable cached artifact: {e}")
+                }
+            }
+        }
+        let component = Component::new(engine, wasm)?;
+        if let Err(e) = self.store(&path, &component) {
+            tracing::warn!(dir = %self.dir.display(), "cannot cache compiled plugin: {e}");
+        }
+        Ok(component)
+    }
+
+    fn store(&self, path: &Path, component: &Component) -> Result<(), Box<dyn std::error::Error>> {
+        create_private_dir(&self.dir)?;
+        let bytes = component.serialize()?;
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    }
+}
+
+fn key(engine: &Engine, wasm: &[u8]) -> String {
+    let digest = Sha256::digest(wasm);
+    let mut h = DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut h);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{hex}-{:016x}", h.finish())
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}

@@ -1,0 +1,77 @@
+//! The per-call context a plugin receives: progress, cancellation, logging.
+
+use super::bindings::wharf::plugin::context::{Host, HostCallContext};
+use super::bindings::wharf::plugin::types::LogLevel;
+use super::state::CallState;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use wasmtime::component::Resource;
+
+/// The WIT `call-context` resource. The call's data lives in the store; the resource is
+/// only the handle the plugin holds.
+pub struct CallContext;
+
+/// One progress report from a plugin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub done: u64,
+    pub total: Option<u64>,
+    pub message: Option<String>,
+}
+
+/// What the caller of a tool hands to the call: where progress goes, and the token that
+/// says the client cancelled.
+#[derive(Debug, Clone, Default)]
+pub struct CallHooks {
+    /// Reports are dropped, not queued, when the receiver lags: progress is advisory.
+    pub progress: Option<mpsc::Sender<Progress>>,
+    pub cancel: CancellationToken,
+}
+
+impl Host for CallState {}
+
+impl super::bindings::wharf::plugin::types::Host for CallState {}
+
+impl HostCallContext for CallState {
+    async fn progress(
+        &mut self,
+        _ctx: Resource<CallContext>,
+        done: u64,
+        total: Option<u64>,
+        message: Option<String>,
+    ) -> wasmtime::Result<()> {
+        if let Some(tx) = &self.hooks.progress {
+            let _ = tx.try_send(Progress {
+                done,
+                total,
+                message,
+            });
+        }
+        Ok(())
+    }
+
+    async fn cancelled(&mut self, _ctx: Resource<CallContext>) -> wasmtime::Result<bool> {
+        Ok(self.hooks.cancel.is_cancelled())
+    }
+
+    async fn log(
+        &mut self,
+        _ctx: Resource<CallContext>,
+        level: LogLevel,
+        message: String,
+    ) -> wasmtime::Result<()> {
+        let plugin = &*self.plugin;
+        match level {
+            LogLevel::Debug => tracing::debug!(plugin, "{message}"),
+            LogLevel::Info => tracing::info!(plugin, "{message}"),
+            LogLevel::Warn => tracing::warn!(plugin, "{message}"),
+            LogLevel::Error => tracing::error!(plugin, "{message}"),
+        }
+        Ok(())
+    }
+
+    async fn drop(&mut self, ctx: Resource<CallContext>) -> wasmtime::Result<()> {
+        self.table.delete(ctx)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,251 @@
+//! Loading a component: compile (or take from the cache), check its imports against its
+//! grants, link only what is granted, and read its tool list once.
+
+use super::bindings::{self, PluginHostPre, wharf::plugin::types as wit};
+use super::context::CallHooks;
+use super::plugin::{Annotations, Plugin, PluginInfo, ToolDef};
+use super::state::CallState;
+use super::{Limits, Runtime};
+use crate::policy::{Capability, Import};
+use regex::Regex;
+use std::collections::BTreeSet;
+use std::sync::{Arc, LazyLock};
+use wasmtime::component::{Component, HasSelf, Linker};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("plugin `{plugin}` is not a valid WebAssembly component: {detail}")]
+    Compile { plugin: String, detail: String },
+    #[error(
+        "plugin `{plugin}` imports `{interface}`, which is not granted to it; add \"{capability}\" \
+         to grants in [plugin.{plugin}] of wharf.toml to allow it"
+    )]
+    NotGranted {
+        plugin: String,
+        interface: String,
+        capability: Capability,
+    },
+    #[error("plugin `{plugin}` imports `{interface}`, which wharf does not provide")]
+    UnknownImport { plugin: String, interface: String },
+    #[error("plugin `{plugin}` cannot be linked: {detail}")]
+    Link { plugin: String, detail: String },
+    #[error("plugin `{plugin}` failed while describing itself: {detail}")]
+    Describe { plugin: String, detail: String },
+    #[error(
+        "plugin file `{plugin}` describes itself as `{described}`; the file name and the plugin \
+         name must match"
+    )]
+    NameMismatch { plugin: String, described: String },
+    #[error("plugin `{plugin}` declares an invalid tool `{tool}`: {why}")]
+    InvalidTool {
+        plugin: String,
+        tool: String,
+        why: String,
+    },
+}
+
+static TOOL_NAME: LazyLock<Regex> = LazyLock::new(|| Regex::new("^[a-zA-Z0-9_-]{1,64}$").unwrap());
+
+impl Runtime {
+    /// Load the component `wasm` as plugin `name` with `grants`.
+    pub async fn load(
+        &self,
+        name: &str,
+        wasm: &[u8],
+        grants: &BTreeSet<Capability>,
+        limits: Limits,
+    ) -> Result<Plugin, LoadError> {
+        let compile_err = |e: wasmtime::Error| LoadError::Compile {
+            plugin: name.to_owned(),
+            detail: format!("{e:#}"),
+        };
+        let component = match &self.cache {
+            Some(cache) => cache.load(&self.engine, wasm).map_err(compile_err)?,
+            None => Component::new(&self.engine, wasm).map_err(compile_err)?,
+        };
+        let capabilities = self.check_imports(name, &component, grants)?;
+        let linker = self.linker(&capabilities).map_err(|e| LoadError::Link {
+            plugin: name.to_owned(),
+            detail: format!("{e:#}"),
+        })?;
+        let link_err = |e: wasmtime::Error| LoadError::Link {
+            plugin: name.to_owned(),
+            detail: format!("{e:#}"),
+        };
+        let pre = linker.instantiate_pre(&component).map_err(link_err)?;
+        let pre = PluginHostPre::new(pre).map_err(link_err)?;
+
+        let mut plugin = Plugin {
+            info: PluginInfo {
+                name: name.to_owned(),
+                version: String::new(),
+                description: String::new(),
+            },
+            tools: Vec::new(),
+            capabilities,
+            pre,
+            limits,
+            services: self.services.clone(),
+            name: Arc::from(name),
+        };
+        let (info, tools) = describe(&plugin).await.map_err(|e| LoadError::Describe {
+            plugin: name.to_owned(),
+            detail: e.to_string(),
+        })?;
+        if info.name != name {
+            return Err(LoadError::NameMismatch {
+                plugin: name.to_owned(),
+                described: info.name,
+            });
+        }
+        plugin.tools = tools
+            .into_iter()
+            .map(|t| tool_def(name, t))
+            .collect::<Result<_, _>>()?;
+        let mut seen = BTreeSet::new();
+        for t in &plugin.tools {
+            if !seen.insert(t.name.as_str()) {
+                return Err(LoadError::InvalidTool {
+                    plugin: name.to_owned(),
+                    tool: t.name.clone(),
+                    why: "declared twice".into(),
+                });
+            }
+        }
+        plugin.info = PluginInfo {
+            name: info.name,
+            version: info.version,
+            description: info.description,
+        };
+        Ok(plugin)
+    }
+
+    /// The Docker capabilities `component` imports, all of which must be granted.
+    fn check_imports(
+        &self,
+        plugin: &str,
+        component: &Component,
+        grants: &BTreeSet<Capability>,
+    ) -> Result<Vec<Capability>, LoadError> {
+        let mut wanted = BTreeSet::new();
+        for (import, _) in component.component_type().imports(&self.engine) {
+            match Import::classify(import) {
+                Import::Wasi | Import::Contract | Import::Types => {}
+                Import::Docker(c) if grants.contains(&c) => {
+                    wanted.insert(c);
+                }
+                Import::Docker(c) => {
+                    return Err(LoadError::NotGranted {
+                        plugin: plugin.to_owned(),
+                        interface: import.to_owned(),
+                        capability: c,
+                    });
+                }
+                Import::Unknown => {
+                    return Err(LoadError::UnknownImport {
+                        plugin: plugin.to_owned(),
+                        interface: import.to_owned(),
+                    });
+                }
+            }
+        }
+        Ok(wanted.into_iter().collect())
+    }
+
+    /// A linker with the sandboxed WASI, the call context, and exactly `granted`.
+    fn linker(&self, granted: &[Capability]) -> wasmtime::Result<Linker<CallState>> {
+        use crate::docker::DockerData;
+        use bindings::wharf::docker as d;
+        let mut linker = Linker::new(&self.engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        bindings::wharf::plugin::types::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |s| s)?;
+        bindings::wharf::plugin::context::add_to_linker::<_, HasSelf<CallState>>(
+            &mut linker,
+            |s| s,
+        )?;
+        d::types::add_to_linker::<_, DockerData>(&mut linker, DockerData::view)?;
+        for c in granted {
+            match c {
+                Capability::ContainersRead => d::containers_read::add_to_linker::<_, DockerData>(
+                    &mut linker,
+                    DockerData::view,
+                )?,
+                Capability::ContainersWrite => d::containers_write::add_to_linker::<_, DockerData>(
+                    &mut linker,
+                    DockerData::view,
+                )?,
+                Capability::Exec => {
+                    d::exec::add_to_linker::<_, DockerData>(&mut linker, DockerData::view)?
+                }
+                Capability::Files => {
+                    d::files::add_to_linker::<_, DockerData>(&mut linker, DockerData::view)?
+                }
+            }
+        }
+        Ok(linker)
+    }
+}
+
+/// Ask a fresh instance who it is and what tools it has.
+async fn describe(plugin: &Plugin) -> Result<(wit::PluginInfo, Vec<wit::Tool>), super::CallError> {
+    let mut store = plugin.new_store(CallHooks::default());
+    let run = async {
+        let instance = plugin.pre.instantiate_async(&mut store).await?;
+        let provider = instance.wharf_plugin_tool_provider();
+        let info = provider.call_describe(&mut store).await?;
+        let tools = provider.call_list_tools(&mut store).await?;
+        wasmtime::Result::Ok((info, tools))
+    };
+    match tokio::time::timeout(plugin.limits.call_timeout, run).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(trap)) => Err(plugin.classify_trap(&store, trap)),
+        Err(_) => Err(super::CallError::Timeout {
+            plugin: plugin.name.to_string(),
+            secs: plugin.limits.call_timeout.as_secs(),
+        }),
+    }
+}
+
+fn tool_def(plugin: &str, t: wit::Tool) -> Result<ToolDef, LoadError> {
+    let invalid = |why: String| LoadError::InvalidTool {
+        plugin: plugin.to_owned(),
+        tool: t.name.clone(),
+        why,
+    };
+    if !TOOL_NAME.is_match(&t.name) {
+        return Err(invalid("names must match ^[a-zA-Z0-9_-]{1,64}$".into()));
+    }
+    let object =
+        |what: &str, text: &str| -> Result<serde_json::Map<String, serde_json::Value>, LoadError> {
+            match serde_json::from_str(text) {
+                Ok(serde_json::Value::Object(o))
+                    if o.get("type").and_then(|t| t.as_str()) == Some("object") =>
+                {
+                    Ok(o)
+                }
+                Ok(_) => Err(invalid(format!(
+                    "its {what} schema is not a JSON Schema of type object"
+                ))),
+                Err(e) => Err(invalid(format!("its {what} schema is not JSON: {e}"))),
+            }
+        };
+    let input_schema = object("input", &t.input_schema)?;
+    let output_schema = t
+        .output_schema
+        .as_deref()
+        .map(|s| object("output", s))
+        .transpose()?;
+    Ok(ToolDef {
+        input_schema,
+        output_schema,
+        annotations: Annotations {
+            read_only: t.annotations.read_only,
+            destructive: t.annotations.destructive,
+            idempotent: t.annotations.idempotent,
+            open_world: t.annotations.open_world,
+        },
+        name: t.name,
+        title: t.title,
+        description: t.description,
+    })
+}

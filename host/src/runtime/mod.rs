@@ -1,0 +1,110 @@
+//! The plugin runtime: one wasmtime [`Engine`], components loaded once and cached
+//! precompiled, a fresh sandboxed store for every call.
+//!
+//! A call gets its own memory (capped), a wall-clock deadline, and a compute budget counted
+//! in epoch ticks; a trap, an overrun or a timeout ends that call only. No plugin sees a
+//! socket, a file, an environment variable or the process's stdout.
+
+pub mod bindings;
+mod cache;
+pub mod context;
+pub mod load;
+mod plugin;
+pub(crate) mod state;
+
+pub use cache::ArtifactCache;
+pub use context::{CallHooks, Progress};
+pub use load::LoadError;
+pub use plugin::{Annotations, CallError, Output, Plugin, PluginInfo, ToolDef, ToolError};
+
+use crate::docker::Engine as DockerEngine;
+use crate::policy::AllowedRoots;
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::{Config, Engine};
+
+/// How often the epoch advances: the granularity of deadlines and compute budgets.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// What the host lends to every plugin call.
+pub struct HostServices {
+    pub docker: Arc<DockerEngine>,
+    pub roots: Arc<AllowedRoots>,
+}
+
+/// Per-plugin resource limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Linear memory a call may grow to.
+    pub memory_bytes: usize,
+    /// Wall-clock time a call may take, host waits included.
+    pub call_timeout: Duration,
+    /// Time a call may spend running guest code (not waiting on Docker).
+    pub compute: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory_bytes: 64 << 20,
+            // Above the longest wait a built-in tool accepts (600 s).
+            call_timeout: Duration::from_secs(660),
+            compute: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The wasmtime engine every plugin shares, with its epoch ticker.
+#[derive(Clone)]
+pub struct Runtime {
+    engine: Engine,
+    services: Arc<HostServices>,
+    cache: Option<Arc<ArtifactCache>>,
+}
+
+impl Runtime {
+    pub fn new(
+        services: HostServices,
+        cache: Option<ArtifactCache>,
+    ) -> Result<Self, wasmtime::Error> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        config.wasm_component_model(true);
+        let engine = Engine::new(&config)?;
+        spawn_epoch_ticker(&engine);
+        Ok(Runtime {
+            engine,
+            services: Arc::new(services),
+            cache: cache.map(Arc::new),
+        })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn services(&self) -> &Arc<HostServices> {
+        &self.services
+    }
+}
+
+/// Advance the epoch every tick for as long as the engine lives. The thread holds only a
+/// weak reference, so dropping the last `Runtime` ends it.
+fn spawn_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    let spawned = std::thread::Builder::new()
+        .name("wharf-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        });
+    if let Err(e) = spawned {
+        // Without the ticker deadlines never fire; say so loudly rather than hang later.
+        tracing::error!(
+            "cannot start the epoch ticker thread, plugin deadlines will not fire: {e}"
+        );
+    }
+}

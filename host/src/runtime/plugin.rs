@@ -1,0 +1,220 @@
+//! A loaded plugin and one call into it.
+
+use super::bindings::{PluginHostPre, wharf::plugin::types as wit};
+use super::context::{CallContext, CallHooks};
+use super::state::CallState;
+use super::{HostServices, Limits};
+use crate::policy::Capability;
+use std::sync::Arc;
+use std::time::Instant;
+use wasmtime::{Store, UpdateDeadline};
+
+/// Who a plugin says it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginInfo {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Annotations {
+    pub read_only: bool,
+    pub destructive: bool,
+    pub idempotent: bool,
+    pub open_world: bool,
+}
+
+/// A tool as a plugin declares it, its schemas already parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolDef {
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub input_schema: serde_json::Map<String, serde_json::Value>,
+    pub output_schema: Option<serde_json::Map<String, serde_json::Value>>,
+    pub annotations: Annotations,
+}
+
+/// A successful call's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    pub text: String,
+    pub structured: Option<serde_json::Value>,
+}
+
+/// The error a plugin returned: part of a normal call, shown to the model.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ToolError {
+    pub kind: wit::ErrorKind,
+    pub message: String,
+}
+
+/// Why a call did not produce a result.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error(transparent)]
+    Tool(#[from] ToolError),
+    #[error("plugin `{plugin}` was stopped: it exceeded its memory limit of {limit_mib} MiB")]
+    Memory { plugin: String, limit_mib: usize },
+    #[error("plugin `{plugin}` was stopped: it ran guest code for more than {secs} s")]
+    Compute { plugin: String, secs: u64 },
+    #[error("plugin `{plugin}` did not finish within {secs} s and was stopped")]
+    Timeout { plugin: String, secs: u64 },
+    #[error("plugin `{plugin}` crashed (trap): {detail}")]
+    Trap { plugin: String, detail: String },
+    #[error("cancelled by the client")]
+    Cancelled,
+    #[error("plugin `{plugin}` returned {what}")]
+    Protocol { plugin: String, what: String },
+}
+
+/// A component ready to instantiate, with what it declared at load.
+pub struct Plugin {
+    pub(super) info: PluginInfo,
+    pub(super) tools: Vec<ToolDef>,
+    pub(super) capabilities: Vec<Capability>,
+    pub(super) pre: PluginHostPre<CallState>,
+    pub(super) limits: Limits,
+    pub(super) services: Arc<HostServices>,
+    pub(super) name: Arc<str>,
+}
+
+/// What stopped the guest when the compute budget ran out (stored so the error can say so).
+#[derive(Debug)]
+struct ComputeExhausted;
+
+impl std::fmt::Display for ComputeExhausted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("compute budget exhausted")
+    }
+}
+
+impl std::error::Error for ComputeExhausted {}
+
+impl Plugin {
+    pub fn info(&self) -> &PluginInfo {
+        &self.info
+    }
+
+    pub fn tools(&self) -> &[ToolDef] {
+        &self.tools
+    }
+
+    /// The Docker capabilities the component imports (all granted, or it would not load).
+    pub fn capabilities(&self) -> &[Capability] {
+        &self.capabilities
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Run `tool` in a fresh instance. Every failure of the guest (trap, overrun,
+    /// timeout) ends this call only; the next call gets a new instance.
+    pub async fn call(
+        &self,
+        tool: &str,
+        args: &str,
+        hooks: CallHooks,
+    ) -> Result<Output, CallError> {
+        let started = Instant::now();
+        let cancel = hooks.cancel.clone();
+        let mut store = self.new_store(hooks);
+        let run = async {
+            let instance = self.pre.instantiate_async(&mut store).await?;
+            let ctx = store.data_mut().table.push(CallContext)?;
+            instance
+                .wharf_plugin_tool_provider()
+                .call_call_tool(&mut store, tool, args, ctx)
+                .await
+        };
+        let outcome = tokio::select! {
+            r = tokio::time::timeout(self.limits.call_timeout, run) => r,
+            _ = cancel.cancelled() => return Err(CallError::Cancelled),
+        };
+        let result = match outcome {
+            Err(_elapsed) => {
+                return Err(CallError::Timeout {
+                    plugin: self.info.name.clone(),
+                    secs: self.limits.call_timeout.as_secs(),
+                });
+            }
+            Ok(Err(trap)) => return Err(self.classify_trap(&store, trap)),
+            Ok(Ok(result)) => result,
+        };
+        tracing::debug!(plugin = %self.name, tool, elapsed_ms = started.elapsed().as_millis() as u64, "call finished");
+        match result {
+            Ok(out) => {
+                let structured = match out.structured {
+                    None => None,
+                    Some(text) => Some(serde_json::from_str::<serde_json::Value>(&text).map_err(
+                        |e| CallError::Protocol {
+                            plugin: self.info.name.clone(),
+                            what: format!("structured output that is not JSON: {e}"),
+                        },
+                    )?),
+                };
+                Ok(Output {
+                    text: out.text,
+                    structured,
+                })
+            }
+            Err(e) => Err(CallError::Tool(ToolError {
+                kind: e.kind,
+                message: e.message,
+            })),
+        }
+    }
+
+    pub(super) fn new_store(&self, hooks: CallHooks) -> Store<CallState> {
+        let state = CallState::new(
+            self.name.clone(),
+            self.services.clone(),
+            &self.limits,
+            hooks,
+        );
+        let mut store = Store::new(self.pre.engine(), state);
+        store.limiter(|s| &mut s.memory);
+        // Each epoch tick the guest yields to the async executor (so a spinning guest
+        // cannot starve other calls or the timeout), and the tick counts against its
+        // compute budget.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|mut ctx| {
+            let state = ctx.data_mut();
+            state.ticks += 1;
+            if state.ticks > state.compute_ticks {
+                return Err(wasmtime::Error::new(ComputeExhausted));
+            }
+            Ok(UpdateDeadline::Yield(1))
+        });
+        store
+    }
+
+    pub(super) fn classify_trap(
+        &self,
+        store: &Store<CallState>,
+        trap: wasmtime::Error,
+    ) -> CallError {
+        let plugin = self.info.name.clone();
+        if store.data().memory.hit {
+            return CallError::Memory {
+                plugin,
+                limit_mib: self.limits.memory_bytes >> 20,
+            };
+        }
+        if trap.is::<ComputeExhausted>() {
+            return CallError::Compute {
+                plugin,
+                secs: self.limits.compute.as_secs(),
+            };
+        }
+        let detail = match trap.downcast_ref::<wasmtime::Trap>() {
+            Some(t) => t.to_string(),
+            None => trap.to_string(),
+        };
+        tracing::warn!(plugin = %plugin, "plugin trapped: {trap:?}");
+        CallError::Trap { plugin, detail }
+    }
+}

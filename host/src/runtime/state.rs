@@ -1,0 +1,104 @@
+//! The data of one call's store: its sandbox, its limits, and what the host lends it.
+
+use super::context::CallHooks;
+use super::{HostServices, Limits};
+use std::sync::Arc;
+use wasmtime::ResourceLimiter;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+pub struct CallState {
+    pub plugin: Arc<str>,
+    pub table: ResourceTable,
+    pub wasi: WasiCtx,
+    pub services: Arc<HostServices>,
+    pub hooks: CallHooks,
+    pub memory: MemoryCap,
+    /// Epoch ticks the guest has run through; checked against `compute_ticks`.
+    pub ticks: u64,
+    pub compute_ticks: u64,
+}
+
+impl CallState {
+    pub fn new(
+        plugin: Arc<str>,
+        services: Arc<HostServices>,
+        limits: &Limits,
+        hooks: CallHooks,
+    ) -> Self {
+        CallState {
+            plugin,
+            table: ResourceTable::new(),
+            wasi: sandbox(),
+            services,
+            hooks,
+            memory: MemoryCap::new(limits.memory_bytes),
+            ticks: 0,
+            compute_ticks: (limits.compute.as_millis() / super::EPOCH_TICK.as_millis()).max(1)
+                as u64,
+        }
+    }
+}
+
+/// WASI with nothing in it: no preopened directory, no environment, no arguments, no
+/// network. Guest stdout and stderr both go to the host's stderr, because the host's stdout
+/// carries the MCP stream and one stray `println!` would corrupt it.
+fn sandbox() -> WasiCtx {
+    WasiCtxBuilder::new()
+        .stdout(wasmtime_wasi::cli::stderr())
+        .inherit_stderr()
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false)
+        .build()
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Caps a call's linear memory, and remembers that the cap was hit so the error can say so.
+pub struct MemoryCap {
+    pub limit: usize,
+    pub hit: bool,
+}
+
+impl MemoryCap {
+    fn new(limit: usize) -> Self {
+        MemoryCap { limit, hit: false }
+    }
+}
+
+impl ResourceLimiter for MemoryCap {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.limit {
+            self.hit = true;
+            // An error (not `Ok(false)`) traps at once: guests tend to abort on a failed
+            // allocation anyway, and a trap names the cause.
+            return Err(wasmtime::format_err!(
+                "memory limit of {} MiB reached",
+                self.limit >> 20
+            ));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}

@@ -1,0 +1,57 @@
+use schemars::JsonSchema;
+use serde::Deserialize;
+use wharf_plugin_sdk::docker::files::{self, CopyReport};
+use wharf_plugin_sdk::text::human_bytes;
+use wharf_plugin_sdk::{Context, Output, ToolResult};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CopyInArgs {
+    /// Container name or id (a unique id prefix works).
+    container: String,
+    /// Host file or directory to copy; relative paths are taken from the first allowed root.
+    source: String,
+    /// Existing directory in the container to copy into; the source keeps its name.
+    destination: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CopyOutArgs {
+    /// Container name or id (a unique id prefix works).
+    container: String,
+    /// File or directory in the container.
+    source: String,
+    /// Host directory to copy into (created if missing); relative paths are taken from the
+    /// first allowed root.
+    destination: String,
+    /// Replace host files that already exist.
+    #[serde(default)]
+    overwrite: bool,
+}
+
+fn report(r: &CopyReport) -> String {
+    format!("{} entries, {}", r.entries, human_bytes(r.bytes))
+}
+
+pub fn copy_to_container(a: CopyInArgs, _ctx: &Context) -> ToolResult<Output> {
+    let r = files::copy_in(&a.container, &a.source, &a.destination)?;
+    Ok(Output::text(format!(
+        "copied {} to {}:{} ({})",
+        a.source,
+        a.container,
+        a.destination,
+        report(&r)
+    )))
+}
+
+pub fn copy_from_container(a: CopyOutArgs, _ctx: &Context) -> ToolResult<Output> {
+    let r = files::copy_out(&a.container, &a.source, &a.destination, a.overwrite)?;
+    Ok(Output::text(format!(
+        "copied {}:{} to {} ({})",
+        a.container,
+        a.source,
+        a.destination,
+        report(&r)
+    )))
+}

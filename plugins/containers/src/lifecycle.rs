@@ -1,0 +1,159 @@
+//! Start, stop, restart, pause, unpause, kill, remove and rename: one Docker call each.
+
+use crate::args::ContainerArg;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use wharf_plugin_sdk::docker::containers_write;
+use wharf_plugin_sdk::{Context, Hints, Output, ToolResult, Toolbox};
+
+pub fn register(t: Toolbox) -> Toolbox {
+    t.tool(
+        "start_container",
+        "Start a container",
+        "Start a created or stopped container.",
+        Hints::write().idempotent(),
+        start,
+    )
+    .tool(
+        "stop_container",
+        "Stop a container",
+        "Stop a running container: SIGTERM, then SIGKILL after timeout_secs (default 10).",
+        Hints::write().idempotent(),
+        stop,
+    )
+    .tool(
+        "restart_container",
+        "Restart a container",
+        "Stop (SIGTERM, SIGKILL after timeout_secs) and start a container again.",
+        Hints::write(),
+        restart,
+    )
+    .tool(
+        "pause_container",
+        "Pause a container",
+        "Freeze all processes of a running container.",
+        Hints::write().idempotent(),
+        pause,
+    )
+    .tool(
+        "unpause_container",
+        "Unpause a container",
+        "Resume a paused container.",
+        Hints::write().idempotent(),
+        unpause,
+    )
+    .tool(
+        "kill_container",
+        "Kill a container",
+        "Send a signal (default SIGKILL) to a running container's main process.",
+        Hints::destructive(),
+        kill,
+    )
+    .tool(
+        "remove_container",
+        "Remove a container",
+        "Delete a container. A running one needs force=true; volumes=true also deletes its \
+         anonymous volumes.",
+        Hints::destructive(),
+        remove,
+    )
+    .tool(
+        "rename_container",
+        "Rename a container",
+        "Give a container a new name.",
+        Hints::write(),
+        rename,
+    )
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StopArgs {
+    /// Container name or id (a unique id prefix works).
+    container: String,
+    /// Seconds to wait after SIGTERM before SIGKILL (default 10).
+    #[serde(default)]
+    timeout_secs: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KillArgs {
+    /// Container name or id (a unique id prefix works).
+    container: String,
+    /// Signal name or number, e.g. SIGTERM, SIGHUP, 9 (default SIGKILL).
+    #[serde(default)]
+    signal: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveArgs {
+    /// Container name or id (a unique id prefix works).
+    container: String,
+    /// Kill and remove a running container.
+    #[serde(default)]
+    force: bool,
+    /// Also remove the container's anonymous volumes.
+    #[serde(default)]
+    volumes: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenameArgs {
+    /// Container name or id (a unique id prefix works).
+    container: String,
+    /// The new name.
+    new_name: String,
+}
+
+fn done(what: &str, container: &str) -> ToolResult<Output> {
+    Ok(Output::text(format!("{what} {container}")))
+}
+
+fn start(a: ContainerArg, _: &Context) -> ToolResult<Output> {
+    containers_write::start(&a.container)?;
+    done("started", &a.container)
+}
+
+fn stop(a: StopArgs, _: &Context) -> ToolResult<Output> {
+    containers_write::stop(&a.container, a.timeout_secs)?;
+    done("stopped", &a.container)
+}
+
+fn restart(a: StopArgs, _: &Context) -> ToolResult<Output> {
+    containers_write::restart(&a.container, a.timeout_secs)?;
+    done("restarted", &a.container)
+}
+
+fn pause(a: ContainerArg, _: &Context) -> ToolResult<Output> {
+    containers_write::pause(&a.container)?;
+    done("paused", &a.container)
+}
+
+fn unpause(a: ContainerArg, _: &Context) -> ToolResult<Output> {
+    containers_write::unpause(&a.container)?;
+    done("unpaused", &a.container)
+}
+
+fn kill(a: KillArgs, _: &Context) -> ToolResult<Output> {
+    containers_write::kill(&a.container, a.signal.as_deref())?;
+    done(
+        &format!("sent {} to", a.signal.as_deref().unwrap_or("SIGKILL")),
+        &a.container,
+    )
+}
+
+fn remove(a: RemoveArgs, _: &Context) -> ToolResult<Output> {
+    containers_write::remove(&a.container, a.force, a.volumes)?;
+    done("removed", &a.container)
+}
+
+fn rename(a: RenameArgs, _: &Context) -> ToolResult<Output> {
+    containers_write::rename(&a.container, &a.new_name)?;
+    Ok(Output::text(format!(
+        "renamed {} to {}",
+        a.container, a.new_name
+    )))
+}

@@ -1,0 +1,228 @@
+use crate::bindings::wharf::plugin::types::{Annotations, Tool};
+use crate::{Context, Output, ToolError, ToolResult};
+use schemars::JsonSchema;
+use schemars::generate::SchemaSettings;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// Behaviour hints a tool declares; MCP clients use them to ask before destructive calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hints {
+    pub read_only: bool,
+    pub destructive: bool,
+    pub idempotent: bool,
+    pub open_world: bool,
+}
+
+impl Hints {
+    /// Reads state only.
+    pub const fn read_only() -> Self {
+        Hints {
+            read_only: true,
+            destructive: false,
+            idempotent: true,
+            open_world: false,
+        }
+    }
+
+    /// Changes state without destroying anything that cannot be recreated.
+    pub const fn write() -> Self {
+        Hints {
+            read_only: false,
+            destructive: false,
+            idempotent: false,
+            open_world: false,
+        }
+    }
+
+    /// May destroy data or state (remove, kill, overwrite).
+    pub const fn destructive() -> Self {
+        Hints {
+            read_only: false,
+            destructive: true,
+            idempotent: false,
+            open_world: false,
+        }
+    }
+
+    /// Repeating the call with the same arguments has no further effect.
+    pub const fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
+    }
+
+    /// Talks to something outside the local engine.
+    pub const fn open_world(mut self) -> Self {
+        self.open_world = true;
+        self
+    }
+}
+
+type Handler = Box<dyn Fn(&str, &Context) -> ToolResult<Output>>;
+
+struct Entry {
+    name: &'static str,
+    title: &'static str,
+    description: &'static str,
+    hints: Hints,
+    input_schema: fn() -> Value,
+    output_schema: Option<fn() -> Value>,
+    handler: Handler,
+}
+
+/// A plugin's tools: definitions derived from argument types, and their handlers.
+#[derive(Default)]
+pub struct Toolbox {
+    entries: Vec<Entry>,
+}
+
+impl Toolbox {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add a tool. `A` is the argument object: its doc comments become the schema's
+    /// descriptions, and `#[serde(deny_unknown_fields)]` makes a misspelt argument an error
+    /// instead of something silently ignored.
+    pub fn tool<A>(
+        mut self,
+        name: &'static str,
+        title: &'static str,
+        description: &'static str,
+        hints: Hints,
+        handler: fn(A, &Context) -> ToolResult<Output>,
+    ) -> Self
+    where
+        A: DeserializeOwned + JsonSchema + 'static,
+    {
+        self.entries.push(Entry {
+            name,
+            title,
+            description,
+            hints,
+            input_schema: schema_of::<A>,
+            output_schema: None,
+            handler: Box::new(move |args, ctx| handler(parse_args(name, args)?, ctx)),
+        });
+        self
+    }
+
+    /// Declare the structured output of the tool added last.
+    pub fn output<O: JsonSchema + 'static>(mut self) -> Self {
+        if let Some(last) = self.entries.last_mut() {
+            last.output_schema = Some(schema_of::<O>);
+        }
+        self
+    }
+
+    pub(crate) fn definitions(&self) -> Vec<Tool> {
+        self.entries
+            .iter()
+            .map(|e| Tool {
+                name: e.name.to_owned(),
+                title: e.title.to_owned(),
+                description: e.description.to_owned(),
+                input_schema: (e.input_schema)().to_string(),
+                output_schema: e.output_schema.map(|f| f().to_string()),
+                annotations: Annotations {
+                    read_only: e.hints.read_only,
+                    destructive: e.hints.destructive,
+                    idempotent: e.hints.idempotent,
+                    open_world: e.hints.open_world,
+                },
+            })
+            .collect()
+    }
+
+    /// Run the named tool; an unknown name is an error, never a panic.
+    pub fn call(&self, name: &str, args: &str, ctx: &Context) -> ToolResult<Output> {
+        let entry = self
+            .entries
+            .iter()
+            .find(|e| e.name == name)
+            .ok_or_else(|| ToolError::not_found(format!("this plugin has no tool `{name}`")))?;
+        (entry.handler)(args, ctx)
+    }
+}
+
+/// Parse a tool's arguments, naming the offending field in the error.
+pub fn parse_args<A: DeserializeOwned>(tool: &str, args: &str) -> ToolResult<A> {
+    let de = &mut serde_json::Deserializer::from_str(args);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        // serde_json appends "at line 1 column 42": noise for a model reading the message.
+        let msg = inner.to_string();
+        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+        if path == "." {
+            ToolError::invalid(format!("invalid arguments for {tool}: {msg}"))
+        } else {
+            ToolError::invalid(format!("invalid argument `{path}` for {tool}: {msg}"))
+        }
+    })
+}
+
+/// The JSON Schema of `T`, self-contained (no `$defs`) and without the meta-schema noise.
+fn schema_of<T: JsonSchema>() -> Value {
+    let generator = SchemaSettings::draft2020_12()
+        .with(|s| {
+            s.inline_subschemas = true;
+            s.meta_schema = None;
+        })
+        .into_generator();
+    let mut schema = generator.into_root_schema_for::<T>().to_value();
+    if let Some(obj) = schema.as_object_mut() {
+        obj.remove("title");
+    }
+    schema
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    /// Arguments of a test tool.
+    #[derive(Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Args {
+        /// The container.
+        id: String,
+        #[serde(default)]
+        tail: Option<u32>,
+    }
+
+    #[test]
+    fn schema_is_inline_object_with_descriptions() {
+        let s = schema_of::<Args>();
+        assert_eq!(s["type"], "object");
+        assert_eq!(s["properties"]["id"]["description"], "The container.");
+        assert_eq!(s["additionalProperties"], false);
+        assert!(s.get("$schema").is_none() && s.get("title").is_none());
+        assert_eq!(s["required"], serde_json::json!(["id"]));
+    }
+
+    #[test]
+    fn argument_errors_name_the_field() {
+        let e = parse_args::<Args>("t", r#"{"id":"x","tail":"many"}"#)
+            .err()
+            .unwrap();
+        assert!(
+            e.message
+                .starts_with("invalid argument `tail` for t: invalid type"),
+            "{}",
+            e.message
+        );
+        let e = parse_args::<Args>("t", r#"{}"#).err().unwrap();
+        assert_eq!(e.message, "invalid arguments for t: missing field `id`");
+        let e = parse_args::<Args>("t", r#"{"id":"x","colour":1}"#)
+            .err()
+            .unwrap();
+        assert!(
+            e.message.contains("unknown field `colour`"),
+            "{}",
+            e.message
+        );
+    }
+}
