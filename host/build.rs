@@ -6,15 +6,28 @@ use std::path::{Path, PathBuf};
 /// (package, file name in OUT_DIR). Keep in step with `src/plugins.rs`.
 const BUILTIN: &[(&str, &str)] = &[("wharf-plugin-containers", "containers.wasm")];
 
+/// Built beside the default plugins (one cargo run) but never embedded: the runtime tests
+/// load it from the path exported as `WHARF_TEST_HOSTILE_WASM`. A build script cannot tell
+/// a test build from any other, and the plugin is small.
+const TEST_PLUGINS: &[(&str, &str)] = &[("wharf-test-hostile", "WHARF_TEST_HOSTILE_WASM")];
+
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let workspace = manifest.parent().unwrap_or(Path::new(".."));
     wharf_plugin_builder::rerun_if_changed(workspace, &["plugins", "wit"]);
-    let packages: Vec<&str> = BUILTIN.iter().map(|(p, _)| *p).collect();
+    wharf_plugin_builder::rerun_if_changed(workspace, &["tests/plugins"]);
+    let packages: Vec<&str> = BUILTIN
+        .iter()
+        .chain(TEST_PLUGINS)
+        .map(|(p, _)| *p)
+        .collect();
     let built = wharf_plugin_builder::build(workspace, &packages);
     let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
     for (wasm, (_, file)) in built.iter().zip(BUILTIN) {
         std::fs::copy(wasm, out.join(file))
             .unwrap_or_else(|e| panic!("cannot copy {}: {e}", wasm.display()));
+    }
+    for (wasm, (_, var)) in built[BUILTIN.len()..].iter().zip(TEST_PLUGINS) {
+        println!("cargo:rustc-env={var}={}", wasm.display());
     }
 }

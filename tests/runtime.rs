@@ -1,1 +1,267 @@
+//! The sandbox holds: a plugin that loops, eats memory, traps, floods, or reaches for files,
+//! sockets and the environment is stopped or refused, named in the error, and the host (and
+//! the same plugin) keeps serving. Also: capabilities come from a component's imports and
+//! only granted ones load.
 
+#[path = "support/mod.rs"]
+mod support;
+
+use serde_json::json;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wharf::docker::Engine;
+use wharf::policy::{AllowedRoots, Capability};
+use wharf::runtime::{CallError, CallHooks, HostServices, Limits, LoadError, Plugin, Runtime};
+
+const HOSTILE: &str = env!("WHARF_TEST_HOSTILE_WASM");
+
+fn runtime() -> Runtime {
+    let services = HostServices {
+        docker: Arc::new(Engine::from_env()),
+        roots: Arc::new(AllowedRoots::new([std::env::temp_dir()])),
+    };
+    Runtime::new(services, None).unwrap()
+}
+
+fn limits() -> Limits {
+    Limits {
+        memory_bytes: 32 << 20,
+        call_timeout: Duration::from_secs(20),
+        compute: Duration::from_secs(1),
+    }
+}
+
+async fn hostile(limits: Limits) -> Plugin {
+    let wasm = std::fs::read(HOSTILE).unwrap();
+    runtime()
+        .load(
+            "hostile",
+            &wasm,
+            &BTreeSet::from([Capability::Exec]),
+            limits,
+        )
+        .await
+        .unwrap()
+}
+
+async fn call(p: &Plugin, tool: &str) -> Result<String, CallError> {
+    let args = if tool == "hostile_echo" {
+        json!({"text": "still here"})
+    } else {
+        json!({})
+    };
+    p.call(tool, &args.to_string(), CallHooks::default())
+        .await
+        .map(|o| o.text)
+}
+
+async fn still_serves(p: &Plugin) {
+    assert_eq!(call(p, "hostile_echo").await.unwrap(), "still here");
+}
+
+#[tokio::test]
+async fn capabilities_come_from_imports_and_must_be_granted() {
+    let wasm = std::fs::read(HOSTILE).unwrap();
+    let err = runtime()
+        .load("hostile", &wasm, &BTreeSet::new(), limits())
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            err,
+            LoadError::NotGranted {
+                capability: Capability::Exec,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "plugin `hostile` imports `wharf:docker/exec@0.1.0`, which is not granted to it; add \"exec\" \
+         to grants in [plugin.hostile] of wharf.toml to allow it"
+    );
+    // Granting more than it imports links only what it imports.
+    let all = BTreeSet::from(Capability::ALL);
+    let p = runtime()
+        .load("hostile", &wasm, &all, limits())
+        .await
+        .unwrap();
+    assert_eq!(p.capabilities(), [Capability::Exec]);
+    assert_eq!(p.tools().len(), 9);
+    let wrong_name = runtime()
+        .load("other", &wasm, &all, limits())
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(wrong_name, LoadError::NameMismatch { .. }),
+        "{wrong_name}"
+    );
+    let garbage = runtime()
+        .load("junk", b"not wasm", &all, limits())
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        garbage
+            .to_string()
+            .starts_with("plugin `junk` is not a valid WebAssembly component"),
+        "{garbage}"
+    );
+}
+
+#[tokio::test]
+async fn an_infinite_loop_is_stopped_by_the_compute_budget() {
+    let p = hostile(limits()).await;
+    let started = Instant::now();
+    let err = call(&p, "hostile_loop").await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "plugin `hostile` was stopped: it ran guest code for more than 1 s"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    still_serves(&p).await;
+}
+
+#[tokio::test]
+async fn an_infinite_loop_is_stopped_by_the_call_timeout() {
+    let p = hostile(Limits {
+        call_timeout: Duration::from_millis(500),
+        compute: Duration::from_secs(60),
+        ..limits()
+    })
+    .await;
+    let started = Instant::now();
+    let err = call(&p, "hostile_loop").await.unwrap_err();
+    assert!(matches!(err, CallError::Timeout { .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "plugin `hostile` did not finish within 500 ms and was stopped"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+    still_serves(&p).await;
+}
+
+#[tokio::test]
+async fn a_spinning_call_does_not_block_other_calls() {
+    let p = Arc::new(
+        hostile(Limits {
+            compute: Duration::from_secs(3),
+            ..limits()
+        })
+        .await,
+    );
+    let spinner = tokio::spawn({
+        let p = p.clone();
+        async move { call(&p, "hostile_loop").await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    still_serves(&p).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "echo waited {:?}",
+        started.elapsed()
+    );
+    assert!(matches!(
+        spinner.await.unwrap(),
+        Err(CallError::Compute { .. })
+    ));
+}
+
+#[tokio::test]
+async fn memory_bombs_and_huge_results_hit_the_memory_cap() {
+    let p = hostile(limits()).await;
+    for tool in ["hostile_memory", "hostile_big"] {
+        let err = call(&p, tool).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "plugin `hostile` was stopped: it exceeded its memory limit of 32 MiB",
+            "{tool}"
+        );
+        still_serves(&p).await;
+    }
+}
+
+#[tokio::test]
+async fn a_trap_is_reported_and_contained() {
+    let p = hostile(limits()).await;
+    let err = call(&p, "hostile_trap").await.unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("plugin `hostile` crashed (trap): "),
+        "{err}"
+    );
+    still_serves(&p).await;
+}
+
+#[tokio::test]
+async fn no_files_no_sockets_no_environment() {
+    let p = hostile(limits()).await;
+    let file = call(&p, "hostile_file").await.unwrap_err().to_string();
+    assert!(file.starts_with("file access refused"), "{file}");
+    let socket = call(&p, "hostile_socket").await.unwrap_err().to_string();
+    assert!(socket.starts_with("network access refused"), "{socket}");
+    assert_eq!(call(&p, "hostile_env").await.unwrap(), "0 variables");
+}
+
+#[tokio::test]
+async fn a_cancelled_call_stops_at_once() {
+    let p = hostile(Limits {
+        compute: Duration::from_secs(30),
+        ..limits()
+    })
+    .await;
+    let hooks = CallHooks::default();
+    let cancel = hooks.cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        cancel.cancel();
+    });
+    let started = Instant::now();
+    let err = p.call("hostile_loop", "{}", hooks).await.unwrap_err();
+    assert!(matches!(err, CallError::Cancelled), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    still_serves(&p).await;
+}
+
+/// Through the real server: a misbehaving third-party plugin is reported by name and the
+/// built-in tools keep answering.
+#[tokio::test]
+async fn the_server_keeps_serving_after_a_plugin_misbehaves() {
+    support::require_docker();
+    let plugins = tempfile::tempdir().unwrap();
+    std::fs::copy(HOSTILE, plugins.path().join("hostile.wasm")).unwrap();
+    let dir = plugins.path().to_str().unwrap();
+    let config = "[plugin.hostile]\ngrants = [\"exec\"]\ncompute_secs = 1\nmemory_mib = 16\n";
+    let w = support::Wharf::start_with(&["--plugin-dir", dir], Some(config)).await;
+    let err = w.err("hostile_loop", json!({})).await;
+    assert_eq!(
+        err,
+        "plugin `hostile` was stopped: it ran guest code for more than 1 s"
+    );
+    let err = w.err("hostile_memory", json!({})).await;
+    assert_eq!(
+        err,
+        "plugin `hostile` was stopped: it exceeded its memory limit of 16 MiB"
+    );
+    w.ok("list_containers", json!({})).await;
+    assert_eq!(w.ok("hostile_echo", json!({"text": "hi"})).await, "hi");
+
+    // Without the grant, the plugin is refused and the rest still loads.
+    let w = support::Wharf::start_with(&["--plugin-dir", dir], None).await;
+    let tools = w.client.list_all_tools().await.unwrap();
+    assert!(tools.iter().all(|t| !t.name.starts_with("hostile_")));
+    assert!(tools.iter().any(|t| t.name == "list_containers"));
+}

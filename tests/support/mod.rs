@@ -1,1 +1,175 @@
+//! Shared by the end-to-end tests: a real `wharf serve` driven by rmcp's MCP client, and
+//! Docker objects that carry unique names and are removed when the test ends.
+#![allow(dead_code)]
 
+use rmcp::model::{CallToolRequestParams, CallToolResult, ContentBlock};
+use rmcp::service::RunningService;
+use rmcp::transport::TokioChildProcess;
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Built by tests/fixtures/build-images.sh (which .ci/run runs).
+pub const FIXTURE: &str = "wharf-fixture/busybox:latest";
+
+/// Fail loudly, never skip, when there is no engine or no fixture image.
+pub fn require_docker() {
+    static CHECKED: OnceLock<()> = OnceLock::new();
+    CHECKED.get_or_init(|| {
+        let info = Command::new("docker")
+            .args(["info", "--format", "{{.ServerVersion}}"])
+            .output();
+        match info {
+            Ok(o) if o.status.success() => {}
+            Ok(o) => panic!(
+                "these tests need a running Docker engine, and `docker info` failed: {}\n\
+                 start dockerd (or run .ci/run, which does)",
+                String::from_utf8_lossy(&o.stderr).trim()
+            ),
+            Err(e) => panic!("these tests need the docker CLI and a running engine: {e}"),
+        }
+        let image = Command::new("docker")
+            .args(["image", "inspect", FIXTURE])
+            .output()
+            .unwrap();
+        assert!(
+            image.status.success(),
+            "the fixture image {FIXTURE} is missing: run tests/fixtures/build-images.sh"
+        );
+    });
+}
+
+/// A name no other test (or person) uses: `wharf-test-<pid>-<n>-<what>`.
+pub fn unique(what: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "wharf-test-{}-{}-{what}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Removes the named containers (and their anonymous volumes) when dropped, test passed or not.
+#[derive(Default)]
+pub struct Cleanup {
+    containers: Vec<String>,
+}
+
+impl Cleanup {
+    pub fn container(&mut self, name: &str) -> String {
+        self.containers.push(name.to_owned());
+        name.to_owned()
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if !self.containers.is_empty() {
+            let _ = Command::new("docker")
+                .args(["rm", "-f", "-v"])
+                .args(&self.containers)
+                .output();
+        }
+    }
+}
+
+pub fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker CLI");
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A `wharf serve` child process and an MCP client session with it.
+pub struct Wharf {
+    pub client: RunningService<RoleClient, ()>,
+    /// The allowed root, and the server's working directory.
+    pub dir: tempfile::TempDir,
+}
+
+pub fn wharf_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_wharf")
+}
+
+/// Where precompiled plugins are cached across test processes.
+pub fn cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("wharf-cache")
+}
+
+impl Wharf {
+    pub async fn start() -> Wharf {
+        Self::start_with(&[], None).await
+    }
+
+    /// Start with extra arguments and optionally a config file's text.
+    pub async fn start_with(args: &[&str], config: Option<&str>) -> Wharf {
+        let dir = tempfile::tempdir().unwrap();
+        let config_path = dir.path().join("wharf.toml");
+        if let Some(c) = config {
+            std::fs::write(&config_path, c).unwrap();
+        }
+        let mut cmd = tokio::process::Command::new(wharf_bin());
+        cmd.arg("serve")
+            .arg("--allowed-root")
+            .arg(dir.path())
+            .args(args)
+            .current_dir(dir.path())
+            // Never the user's own config.
+            .env("WHARF_CONFIG", &config_path)
+            .env("WHARF_CACHE_DIR", cache_dir())
+            .env("WHARF_LOG", "wharf=warn");
+        let transport = TokioChildProcess::new(cmd).expect("spawn wharf serve");
+        let client = ().serve(transport).await.expect("MCP initialize with wharf");
+        Wharf { client, dir }
+    }
+
+    pub async fn call(&self, tool: &str, args: Value) -> CallToolResult {
+        let Value::Object(args) = args else {
+            panic!("arguments must be an object")
+        };
+        self.client
+            .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args))
+            .await
+            .unwrap_or_else(|e| panic!("{tool}: protocol error: {e}"))
+    }
+
+    /// Call and expect success; the text.
+    pub async fn ok(&self, tool: &str, args: Value) -> String {
+        let r = self.call(tool, args).await;
+        let t = text(&r);
+        assert_ne!(r.is_error, Some(true), "{tool} failed: {t}");
+        t
+    }
+
+    /// Call and expect a tool error; its text.
+    pub async fn err(&self, tool: &str, args: Value) -> String {
+        let r = self.call(tool, args).await;
+        let t = text(&r);
+        assert_eq!(
+            r.is_error,
+            Some(true),
+            "{tool} should have failed, said: {t}"
+        );
+        t
+    }
+}
+
+pub fn text(r: &CallToolResult) -> String {
+    r.content
+        .iter()
+        .filter_map(|c| match c {
+            ContentBlock::Text(t) => Some(t.text.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

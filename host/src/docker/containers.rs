@@ -72,15 +72,6 @@ pub struct LogStream {
     inner: Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>,
 }
 
-/// The engine's answer when the state is already what was asked (HTTP 304), in words.
-fn already(e: DockerError, what: &str) -> DockerError {
-    if e.message == "the container is already in that state" {
-        DockerError::new(e.kind, what)
-    } else {
-        e
-    }
-}
-
 async fn inspect_state(
     engine: &Engine,
     id: &str,
@@ -343,12 +334,7 @@ impl w::Host for DockerHost<'_> {
             docker
                 .start_container(&id, None::<q::StartContainerOptions>)
                 .await
-                .map_err(|e| {
-                    already(
-                        engine.error(e),
-                        &format!("container `{id}` is already running"),
-                    )
-                })
+                .map_err(|e| engine.error(e))
         })
         .await
     }
@@ -364,7 +350,7 @@ impl w::Host for DockerHost<'_> {
             docker
                 .stop_container(&id, Some(opts))
                 .await
-                .map_err(|e| already(engine.error(e), &format!("container `{id}` is not running")))
+                .map_err(|e| engine.error(e))
         })
         .await
     }

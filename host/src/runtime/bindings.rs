@@ -19,6 +19,3 @@ wasmtime::component::bindgen!({
         "wharf:docker/containers-read.log-stream": crate::docker::LogStream,
     },
 });
-
-pub use wharf::docker as docker_api;
-pub use wharf::plugin::types as plugin_types;

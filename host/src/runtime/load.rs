@@ -201,7 +201,7 @@ async fn describe(plugin: &Plugin) -> Result<(wit::PluginInfo, Vec<wit::Tool>), 
         Ok(Err(trap)) => Err(plugin.classify_trap(&store, trap)),
         Err(_) => Err(super::CallError::Timeout {
             plugin: plugin.name.to_string(),
-            secs: plugin.limits.call_timeout.as_secs(),
+            limit: plugin.limits.call_timeout,
         }),
     }
 }

@@ -6,7 +6,7 @@ use super::state::CallState;
 use super::{HostServices, Limits};
 use crate::policy::Capability;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use wasmtime::{Store, UpdateDeadline};
 
 /// Who a plugin says it is.
@@ -58,10 +58,10 @@ pub enum CallError {
     Tool(#[from] ToolError),
     #[error("plugin `{plugin}` was stopped: it exceeded its memory limit of {limit_mib} MiB")]
     Memory { plugin: String, limit_mib: usize },
-    #[error("plugin `{plugin}` was stopped: it ran guest code for more than {secs} s")]
-    Compute { plugin: String, secs: u64 },
-    #[error("plugin `{plugin}` did not finish within {secs} s and was stopped")]
-    Timeout { plugin: String, secs: u64 },
+    #[error("plugin `{plugin}` was stopped: it ran guest code for more than {}", human(*.limit))]
+    Compute { plugin: String, limit: Duration },
+    #[error("plugin `{plugin}` did not finish within {} and was stopped", human(*.limit))]
+    Timeout { plugin: String, limit: Duration },
     #[error("plugin `{plugin}` crashed (trap): {detail}")]
     Trap { plugin: String, detail: String },
     #[error("cancelled by the client")]
@@ -138,7 +138,7 @@ impl Plugin {
             Err(_elapsed) => {
                 return Err(CallError::Timeout {
                     plugin: self.info.name.clone(),
-                    secs: self.limits.call_timeout.as_secs(),
+                    limit: self.limits.call_timeout,
                 });
             }
             Ok(Err(trap)) => return Err(self.classify_trap(&store, trap)),
@@ -207,7 +207,7 @@ impl Plugin {
         if trap.is::<ComputeExhausted>() {
             return CallError::Compute {
                 plugin,
-                secs: self.limits.compute.as_secs(),
+                limit: self.limits.compute,
             };
         }
         let detail = match trap.downcast_ref::<wasmtime::Trap>() {
@@ -216,5 +216,14 @@ impl Plugin {
         };
         tracing::warn!(plugin = %plugin, "plugin trapped: {trap:?}");
         CallError::Trap { plugin, detail }
+    }
+}
+
+/// `2 s`, `500 ms`: limits as people write them.
+fn human(d: Duration) -> String {
+    if d.subsec_millis() == 0 && d.as_secs() > 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{} ms", d.as_millis())
     }
 }

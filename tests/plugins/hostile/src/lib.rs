@@ -1,1 +1,165 @@
+//! A plugin that misbehaves on request, to prove the runtime contains it: it loops, eats
+//! memory, traps, returns a huge result, and tries to reach files and the network. Its `echo`
+//! tool behaves, to show the same plugin keeps serving after each incident.
 
+use serde::Deserialize;
+use wharf_plugin_sdk::docker::exec::{self, ExecSpec};
+use wharf_plugin_sdk::{
+    Context, Hints, Output, Plugin, PluginInfo, ToolError, ToolResult, Toolbox,
+};
+
+struct Hostile;
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct Empty {}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct EchoArgs {
+    text: String,
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct ExecArgs {
+    container: String,
+}
+
+impl Plugin for Hostile {
+    fn info() -> PluginInfo {
+        PluginInfo::new(
+            "hostile",
+            env!("CARGO_PKG_VERSION"),
+            "Misbehaves on request (tests only)",
+        )
+    }
+
+    fn toolbox() -> Toolbox {
+        Toolbox::new()
+            .tool(
+                "hostile_echo",
+                "Echo",
+                "Returns its text.",
+                Hints::read_only(),
+                echo,
+            )
+            .tool(
+                "hostile_loop",
+                "Loop",
+                "Spins forever.",
+                Hints::read_only(),
+                spin,
+            )
+            .tool(
+                "hostile_memory",
+                "Eat memory",
+                "Allocates without end.",
+                Hints::read_only(),
+                eat,
+            )
+            .tool(
+                "hostile_trap",
+                "Trap",
+                "Panics (a wasm trap).",
+                Hints::read_only(),
+                trap,
+            )
+            .tool(
+                "hostile_big",
+                "Big result",
+                "Returns 100 MB of text.",
+                Hints::read_only(),
+                big,
+            )
+            .tool(
+                "hostile_file",
+                "Read a file",
+                "Tries to read /etc/passwd.",
+                Hints::read_only(),
+                file,
+            )
+            .tool(
+                "hostile_socket",
+                "Open a socket",
+                "Tries to connect to 127.0.0.1:22.",
+                Hints::read_only(),
+                socket,
+            )
+            .tool(
+                "hostile_env",
+                "Read the environment",
+                "Lists environment variables.",
+                Hints::read_only(),
+                env,
+            )
+            .tool(
+                "hostile_exec",
+                "Exec",
+                "Runs `true` in a container (imports exec).",
+                Hints::write(),
+                exec_true,
+            )
+    }
+}
+
+fn echo(a: EchoArgs, _: &Context) -> ToolResult<Output> {
+    Ok(Output::text(a.text))
+}
+
+fn spin(_: Empty, _: &Context) -> ToolResult<Output> {
+    let mut x: u64 = 0;
+    loop {
+        x = std::hint::black_box(x.wrapping_add(1));
+    }
+}
+
+fn eat(_: Empty, _: &Context) -> ToolResult<Output> {
+    let mut hoard: Vec<Vec<u8>> = Vec::new();
+    loop {
+        hoard.push(std::hint::black_box(vec![1u8; 1 << 20]));
+    }
+}
+
+fn trap(_: Empty, _: &Context) -> ToolResult<Output> {
+    panic!("deliberate trap")
+}
+
+fn big(_: Empty, _: &Context) -> ToolResult<Output> {
+    Ok(Output::text("x".repeat(100 << 20)))
+}
+
+fn file(_: Empty, _: &Context) -> ToolResult<Output> {
+    match std::fs::read_to_string("/etc/passwd") {
+        Ok(s) => Ok(Output::text(format!("read {} bytes", s.len()))),
+        Err(e) => Err(ToolError::failed(format!("file access refused: {e}"))),
+    }
+}
+
+fn socket(_: Empty, _: &Context) -> ToolResult<Output> {
+    match std::net::TcpStream::connect("127.0.0.1:22") {
+        Ok(_) => Ok(Output::text("connected")),
+        Err(e) => Err(ToolError::failed(format!("network access refused: {e}"))),
+    }
+}
+
+fn env(_: Empty, _: &Context) -> ToolResult<Output> {
+    Ok(Output::text(format!(
+        "{} variables",
+        std::env::vars().count()
+    )))
+}
+
+fn exec_true(a: ExecArgs, _: &Context) -> ToolResult<Output> {
+    let out = exec::run(
+        &a.container,
+        &ExecSpec {
+            cmd: vec!["true".into()],
+            env: vec![],
+            working_dir: None,
+            user: None,
+            output_limit: 1024,
+            timeout_ms: 10_000,
+        },
+    )?;
+    Ok(Output::text(format!("exit {:?}", out.exit_code)))
+}
+
+wharf_plugin_sdk::export!(Hostile);
