@@ -519,3 +519,24 @@ async fn wharf_call_prints_what_the_mcp_client_gets() {
         "not found: No such container: wharf-test-no-such"
     );
 }
+
+#[tokio::test]
+async fn an_unreachable_engine_is_named_and_start_up_does_not_wait_for_it() {
+    let started = std::time::Instant::now();
+    let w = Wharf::start_env(
+        &[],
+        None,
+        &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
+    )
+    .await;
+    let tools = w.client.list_all_tools().await.unwrap();
+    assert!(!tools.is_empty());
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let err = w.err("list_containers", json!({})).await;
+    assert!(
+        err.starts_with(
+            "unavailable: Docker engine unreachable at unix:///nonexistent/docker.sock"
+        ),
+        "{err}"
+    );
+}

@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::plugins::BUILTIN;
-use crate::runtime::{CallError, CallHooks, LoadError, Output, Plugin, Runtime, ToolDef};
+use crate::runtime::{CallError, CallHooks, Output, Plugin, Runtime, ToolDef};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -106,25 +106,6 @@ impl Registry {
             }
         }
         registry
-    }
-
-    /// A registry of already-loaded plugins (tests, embedding).
-    pub fn from_plugins(plugins: Vec<Plugin>) -> Result<Registry, LoadError> {
-        let mut registry = Registry {
-            plugins: Vec::new(),
-            tools: BTreeMap::new(),
-            failed: Vec::new(),
-        };
-        for p in plugins {
-            registry.add(p);
-        }
-        match registry.failed.pop() {
-            Some(f) => Err(LoadError::Describe {
-                plugin: f.name,
-                detail: f.error,
-            }),
-            None => Ok(registry),
-        }
     }
 
     fn fail(&mut self, name: &str, error: String) {

@@ -112,6 +112,11 @@ impl Wharf {
 
     /// Start with extra arguments and optionally a config file's text.
     pub async fn start_with(args: &[&str], config: Option<&str>) -> Wharf {
+        Self::start_env(args, config, &[]).await
+    }
+
+    /// Start with extra arguments, a config file's text and environment variables.
+    pub async fn start_env(args: &[&str], config: Option<&str>, env: &[(&str, &str)]) -> Wharf {
         let dir = tempfile::tempdir().unwrap();
         let config_path = dir.path().join("wharf.toml");
         if let Some(c) = config {
@@ -126,7 +131,8 @@ impl Wharf {
             // Never the user's own config.
             .env("WHARF_CONFIG", &config_path)
             .env("WHARF_CACHE_DIR", cache_dir())
-            .env("WHARF_LOG", "wharf=warn");
+            .env("WHARF_LOG", "wharf=warn")
+            .envs(env.iter().copied());
         let transport = TokioChildProcess::new(cmd).expect("spawn wharf serve");
         let client = ().serve(transport).await.expect("MCP initialize with wharf");
         Wharf { client, dir }

@@ -71,10 +71,20 @@ impl DockerError {
             | BollardError::HyperResponseError { .. }
             | BollardError::HyperLegacyError { .. }
             | BollardError::SocketNotFoundError(_)
-            | BollardError::HttpClientError { .. }) => Self::unreachable(endpoint, &e),
+            | BollardError::HttpClientError { .. }) => Self::unreachable(endpoint, &root_cause(&e)),
             e => Self::new(ErrorKind::Engine, e.to_string()),
         }
     }
+}
+
+/// The innermost cause ("Connection refused"), which says more than the client's wrapper
+/// ("client error (Connect)").
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut inner = e;
+    while let Some(source) = inner.source() {
+        inner = source;
+    }
+    inner.to_string()
 }
 
 #[cfg(test)]

@@ -51,14 +51,14 @@ impl Engine {
         self.client
             .get_or_try_init(|| async {
                 let docker = Docker::connect_with_host(&self.endpoint)
-                    .map_err(|e| DockerError::unreachable(&self.endpoint, &e))?
+                    .map_err(|e| self.error(e))?
                     .with_timeout(REQUEST_TIMEOUT);
                 // bollard speaks the newest API by default; older engines (Debian's 20.10
                 // speaks 1.41) refuse it, so agree on a version first.
                 let docker = docker
                     .negotiate_version()
                     .await
-                    .map_err(|e| DockerError::unreachable(&self.endpoint, &e))?;
+                    .map_err(|e| self.error(e))?;
                 tracing::info!(
                     endpoint = %self.endpoint,
                     api = %docker.client_version(),
