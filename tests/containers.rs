@@ -193,6 +193,11 @@ async fn container_lifecycle() {
         ]),
         "exited 0"
     );
+    let running_only = w.ok("list_containers", json!({"name": name})).await;
+    assert_eq!(
+        running_only,
+        "No running containers (all=true includes stopped ones)."
+    );
     // Stopping a stopped container is a no-op, as the tool's idempotent hint says.
     let stopped = w.ok("stop_container", json!({"container": name})).await;
     assert_eq!(stopped, format!("stopped {name}"));

@@ -2,8 +2,9 @@
 
 use crate::config::Config;
 use crate::plugins::BUILTIN;
+use crate::policy::Grants;
 use crate::runtime::{CallError, CallHooks, Output, Plugin, Runtime, ToolDef};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -93,10 +94,16 @@ impl Registry {
                     continue;
                 }
             };
-            let grants: BTreeSet<_> = pc
-                .grants
-                .clone()
-                .unwrap_or_else(|| source.default_grants.iter().copied().collect());
+            let grants = match &pc.grants {
+                Some(allowed) => Grants {
+                    allowed: allowed.clone(),
+                    narrowed: true,
+                },
+                None => Grants {
+                    allowed: source.default_grants.iter().copied().collect(),
+                    narrowed: false,
+                },
+            };
             match runtime
                 .load(&source.name, &wasm, &grants, pc.limits())
                 .await

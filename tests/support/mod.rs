@@ -148,18 +148,18 @@ impl Wharf {
             .unwrap_or_else(|e| panic!("{tool}: protocol error: {e}"))
     }
 
-    /// Call and expect success; the text.
+    /// Call and expect success; the text, fences checked and their codes removed.
     pub async fn ok(&self, tool: &str, args: Value) -> String {
         let r = self.call(tool, args).await;
-        let t = text(&r);
+        let t = unfenced(&text(&r));
         assert_ne!(r.is_error, Some(true), "{tool} failed: {t}");
         t
     }
 
-    /// Call and expect a tool error; its text.
+    /// Call and expect a tool error; its text, fences checked and their codes removed.
     pub async fn err(&self, tool: &str, args: Value) -> String {
         let r = self.call(tool, args).await;
-        let t = text(&r);
+        let t = unfenced(&text(&r));
         assert_eq!(
             r.is_error,
             Some(true),
@@ -178,4 +178,21 @@ pub fn text(r: &CallToolResult) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The text with the fences' random codes removed, so assertions can spell the fences out:
+/// `<<<untrusted logs 0123abcd…: …>>>` becomes `<<<untrusted logs: …>>>`. Checks that each
+/// fence's begin and end carry the same code.
+pub fn unfenced(text: &str) -> String {
+    let open = regex::Regex::new(r"<<<untrusted (\w+) ([0-9a-f]{16}):").unwrap();
+    for c in open.captures_iter(text) {
+        let end = format!("<<<end {} {}>>>", &c[1], &c[2]);
+        assert!(
+            text.contains(&end),
+            "fence {} is not closed by {end}: {text}",
+            &c[2]
+        );
+    }
+    let codes = regex::Regex::new(r"(<<<(?:untrusted|end) \w+) [0-9a-f]{16}").unwrap();
+    codes.replace_all(text, "$1").into_owned()
 }

@@ -4,7 +4,7 @@ use super::{DockerError, Engine};
 use crate::runtime::bindings::wharf::docker::{containers_read as r, containers_write as w, types};
 use crate::runtime::state::CallState;
 use bollard::container::LogOutput;
-use bollard::models::{ContainerCreateBody, ContainerStateStatusEnum, HealthStatusEnum, MountType};
+use bollard::models::{ContainerCreateBody, ContainerStateStatusEnum, HealthStatusEnum};
 use bollard::query_parameters as q;
 use futures::{Stream, StreamExt};
 use std::collections::HashMap;
@@ -84,39 +84,6 @@ async fn inspect_state(
     Ok(info.state.unwrap_or_default())
 }
 
-/// Bind mounts must come from under the allowed roots, and never the Docker socket.
-fn check_binds(roots: &AllowedRoots, body: &ContainerCreateBody) -> Result<(), DockerError> {
-    let Some(host) = &body.host_config else {
-        return Ok(());
-    };
-    let mut sources: Vec<&str> = host
-        .binds
-        .iter()
-        .flatten()
-        .filter_map(|b| b.split(':').next())
-        .filter(|src| src.starts_with('/'))
-        .collect();
-    sources.extend(
-        host.mounts
-            .iter()
-            .flatten()
-            .filter(|m| m.typ == Some(MountType::BIND))
-            .filter_map(|m| m.source.as_deref()),
-    );
-    for src in sources {
-        let real = roots
-            .existing(src)
-            .map_err(|e| DockerError::denied(format!("bind mount source refused: {e}")))?;
-        if real.file_name().is_some_and(|n| n == "docker.sock") {
-            return Err(DockerError::denied(format!(
-                "bind mount of `{src}` refused: the Docker socket gives a container full \
-                     control of the host"
-            )));
-        }
-    }
-    Ok(())
-}
-
 impl r::Host for DockerHost<'_> {
     async fn list(
         &mut self,
@@ -169,6 +136,7 @@ impl r::Host for DockerHost<'_> {
                 .inspect_container(&id, None::<q::InspectContainerOptions>)
                 .await
                 .map_err(|e| engine.error(e))?;
+            let docker = engine.long_client().await?;
             let opts = q::LogsOptions {
                 follow: false,
                 stdout: o.stdout,
@@ -225,7 +193,7 @@ impl r::Host for DockerHost<'_> {
 }
 
 async fn wait_exit(engine: &Engine, id: &str) -> Result<r::WaitOutcome, DockerError> {
-    let docker = engine.client().await?;
+    let docker = engine.long_client().await?;
     let opts = q::WaitContainerOptions {
         condition: "not-running".into(),
     };
@@ -245,30 +213,35 @@ async fn wait_exit(engine: &Engine, id: &str) -> Result<r::WaitOutcome, DockerEr
 }
 
 async fn wait_healthy(engine: &Engine, id: &str) -> Result<r::WaitOutcome, DockerError> {
+    let docker = engine.client().await?;
+    let info = docker
+        .inspect_container(id, None::<q::InspectContainerOptions>)
+        .await
+        .map_err(|e| engine.error(e))?;
+    let check = info.config.and_then(|c| c.healthcheck).and_then(|h| h.test);
+    if check.is_none_or(|t| t.is_empty() || t[0] == "NONE") {
+        return Err(DockerError::invalid(format!(
+            "container `{id}` has no healthcheck; wait until=exited instead"
+        )));
+    }
     loop {
         let s = inspect_state(engine, id).await?;
-        let running = matches!(
+        // Created, paused and restarting containers may still become healthy: keep waiting.
+        let gone = matches!(
             s.status,
             Some(
-                ContainerStateStatusEnum::RUNNING
-                    | ContainerStateStatusEnum::RESTARTING
-                    | ContainerStateStatusEnum::CREATED
+                ContainerStateStatusEnum::EXITED
+                    | ContainerStateStatusEnum::DEAD
+                    | ContainerStateStatusEnum::REMOVING
             )
         );
-        if !running {
+        if gone {
             return Ok(r::WaitOutcome::Exited(s.exit_code.unwrap_or(0)));
         }
         match s.health.and_then(|h| h.status) {
-            None | Some(HealthStatusEnum::NONE) | Some(HealthStatusEnum::EMPTY) => {
-                return Err(DockerError::invalid(format!(
-                    "container `{id}` has no healthcheck; wait until=exited instead"
-                )));
-            }
             Some(HealthStatusEnum::HEALTHY) => return Ok(r::WaitOutcome::Healthy),
             Some(HealthStatusEnum::UNHEALTHY) => return Ok(r::WaitOutcome::Unhealthy),
-            Some(HealthStatusEnum::STARTING) => {
-                tokio::time::sleep(Duration::from_millis(250)).await
-            }
+            _ => tokio::time::sleep(Duration::from_millis(250)).await,
         }
     }
 }
@@ -309,7 +282,8 @@ impl w::Host for DockerHost<'_> {
             let body: ContainerCreateBody = serde_json::from_str(&spec).map_err(|e| {
                 DockerError::invalid(format!("the create spec is not a Docker create body: {e}"))
             })?;
-            check_binds(roots, &body)?;
+            crate::policy::check_create(&body, roots, engine.socket_path().as_deref())
+                .map_err(DockerError::denied)?;
             let docker = engine.client().await?;
             let opts = q::CreateContainerOptions {
                 name,
@@ -342,7 +316,7 @@ impl w::Host for DockerHost<'_> {
     async fn stop(&mut self, id: String, timeout_secs: Option<u32>) -> WitResult<()> {
         let engine = self.engine;
         wit(async {
-            let docker = engine.client().await?;
+            let docker = engine.long_client().await?;
             let opts = q::StopContainerOptions {
                 signal: None,
                 t: timeout_secs.map(|t| t.min(i32::MAX as u32) as i32),
@@ -358,7 +332,7 @@ impl w::Host for DockerHost<'_> {
     async fn restart(&mut self, id: String, timeout_secs: Option<u32>) -> WitResult<()> {
         let engine = self.engine;
         wit(async {
-            let docker = engine.client().await?;
+            let docker = engine.long_client().await?;
             let opts = q::RestartContainerOptions {
                 signal: None,
                 t: timeout_secs.map(|t| t.min(i32::MAX as u32) as i32),

@@ -8,6 +8,9 @@ use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
 use futures::StreamExt;
 use std::time::Duration;
 
+/// Bytes kept of each output stream, whatever a plugin asks for: the host buffers them.
+const MAX_OUTPUT: usize = 1 << 20;
+
 impl x::Host for DockerHost<'_> {
     async fn run(
         &mut self,
@@ -19,7 +22,7 @@ impl x::Host for DockerHost<'_> {
             if spec.cmd.is_empty() {
                 return Err(DockerError::invalid("the command is empty"));
             }
-            let docker = engine.client().await?;
+            let docker = engine.long_client().await?;
             let exec = docker
                 .create_exec(
                     &container,
@@ -45,7 +48,7 @@ impl x::Host for DockerHost<'_> {
                     "the engine started the command detached",
                 ));
             };
-            let limit = spec.output_limit as usize;
+            let limit = (spec.output_limit as usize).min(MAX_OUTPUT);
             let mut stdout = Capture::new(limit);
             let mut stderr = Capture::new(limit);
             let timeout = Duration::from_millis(u64::from(spec.timeout_ms));

@@ -29,7 +29,7 @@ impl f::Host for DockerHost<'_> {
             let (archive, report) = tokio::task::spawn_blocking(move || pack(&source))
                 .await
                 .map_err(|e| DockerError::new(ErrorKind::Engine, e.to_string()))??;
-            let docker = engine.client().await?;
+            let docker = engine.long_client().await?;
             let opts = q::UploadToContainerOptions {
                 path: container_dir,
                 ..Default::default()
@@ -56,7 +56,7 @@ impl f::Host for DockerHost<'_> {
             let dest = roots
                 .writable(&host_dir)
                 .map_err(|e| DockerError::denied(e.to_string()))?;
-            let docker = engine.client().await?;
+            let docker = engine.long_client().await?;
             let opts = q::DownloadFromContainerOptions {
                 path: container_path,
             };
@@ -69,6 +69,14 @@ impl f::Host for DockerHost<'_> {
                 }
                 archive.extend_from_slice(&chunk);
             }
+            // The download took a while: create the destination, then check again where it
+            // really is, so a symlink planted meanwhile cannot lead the copy out of the roots.
+            tokio::fs::create_dir_all(&dest)
+                .await
+                .map_err(|e| io_err("creating the destination", &e))?;
+            let dest = roots
+                .existing(&dest.to_string_lossy())
+                .map_err(|e| DockerError::denied(e.to_string()))?;
             tokio::task::spawn_blocking(move || unpack(&archive, &dest, overwrite))
                 .await
                 .map_err(|e| DockerError::new(ErrorKind::Engine, e.to_string()))?
@@ -84,8 +92,15 @@ fn too_big() -> DockerError {
     ))
 }
 
-fn io_err(what: &str, e: io::Error) -> DockerError {
-    DockerError::new(ErrorKind::Engine, format!("{what}: {e}"))
+/// The error and its causes: tar's own messages ("failed to unpack `x`") omit the reason.
+fn io_err(what: &str, e: &(dyn std::error::Error + 'static)) -> DockerError {
+    let mut message = format!("{what}: {e}");
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        message.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    DockerError::new(ErrorKind::Engine, message)
 }
 
 /// Refuses writes past [`MAX_ARCHIVE`] so a huge source fails instead of exhausting memory.
@@ -114,7 +129,7 @@ fn pack(source: &Path) -> Result<(Vec<u8>, f::CopyReport), DockerError> {
         .ok_or_else(|| DockerError::invalid("cannot copy a filesystem root"))?;
     let mut builder = tar::Builder::new(Capped(Vec::new()));
     builder.follow_symlinks(false);
-    let meta = std::fs::symlink_metadata(source).map_err(|e| io_err("reading the source", e))?;
+    let meta = std::fs::symlink_metadata(source).map_err(|e| io_err("reading the source", &e))?;
     let result = if meta.is_dir() {
         builder.append_dir_all(&name, source)
     } else {
@@ -124,12 +139,12 @@ fn pack(source: &Path) -> Result<(Vec<u8>, f::CopyReport), DockerError> {
         if e.to_string().contains("archive too large") {
             too_big()
         } else {
-            io_err("archiving the source", e)
+            io_err("archiving the source", &e)
         }
     })?;
     let archive = builder
         .into_inner()
-        .map_err(|e| io_err("archiving the source", e))?
+        .map_err(|e| io_err("archiving the source", &e))?
         .0;
     let report = count(&archive)?;
     Ok((archive, report))
@@ -139,10 +154,11 @@ fn count(archive: &[u8]) -> Result<f::CopyReport, DockerError> {
     let mut report = f::CopyReport {
         entries: 0,
         bytes: 0,
+        skipped: 0,
     };
     let mut a = tar::Archive::new(archive);
-    for entry in a.entries().map_err(|e| io_err("reading the archive", e))? {
-        let entry = entry.map_err(|e| io_err("reading the archive", e))?;
+    for entry in a.entries().map_err(|e| io_err("reading the archive", &e))? {
+        let entry = entry.map_err(|e| io_err("reading the archive", &e))?;
         report.entries += 1;
         if entry.header().entry_type().is_file() {
             report.bytes += entry.size();
@@ -151,24 +167,16 @@ fn count(archive: &[u8]) -> Result<f::CopyReport, DockerError> {
     Ok(report)
 }
 
-/// Unpack into `dest`, refusing to replace existing files unless `overwrite`. Only regular
-/// files, directories and symbolic links are written; the tar crate keeps every entry
-/// (links included) inside `dest`.
+/// Unpack into `dest`, refusing to replace existing files unless `overwrite`. Regular
+/// files, directories, hard links and symbolic links that stay inside the copy are written;
+/// the tar crate keeps every entry inside `dest`. Directories are written last, deepest
+/// first, so a read-only directory does not stop its own contents.
 fn unpack(archive: &[u8], dest: &Path, overwrite: bool) -> Result<f::CopyReport, DockerError> {
-    let entries = |archive: &[u8]| -> Result<Vec<(PathBuf, tar::EntryType)>, DockerError> {
-        let mut a = tar::Archive::new(archive);
-        let mut out = Vec::new();
-        for entry in a.entries().map_err(|e| io_err("reading the archive", e))? {
-            let entry = entry.map_err(|e| io_err("reading the archive", e))?;
-            let path = entry
-                .path()
-                .map_err(|e| io_err("reading the archive", e))?
-                .into_owned();
-            out.push((path, entry.header().entry_type()));
-        }
-        Ok(out)
-    };
-    for (path, kind) in entries(archive)? {
+    let read = |e: io::Error| io_err("reading the archive", &e);
+    let mut a = tar::Archive::new(archive);
+    for entry in a.entries().map_err(read)? {
+        let entry = entry.map_err(read)?;
+        let path = entry.path().map_err(read)?.into_owned();
         if path
             .components()
             .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
@@ -179,7 +187,8 @@ fn unpack(archive: &[u8], dest: &Path, overwrite: bool) -> Result<f::CopyReport,
             )));
         }
         let target = dest.join(&path);
-        if !overwrite && !kind.is_dir() && target.symlink_metadata().is_ok() {
+        if !overwrite && !entry.header().entry_type().is_dir() && target.symlink_metadata().is_ok()
+        {
             return Err(DockerError::new(
                 ErrorKind::Conflict,
                 format!(
@@ -189,34 +198,74 @@ fn unpack(archive: &[u8], dest: &Path, overwrite: bool) -> Result<f::CopyReport,
             ));
         }
     }
-    std::fs::create_dir_all(dest).map_err(|e| io_err("creating the destination", e))?;
+
     let mut report = f::CopyReport {
         entries: 0,
         bytes: 0,
+        skipped: 0,
     };
     let mut a = tar::Archive::new(archive);
     a.set_preserve_permissions(false);
     a.set_preserve_ownerships(false);
     a.set_unpack_xattrs(false);
     a.set_overwrite(overwrite);
-    for entry in a.entries().map_err(|e| io_err("reading the archive", e))? {
-        let mut entry = entry.map_err(|e| io_err("reading the archive", e))?;
+    let mut dirs = Vec::new();
+    for entry in a.entries().map_err(read)? {
+        let mut entry = entry.map_err(read)?;
         let kind = entry.header().entry_type();
-        if !(kind.is_file() || kind.is_dir() || kind.is_symlink()) {
+        let wanted = kind.is_file()
+            || kind.is_hard_link()
+            || kind.is_dir()
+            || (kind.is_symlink() && link_stays_inside(&entry));
+        if !wanted {
+            report.skipped += 1;
+            continue;
+        }
+        if kind.is_dir() {
+            dirs.push(entry);
             continue;
         }
         let size = entry.size();
-        let unpacked = entry
+        if entry
             .unpack_in(dest)
-            .map_err(|e| io_err("writing the copy", e))?;
-        if unpacked {
+            .map_err(|e| io_err("writing the copy", &e))?
+        {
             report.entries += 1;
             if kind.is_file() {
                 report.bytes += size;
             }
         }
     }
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.path().map(|p| p.into_owned()).unwrap_or_default()));
+    for mut dir in dirs {
+        if dir
+            .unpack_in(dest)
+            .map_err(|e| io_err("writing the copy", &e))?
+        {
+            report.entries += 1;
+        }
+    }
     Ok(report)
+}
+
+/// A symbolic link whose target is relative and does not climb above the copy's top.
+fn link_stays_inside(entry: &tar::Entry<'_, &[u8]>) -> bool {
+    let (Ok(path), Ok(Some(target))) = (entry.path(), entry.link_name()) else {
+        return false;
+    };
+    let mut depth = path.components().count() as i64 - 1;
+    for c in target.components() {
+        match c {
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            Component::ParentDir => depth -= 1,
+            Component::RootDir | Component::Prefix(_) => return false,
+        }
+        if depth < 0 {
+            return false;
+        }
+    }
+    true
 }
 
 #[cfg(test)]
@@ -278,8 +327,37 @@ mod tests {
         std::fs::write(secret.path(), "secret").unwrap();
         std::fs::create_dir(src.path().join("d")).unwrap();
         std::os::unix::fs::symlink(secret.path(), src.path().join("d/link")).unwrap();
+        std::os::unix::fs::symlink("../d/x", src.path().join("d/inside")).unwrap();
         let (archive, report) = pack(&src.path().join("d")).unwrap();
         assert_eq!(report.bytes, 0, "the link's target must not be read");
         assert!(!String::from_utf8_lossy(&archive).contains("secret\0"));
+        // Unpacked, the link leading out of the copy is skipped, the one inside is kept.
+        let dst = tempfile::tempdir().unwrap();
+        let r = unpack(&archive, dst.path(), false).unwrap();
+        assert_eq!((r.entries, r.skipped), (2, 1));
+        assert!(dst.path().join("d/inside").symlink_metadata().is_ok());
+        assert!(dst.path().join("d/link").symlink_metadata().is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn read_only_directories_do_not_stop_their_contents() {
+        use std::os::unix::fs::PermissionsExt;
+        let src = tempfile::tempdir().unwrap();
+        std::fs::create_dir(src.path().join("ro")).unwrap();
+        std::fs::write(src.path().join("ro/f"), "x").unwrap();
+        std::fs::set_permissions(
+            src.path().join("ro"),
+            std::fs::Permissions::from_mode(0o555),
+        )
+        .unwrap();
+        let (archive, _) = pack(&src.path().join("ro")).unwrap();
+        let dst = tempfile::tempdir().unwrap();
+        let r = unpack(&archive, dst.path(), false).unwrap();
+        assert_eq!(r.entries, 2);
+        assert_eq!(
+            std::fs::read_to_string(dst.path().join("ro/f")).unwrap(),
+            "x"
+        );
     }
 }

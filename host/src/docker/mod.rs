@@ -15,9 +15,12 @@ use bollard::Docker;
 use std::time::Duration;
 use tokio::sync::OnceCell;
 
-/// Requests may legitimately take long (wait, exec); the per-call deadline of the runtime is
-/// what bounds them, so bollard's own 2-minute default must not cut them first.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(3600);
+/// A request that should answer promptly (list, inspect, create...): past this the engine
+/// is reported as not answering, rather than the plugin as too slow.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+/// Requests that legitimately take long (wait, exec, logs, copies, stop with a grace
+/// period) are bounded by the runtime's per-call deadline instead.
+const LONG_REQUEST_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// A lazily connected Docker engine client.
 ///
@@ -46,6 +49,12 @@ impl Engine {
         &self.endpoint
     }
 
+    /// The engine's socket file, when it is reached through one.
+    pub fn socket_path(&self) -> Option<std::path::PathBuf> {
+        let path = std::path::Path::new(self.endpoint.strip_prefix("unix://")?);
+        Some(path.canonicalize().unwrap_or_else(|_| path.to_owned()))
+    }
+
     /// The connected client, connecting first if needed.
     pub async fn client(&self) -> Result<&Docker, DockerError> {
         self.client
@@ -67,6 +76,15 @@ impl Engine {
                 Ok(docker)
             })
             .await
+    }
+
+    /// The client for requests that may take long (see [`LONG_REQUEST_TIMEOUT`]).
+    pub async fn long_client(&self) -> Result<Docker, DockerError> {
+        Ok(self
+            .client()
+            .await?
+            .clone()
+            .with_timeout(LONG_REQUEST_TIMEOUT))
     }
 
     /// Map a bollard error to a [`DockerError`], naming the engine when it is unreachable.

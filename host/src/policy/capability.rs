@@ -62,6 +62,16 @@ impl FromStr for Capability {
     }
 }
 
+/// The capabilities a plugin may use, and what happens to the ones it imports beyond them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Grants {
+    pub allowed: std::collections::BTreeSet<Capability>,
+    /// The config narrowed a plugin's grants on purpose: it still loads, and a call into an
+    /// ungranted capability fails with `denied`. Otherwise an ungranted import refuses the
+    /// plugin at load, so nobody runs a plugin without knowing what it asks for.
+    pub narrowed: bool,
+}
+
 /// What a component import is, as far as policy goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Import {

@@ -6,7 +6,7 @@ use super::context::CallHooks;
 use super::plugin::{Annotations, Plugin, PluginInfo, ToolDef};
 use super::state::CallState;
 use super::{Limits, Runtime};
-use crate::policy::{Capability, Import};
+use crate::policy::{Capability, Grants, Import};
 use regex::Regex;
 use std::collections::BTreeSet;
 use std::sync::{Arc, LazyLock};
@@ -52,7 +52,7 @@ impl Runtime {
         &self,
         name: &str,
         wasm: &[u8],
-        grants: &BTreeSet<Capability>,
+        grants: &Grants,
         limits: Limits,
     ) -> Result<Plugin, LoadError> {
         let compile_err = |e: wasmtime::Error| LoadError::Compile {
@@ -63,15 +63,14 @@ impl Runtime {
             Some(cache) => cache.load(&self.engine, wasm).map_err(compile_err)?,
             None => Component::new(&self.engine, wasm).map_err(compile_err)?,
         };
-        let capabilities = self.check_imports(name, &component, grants)?;
-        let linker = self.linker(&capabilities).map_err(|e| LoadError::Link {
-            plugin: name.to_owned(),
-            detail: format!("{e:#}"),
-        })?;
+        let (capabilities, denied) = self.check_imports(name, &component, grants)?;
         let link_err = |e: wasmtime::Error| LoadError::Link {
             plugin: name.to_owned(),
             detail: format!("{e:#}"),
         };
+        let mut linker = self.linker(&capabilities).map_err(link_err)?;
+        self.deny(&mut linker, &component, &denied)
+            .map_err(link_err)?;
         let pre = linker.instantiate_pre(&component).map_err(link_err)?;
         let pre = PluginHostPre::new(pre).map_err(link_err)?;
 
@@ -120,19 +119,25 @@ impl Runtime {
         Ok(plugin)
     }
 
-    /// The Docker capabilities `component` imports, all of which must be granted.
+    /// The Docker capabilities `component` imports that are granted, and those that are
+    /// withheld by a narrowed grant.
     fn check_imports(
         &self,
         plugin: &str,
         component: &Component,
-        grants: &BTreeSet<Capability>,
-    ) -> Result<Vec<Capability>, LoadError> {
+        grants: &Grants,
+    ) -> Result<(Vec<Capability>, Vec<Capability>), LoadError> {
         let mut wanted = BTreeSet::new();
+        let mut denied = BTreeSet::new();
         for (import, _) in component.component_type().imports(&self.engine) {
             match Import::classify(import) {
                 Import::Wasi | Import::Contract | Import::Types => {}
-                Import::Docker(c) if grants.contains(&c) => {
+                Import::Docker(c) if grants.allowed.contains(&c) => {
                     wanted.insert(c);
+                }
+                Import::Docker(c) if grants.narrowed => {
+                    tracing::info!(plugin, capability = %c, "capability withheld by config; calls using it will be denied");
+                    denied.insert(c);
                 }
                 Import::Docker(c) => {
                     return Err(LoadError::NotGranted {
@@ -149,7 +154,46 @@ impl Runtime {
                 }
             }
         }
-        Ok(wanted.into_iter().collect())
+        Ok((wanted.into_iter().collect(), denied.into_iter().collect()))
+    }
+
+    /// Link the `withheld` capabilities' functions as traps that name the import (the runtime
+    /// turns them into a `denied` error), so a plugin whose grants were narrowed still loads.
+    fn deny(
+        &self,
+        linker: &mut Linker<CallState>,
+        component: &Component,
+        withheld: &[Capability],
+    ) -> wasmtime::Result<()> {
+        use wasmtime::component::ResourceType;
+        use wasmtime::component::types::ComponentItem;
+        for (import, item) in component.component_type().imports(&self.engine) {
+            let Import::Docker(c) = Import::classify(import) else {
+                continue;
+            };
+            let ComponentItem::ComponentInstance(instance) = item.ty else {
+                continue;
+            };
+            if !withheld.contains(&c) {
+                continue;
+            }
+            let mut stubs = linker.instance(import)?;
+            for (name, export) in instance.exports(&self.engine) {
+                match export.ty {
+                    ComponentItem::ComponentFunc(_) => {
+                        let what = format!("{import}#{name}");
+                        stubs.func_new(name, move |_, _, _, _| {
+                            wasmtime::bail!("unknown import: `{what}` has not been defined")
+                        })?;
+                    }
+                    ComponentItem::Resource(_) => {
+                        stubs.resource(name, ResourceType::host::<()>(), |_, _| Ok(()))?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A linker with the sandboxed WASI, the call context, and exactly `granted`.

@@ -64,6 +64,11 @@ pub enum CallError {
     Timeout { plugin: String, limit: Duration },
     #[error("plugin `{plugin}` crashed (trap): {detail}")]
     Trap { plugin: String, detail: String },
+    #[error(
+        "denied: plugin `{plugin}` is not granted the `{capability}` capability this tool needs; \
+         add it to grants in [plugin.{plugin}] of wharf.toml"
+    )]
+    NotGranted { plugin: String, capability: String },
     #[error("cancelled by the client")]
     Cancelled,
     #[error("plugin `{plugin}` returned {what}")]
@@ -80,6 +85,9 @@ pub struct Plugin {
     pub(super) services: Arc<HostServices>,
     pub(super) name: Arc<str>,
 }
+
+/// How long a cancelled call may go on to clean up before it is dropped.
+const CANCEL_GRACE: Duration = Duration::from_secs(1);
 
 /// What stopped the guest when the compute budget ran out (stored so the error can say so).
 #[derive(Debug)]
@@ -130,10 +138,17 @@ impl Plugin {
                 .call_call_tool(&mut store, tool, args, ctx)
                 .await
         };
+        let mut run = Box::pin(tokio::time::timeout(self.limits.call_timeout, run));
         let outcome = tokio::select! {
-            r = tokio::time::timeout(self.limits.call_timeout, run) => r,
-            _ = cancel.cancelled() => return Err(CallError::Cancelled),
+            r = &mut run => r,
+            _ = cancel.cancelled() => {
+                // A moment to notice `cancelled()` and clean up (remove what it created),
+                // then the call is dropped whatever it is doing.
+                let _ = tokio::time::timeout(CANCEL_GRACE, &mut run).await;
+                return Err(CallError::Cancelled);
+            }
         };
+        drop(run);
         let result = match outcome {
             Err(_elapsed) => {
                 return Err(CallError::Timeout {
@@ -209,6 +224,12 @@ impl Plugin {
                 plugin,
                 limit: self.limits.compute,
             };
+        }
+        // Narrowed grants link withheld capabilities as traps named after the import.
+        let text = format!("{trap:#}");
+        if let Some(rest) = text.split("unknown import: `wharf:docker/").nth(1) {
+            let capability = rest.split(['@', '#', '`']).next().unwrap_or("").to_owned();
+            return CallError::NotGranted { plugin, capability };
         }
         let detail = match trap.downcast_ref::<wasmtime::Trap>() {
             Some(t) => t.to_string(),

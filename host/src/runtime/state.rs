@@ -62,26 +62,33 @@ impl WasiView for CallState {
     }
 }
 
-/// Caps a call's linear memory, and remembers that the cap was hit so the error can say so.
+/// Caps a call's linear memory, all memories of the instance together, and remembers that
+/// the cap was hit so the error can say so.
 pub struct MemoryCap {
     pub limit: usize,
+    pub used: usize,
     pub hit: bool,
 }
 
 impl MemoryCap {
     fn new(limit: usize) -> Self {
-        MemoryCap { limit, hit: false }
+        MemoryCap {
+            limit,
+            used: 0,
+            hit: false,
+        }
     }
 }
 
 impl ResourceLimiter for MemoryCap {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.limit {
+        let total = self.used.saturating_add(desired.saturating_sub(current));
+        if total > self.limit {
             self.hit = true;
             // An error (not `Ok(false)`) traps at once: guests tend to abort on a failed
             // allocation anyway, and a trap names the cause.
@@ -90,6 +97,7 @@ impl ResourceLimiter for MemoryCap {
                 self.limit >> 20
             ));
         }
+        self.used = total;
         Ok(true)
     }
 
@@ -100,5 +108,13 @@ impl ResourceLimiter for MemoryCap {
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         Ok(desired <= 100_000)
+    }
+
+    fn instances(&self) -> usize {
+        100
+    }
+
+    fn memories(&self) -> usize {
+        100
     }
 }

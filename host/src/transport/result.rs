@@ -7,12 +7,16 @@ use rmcp::ErrorData as McpError;
 use rmcp::model::{CallToolResult, ContentBlock, Tool, ToolAnnotations};
 use std::sync::Arc;
 
+/// Text a single result may carry. Plugins cap their own output far below this; the host
+/// enforces it so no plugin can flood a client's context.
+pub const MAX_TEXT: usize = 1 << 20;
+
 /// The MCP result of a call: tool failures are results the model reads (`isError`),
 /// only an unknown tool is a protocol error.
 pub fn to_mcp(outcome: Result<Output, RegistryError>) -> Result<CallToolResult, McpError> {
     match outcome {
         Ok(out) => {
-            let mut r = CallToolResult::success(vec![ContentBlock::text(out.text)]);
+            let mut r = CallToolResult::success(vec![ContentBlock::text(cap(out.text))]);
             r.structured_content = out.structured;
             Ok(r)
         }
@@ -31,6 +35,21 @@ pub fn to_mcp(outcome: Result<Output, RegistryError>) -> Result<CallToolResult, 
             e.to_string(),
         )])),
     }
+}
+
+fn cap(mut text: String) -> String {
+    if text.len() > MAX_TEXT {
+        let mut end = MAX_TEXT;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let total = text.len();
+        text.truncate(end);
+        text.push_str(&format!(
+            "\n(truncated by wharf: {total} bytes exceed the {MAX_TEXT}-byte limit of one result)"
+        ));
+    }
+    text
 }
 
 fn kind_words(k: ErrorKind) -> &'static str {
@@ -65,4 +84,40 @@ pub fn to_mcp_tool(t: &ToolDef) -> Tool {
         tool = tool.with_raw_output_schema(Arc::new(out.clone()));
     }
     tool
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oversized_text_is_cut_and_says_so() {
+        let out = Output {
+            text: "é".repeat(MAX_TEXT),
+            structured: None,
+        };
+        let r = to_mcp(Ok(out)).unwrap();
+        let ContentBlock::Text(t) = &r.content[0] else {
+            panic!("not text")
+        };
+        assert!(t.text.len() < MAX_TEXT + 200);
+        assert!(
+            t.text
+                .ends_with("exceed the 1048576-byte limit of one result)")
+        );
+    }
+
+    #[test]
+    fn plugin_errors_lead_with_their_kind() {
+        let e = crate::runtime::ToolError {
+            kind: ErrorKind::NotFound,
+            message: "No such container: x".into(),
+        };
+        let r = to_mcp(Err(RegistryError::Call(CallError::Tool(e)))).unwrap();
+        assert_eq!(r.is_error, Some(true));
+        let ContentBlock::Text(t) = &r.content[0] else {
+            panic!("not text")
+        };
+        assert_eq!(t.text, "not found: No such container: x");
+    }
 }

@@ -31,7 +31,14 @@ pub struct CopyOutArgs {
 }
 
 fn report(r: &CopyReport) -> String {
-    format!("{} entries, {}", r.entries, human_bytes(r.bytes))
+    let mut s = format!("{} entries, {}", r.entries, human_bytes(r.bytes));
+    if r.skipped > 0 {
+        s.push_str(&format!(
+            "; {} skipped: device files, pipes or links pointing outside the copy",
+            r.skipped
+        ));
+    }
+    s
 }
 
 pub fn copy_to_container(a: CopyInArgs, _ctx: &Context) -> ToolResult<Output> {

@@ -99,6 +99,14 @@ pub fn list_containers(args: ListArgs, _ctx: &Context) -> ToolResult<Output> {
         });
     }
     let all = args.all || args.status.is_some();
+    if !all {
+        // The engine includes stopped containers whenever a limit is given, so "running
+        // only" must be asked for explicitly.
+        filters.push(Filter {
+            key: "status".into(),
+            values: vec!["running".into(), "paused".into(), "restarting".into()],
+        });
+    }
     // One more than shown tells whether the list was cut.
     let found = containers_read::list(all, Some(rows_wanted + 1), &filters)?;
     let truncated = found.len() > rows_wanted as usize;
