@@ -34,6 +34,7 @@ fn the_python_mcp_sdk_can_use_wharf() {
     let out = std::process::Command::new("python3")
         .args([script, support::wharf_bin(), &name])
         .current_dir(dir.path())
+        // The SDK passes its environment on to `wharf serve`.
         .env("WHARF_CONFIG", dir.path().join("none.toml"))
         .env("WHARF_CACHE_DIR", support::cache_dir())
         .output()

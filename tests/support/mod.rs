@@ -76,6 +76,24 @@ impl Drop for Cleanup {
     }
 }
 
+/// Start a detached container of the fixture image, labelled as a test's.
+pub fn run_fixture(name: &str, extra: &[&str], cmd: &[&str]) {
+    let mut args = vec!["run", "-d", "--name", name, "--label", "wharf.test=1"];
+    args.extend_from_slice(extra);
+    args.push(FIXTURE);
+    args.extend_from_slice(cmd);
+    docker(&args);
+}
+
+/// `wharf` on the command line, isolated from the user's config like the server.
+pub fn wharf_cli(dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(wharf_bin());
+    cmd.current_dir(dir)
+        .env("WHARF_CONFIG", dir.join("none.toml"))
+        .env("WHARF_CACHE_DIR", cache_dir());
+    cmd
+}
+
 pub fn docker(args: &[&str]) -> String {
     let out = Command::new("docker")
         .args(args)

@@ -39,6 +39,11 @@ impl ArtifactCache {
     /// never fatal: the component is then compiled as if there were no cache.
     pub fn load(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Component> {
         let path = self.dir.join(format!("{}.cwasm", key(engine, wasm)));
+        if let Err(why) = private(&self.dir) {
+            // Deserialising runs native code: never from a place others could write to.
+            tracing::warn!(dir = %self.dir.display(), "not using the plugin cache: {why}");
+            return Component::new(engine, wasm);
+        }
         if path.exists() {
             // SAFETY: the file is one this cache wrote for this exact engine configuration
             // (the key covers it), in a directory only the user can write; wasmtime also
@@ -67,12 +72,61 @@ impl ArtifactCache {
     }
 }
 
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_directory_others_can_write_is_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(private(dir.path()).is_ok());
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(
+            private(dir.path())
+                .unwrap_err()
+                .contains("other users may write")
+        );
+        assert!(private(&dir.path().join("missing")).is_ok());
+    }
+}
+
 fn key(engine: &Engine, wasm: &[u8]) -> String {
     let digest = Sha256::digest(wasm);
     let mut h = DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut h);
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     format!("{hex}-{:016x}", h.finish())
+}
+
+/// The cache directory, if it exists, belongs to this user and only this user can write
+/// to it.
+#[cfg(unix)]
+fn private(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(dir) else {
+        return Ok(()); // not created yet: `store` creates it with mode 0700
+    };
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        return Err(format!(
+            "it belongs to uid {}, not to this user (uid {me})",
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "other users may write to it (mode {:o})",
+            meta.mode() & 0o777
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn private(_dir: &Path) -> Result<(), String> {
+    Ok(())
 }
 
 #[cfg(unix)]
