@@ -4,7 +4,11 @@
 use std::path::{Path, PathBuf};
 
 /// (package, file name in OUT_DIR). Keep in step with `src/plugins.rs`.
-const BUILTIN: &[(&str, &str)] = &[("wharf-plugin-containers", "containers.wasm")];
+const BUILTIN: &[(&str, &str)] = &[
+    ("wharf-plugin-containers", "containers.wasm"),
+    ("wharf-plugin-networks", "networks.wasm"),
+    ("wharf-plugin-volumes", "volumes.wasm"),
+];
 
 /// Built beside the default plugins (one cargo run) but never embedded: the runtime tests
 /// load it from the path exported as `WHARF_TEST_HOSTILE_WASM`. A build script cannot tell

@@ -9,13 +9,25 @@ pub struct Builtin {
     pub grants: &'static [Capability],
 }
 
-pub const BUILTIN: &[Builtin] = &[Builtin {
-    name: "containers",
-    wasm: include_bytes!(concat!(env!("OUT_DIR"), "/containers.wasm")),
-    grants: &[
-        Capability::ContainersRead,
-        Capability::ContainersWrite,
-        Capability::Exec,
-        Capability::Files,
-    ],
-}];
+pub const BUILTIN: &[Builtin] = &[
+    Builtin {
+        name: "containers",
+        wasm: include_bytes!(concat!(env!("OUT_DIR"), "/containers.wasm")),
+        grants: &[
+            Capability::ContainersRead,
+            Capability::ContainersWrite,
+            Capability::Exec,
+            Capability::Files,
+        ],
+    },
+    Builtin {
+        name: "networks",
+        wasm: include_bytes!(concat!(env!("OUT_DIR"), "/networks.wasm")),
+        grants: &[Capability::Networks],
+    },
+    Builtin {
+        name: "volumes",
+        wasm: include_bytes!(concat!(env!("OUT_DIR"), "/volumes.wasm")),
+        grants: &[Capability::Volumes, Capability::ContainersRead],
+    },
+];

@@ -52,10 +52,13 @@ pub fn unique(what: &str) -> String {
     )
 }
 
-/// Removes the named containers (and their anonymous volumes) when dropped, test passed or not.
+/// Removes the named containers (with their anonymous volumes), then networks and volumes,
+/// when dropped, test passed or not. Missing objects are fine: the test may have removed them.
 #[derive(Default)]
 pub struct Cleanup {
     containers: Vec<String>,
+    networks: Vec<String>,
+    volumes: Vec<String>,
 }
 
 impl Cleanup {
@@ -63,15 +66,28 @@ impl Cleanup {
         self.containers.push(name.to_owned());
         name.to_owned()
     }
+
+    pub fn network(&mut self, name: &str) -> String {
+        self.networks.push(name.to_owned());
+        name.to_owned()
+    }
+
+    pub fn volume(&mut self, name: &str) -> String {
+        self.volumes.push(name.to_owned());
+        name.to_owned()
+    }
 }
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        if !self.containers.is_empty() {
-            let _ = Command::new("docker")
-                .args(["rm", "-f", "-v"])
-                .args(&self.containers)
-                .output();
+        for (what, names) in [
+            (["rm", "-f", "-v"].as_slice(), &self.containers),
+            (["network", "rm"].as_slice(), &self.networks),
+            (["volume", "rm", "-f"].as_slice(), &self.volumes),
+        ] {
+            if !names.is_empty() {
+                let _ = Command::new("docker").args(what).args(names).output();
+            }
         }
     }
 }

@@ -94,15 +94,11 @@ impl r::Host for DockerHost<'_> {
         let engine = self.engine;
         wit(async {
             let docker = engine.client().await?;
-            let mut f: HashMap<String, Vec<String>> = HashMap::new();
-            for filter in filters {
-                f.entry(filter.key).or_default().extend(filter.values);
-            }
             let opts = q::ListContainersOptions {
                 all,
                 limit: limit.map(|l| l.min(i32::MAX as u32) as i32),
                 size: false,
-                filters: (!f.is_empty()).then_some(f),
+                filters: filter_map(filters),
             };
             let list = docker
                 .list_containers(Some(opts))
@@ -415,13 +411,28 @@ impl w::Host for DockerHost<'_> {
     }
 }
 
+/// Engine-side filters as the API's query map (None when there are none).
+pub(super) fn filter_map(filters: Vec<types::Filter>) -> Option<HashMap<String, Vec<String>>> {
+    let mut f: HashMap<String, Vec<String>> = HashMap::new();
+    for filter in filters {
+        f.entry(filter.key).or_default().extend(filter.values);
+    }
+    (!f.is_empty()).then_some(f)
+}
+
+/// Labels in a stable order, so output does not shuffle between calls.
+pub(super) fn sorted_labels(labels: Option<HashMap<String, String>>) -> Vec<(String, String)> {
+    let mut labels: Vec<(String, String)> = labels.unwrap_or_default().into_iter().collect();
+    labels.sort();
+    labels
+}
+
 fn clamp_i32(v: i64) -> i32 {
     v.clamp(0, i64::from(i32::MAX)) as i32
 }
 
 fn summary(c: bollard::models::ContainerSummary) -> r::ContainerSummary {
-    let mut labels: Vec<(String, String)> = c.labels.unwrap_or_default().into_iter().collect();
-    labels.sort();
+    let labels = sorted_labels(c.labels);
     r::ContainerSummary {
         id: c.id.unwrap_or_default(),
         names: c
@@ -447,5 +458,12 @@ fn summary(c: bollard::models::ContainerSummary) -> r::ContainerSummary {
             })
             .collect(),
         labels,
+        volumes: c
+            .mounts
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|m| m.typ.as_deref() == Some("volume"))
+            .filter_map(|m| m.name)
+            .collect(),
     }
 }

@@ -7,6 +7,8 @@ mod containers;
 mod error;
 mod exec;
 mod files;
+mod networks;
+mod volumes;
 
 pub use containers::{DockerData, DockerHost, LogStream};
 pub use error::DockerError;

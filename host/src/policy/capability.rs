@@ -8,14 +8,18 @@ pub enum Capability {
     ContainersWrite,
     Exec,
     Files,
+    Networks,
+    Volumes,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 4] = [
+    pub const ALL: [Capability; 6] = [
         Capability::ContainersRead,
         Capability::ContainersWrite,
         Capability::Exec,
         Capability::Files,
+        Capability::Networks,
+        Capability::Volumes,
     ];
 
     /// The name used in config and in `wharf:docker/<name>`.
@@ -25,6 +29,8 @@ impl Capability {
             Capability::ContainersWrite => "containers-write",
             Capability::Exec => "exec",
             Capability::Files => "files",
+            Capability::Networks => "networks",
+            Capability::Volumes => "volumes",
         }
     }
 
@@ -37,6 +43,8 @@ impl Capability {
             }
             Capability::Exec => "run commands inside containers",
             Capability::Files => "copy files between containers and the allowed host roots",
+            Capability::Networks => "list, create, remove, connect and prune networks",
+            Capability::Volumes => "list, create, remove and prune volumes (and their data)",
         }
     }
 }
@@ -48,7 +56,10 @@ impl fmt::Display for Capability {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown capability `{0}` (known: containers-read, containers-write, exec, files)")]
+#[error(
+    "unknown capability `{0}` (known: containers-read, containers-write, exec, files, networks, \
+     volumes)"
+)]
 pub struct UnknownCapability(pub String);
 
 impl FromStr for Capability {

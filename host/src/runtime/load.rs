@@ -209,20 +209,21 @@ impl Runtime {
         )?;
         d::types::add_to_linker::<_, DockerData>(&mut linker, DockerData::view)?;
         for c in granted {
+            let view = DockerData::view;
             match c {
-                Capability::ContainersRead => d::containers_read::add_to_linker::<_, DockerData>(
-                    &mut linker,
-                    DockerData::view,
-                )?,
-                Capability::ContainersWrite => d::containers_write::add_to_linker::<_, DockerData>(
-                    &mut linker,
-                    DockerData::view,
-                )?,
-                Capability::Exec => {
-                    d::exec::add_to_linker::<_, DockerData>(&mut linker, DockerData::view)?
+                Capability::ContainersRead => {
+                    d::containers_read::add_to_linker::<_, DockerData>(&mut linker, view)?
                 }
-                Capability::Files => {
-                    d::files::add_to_linker::<_, DockerData>(&mut linker, DockerData::view)?
+                Capability::ContainersWrite => {
+                    d::containers_write::add_to_linker::<_, DockerData>(&mut linker, view)?
+                }
+                Capability::Exec => d::exec::add_to_linker::<_, DockerData>(&mut linker, view)?,
+                Capability::Files => d::files::add_to_linker::<_, DockerData>(&mut linker, view)?,
+                Capability::Networks => {
+                    d::networks::add_to_linker::<_, DockerData>(&mut linker, view)?
+                }
+                Capability::Volumes => {
+                    d::volumes::add_to_linker::<_, DockerData>(&mut linker, view)?
                 }
             }
         }

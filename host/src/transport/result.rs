@@ -74,7 +74,7 @@ pub fn to_mcp_tool(t: &ToolDef) -> Tool {
     )
     .with_title(t.title.clone())
     .with_annotations(
-        ToolAnnotations::with_title(t.title.clone())
+        ToolAnnotations::new()
             .read_only(t.annotations.read_only)
             .destructive(t.annotations.destructive)
             .idempotent(t.annotations.idempotent)

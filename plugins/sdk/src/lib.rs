@@ -28,7 +28,7 @@ pub use error::{ToolError, ToolResult};
 pub use output::Output;
 pub use toolbox::{Hints, Toolbox};
 
-pub use bindings::wharf::plugin::types::{LogLevel, PluginInfo};
+pub use bindings::wharf::plugin::types::{ErrorKind, LogLevel, PluginInfo};
 /// Re-exported so plugins derive argument schemas with the same schemars the SDK reads.
 pub use schemars;
 

@@ -1,0 +1,151 @@
+//! `networks`: the capability interface, on bollard.
+
+use super::containers::{DockerHost, filter_map, sorted_labels, wit};
+use super::{DockerError, error::ErrorKind};
+use crate::runtime::bindings::wharf::docker::{networks as n, types};
+use bollard::models::{
+    EndpointSettings, NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest,
+};
+use bollard::query_parameters as q;
+
+type WitResult<T> = wasmtime::Result<Result<T, types::DockerError>>;
+
+impl n::Host for DockerHost<'_> {
+    async fn list(&mut self, filters: Vec<types::Filter>) -> WitResult<Vec<n::NetworkSummary>> {
+        let engine = self.engine;
+        wit(async {
+            let docker = engine.client().await?;
+            let opts = q::ListNetworksOptions {
+                filters: filter_map(filters),
+            };
+            let list = docker
+                .list_networks(Some(opts))
+                .await
+                .map_err(|e| engine.error(e))?;
+            Ok(list
+                .into_iter()
+                .map(|net| n::NetworkSummary {
+                    id: net.id.unwrap_or_default(),
+                    name: net.name.unwrap_or_default(),
+                    driver: net.driver.unwrap_or_default(),
+                    scope: net.scope.unwrap_or_default(),
+                    internal: net.internal.unwrap_or(false),
+                    attachable: net.attachable.unwrap_or(false),
+                    subnets: net
+                        .ipam
+                        .and_then(|i| i.config)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|c| c.subnet)
+                        .collect(),
+                    labels: sorted_labels(net.labels),
+                    created: net.created.unwrap_or_default(),
+                })
+                .collect())
+        })
+        .await
+    }
+
+    async fn inspect(&mut self, id: String) -> WitResult<String> {
+        let engine = self.engine;
+        wit(async {
+            let docker = engine.client().await?;
+            let info = docker
+                .inspect_network(&id, None::<q::InspectNetworkOptions>)
+                .await
+                .map_err(|e| engine.error(e))?;
+            serde_json::to_string(&info)
+                .map_err(|e| DockerError::new(ErrorKind::Engine, e.to_string()))
+        })
+        .await
+    }
+
+    async fn create(&mut self, spec: String) -> WitResult<String> {
+        let engine = self.engine;
+        wit(async {
+            let body: NetworkCreateRequest = serde_json::from_str(&spec).map_err(|e| {
+                DockerError::invalid(format!("the network spec is not a Docker create body: {e}"))
+            })?;
+            let docker = engine.client().await?;
+            let created = docker
+                .create_network(body)
+                .await
+                .map_err(|e| engine.error(e))?;
+            Ok(created.id)
+        })
+        .await
+    }
+
+    async fn remove(&mut self, id: String) -> WitResult<()> {
+        let engine = self.engine;
+        wit(async {
+            let docker = engine.client().await?;
+            docker
+                .remove_network(&id)
+                .await
+                .map_err(|e| engine.error(e))
+        })
+        .await
+    }
+
+    async fn connect(
+        &mut self,
+        network: String,
+        container: String,
+        endpoint: String,
+    ) -> WitResult<()> {
+        let engine = self.engine;
+        wit(async {
+            let endpoint: EndpointSettings = serde_json::from_str(&endpoint).map_err(|e| {
+                DockerError::invalid(format!("the endpoint settings are not valid: {e}"))
+            })?;
+            let docker = engine.client().await?;
+            let req = NetworkConnectRequest {
+                container,
+                endpoint_config: Some(endpoint),
+            };
+            docker
+                .connect_network(&network, req)
+                .await
+                .map_err(|e| engine.error(e))
+        })
+        .await
+    }
+
+    async fn disconnect(
+        &mut self,
+        network: String,
+        container: String,
+        force: bool,
+    ) -> WitResult<()> {
+        let engine = self.engine;
+        wit(async {
+            let docker = engine.client().await?;
+            let req = NetworkDisconnectRequest {
+                container,
+                force: Some(force),
+            };
+            docker
+                .disconnect_network(&network, req)
+                .await
+                .map_err(|e| engine.error(e))
+        })
+        .await
+    }
+
+    async fn prune(&mut self, filters: Vec<types::Filter>) -> WitResult<Vec<String>> {
+        let engine = self.engine;
+        wit(async {
+            let docker = engine.client().await?;
+            let opts = q::PruneNetworksOptions {
+                filters: filter_map(filters),
+            };
+            let pruned = docker
+                .prune_networks(Some(opts))
+                .await
+                .map_err(|e| engine.error(e))?;
+            Ok(pruned.networks_deleted.unwrap_or_default())
+        })
+        .await
+    }
+}

@@ -1,0 +1,387 @@
+//! The networks tool group: list, inspect, create, remove, connect, disconnect, prune.
+//! It imports only the `networks` capability.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use wharf_plugin_sdk::docker::networks::{self, NetworkSummary};
+use wharf_plugin_sdk::docker::types::Filter;
+use wharf_plugin_sdk::text::short_id;
+use wharf_plugin_sdk::{
+    Context, Hints, Output, Plugin, PluginInfo, ToolError, ToolResult, Toolbox,
+};
+
+struct Networks;
+
+impl Plugin for Networks {
+    fn info() -> PluginInfo {
+        PluginInfo::new(
+            "networks",
+            env!("CARGO_PKG_VERSION"),
+            "Docker networks: list, inspect, create, remove, connect, disconnect, prune",
+        )
+    }
+
+    fn toolbox() -> Toolbox {
+        Toolbox::new()
+            .tool(
+                "list_networks",
+                "List networks",
+                "List networks as compact rows (id, name, driver, scope, subnets, flags); filter \
+                 by name, driver or label.",
+                Hints::read_only(),
+                list_networks,
+            )
+            .output::<ListOutput>()
+            .tool(
+                "inspect_network",
+                "Inspect a network",
+                "A network's driver, IPAM (subnets, gateways), flags, options, labels and the \
+                 containers attached with their addresses; full=true gives Docker's JSON.",
+                Hints::read_only(),
+                inspect_network,
+            )
+            .tool(
+                "create_network",
+                "Create a network",
+                "Create a network: driver (default bridge), subnet/gateway/ip_range, internal, \
+                 attachable, labels, driver options.",
+                Hints::write(),
+                create_network,
+            )
+            .tool(
+                "remove_network",
+                "Remove a network",
+                "Delete a network; the engine refuses while containers are attached.",
+                Hints::destructive(),
+                remove_network,
+            )
+            .tool(
+                "connect_network",
+                "Connect a container to a network",
+                "Attach a container to a network, optionally with aliases and a fixed IPv4 \
+                 address.",
+                Hints::write(),
+                connect_network,
+            )
+            .tool(
+                "disconnect_network",
+                "Disconnect a container from a network",
+                "Detach a container from a network (force for a container that is gone).",
+                Hints::write(),
+                disconnect_network,
+            )
+            .tool(
+                "prune_networks",
+                "Prune networks",
+                "Delete every network no container uses (optionally only those with labels). \
+                 Returns the names removed.",
+                Hints::destructive(),
+                prune_networks,
+            )
+    }
+}
+
+wharf_plugin_sdk::export!(Networks);
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct ListArgs {
+    /// Only networks whose name contains this text.
+    #[serde(default)]
+    name: Option<String>,
+    /// Only networks of this driver (bridge, overlay, macvlan...).
+    #[serde(default)]
+    driver: Option<String>,
+    /// Only networks with these labels, each `key` or `key=value`.
+    #[serde(default)]
+    label: Vec<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct Row {
+    id: String,
+    name: String,
+    driver: String,
+    scope: String,
+    subnets: Vec<String>,
+    internal: bool,
+    attachable: bool,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct ListOutput {
+    networks: Vec<Row>,
+}
+
+fn filters(name: Option<String>, driver: Option<String>, label: Vec<String>) -> Vec<Filter> {
+    let mut f = Vec::new();
+    if let Some(n) = name {
+        f.push(Filter {
+            key: "name".into(),
+            values: vec![n],
+        });
+    }
+    if let Some(d) = driver {
+        f.push(Filter {
+            key: "driver".into(),
+            values: vec![d],
+        });
+    }
+    if !label.is_empty() {
+        f.push(Filter {
+            key: "label".into(),
+            values: label,
+        });
+    }
+    f
+}
+
+fn row(n: NetworkSummary) -> Row {
+    Row {
+        id: short_id(&n.id).to_owned(),
+        name: n.name,
+        driver: n.driver,
+        scope: n.scope,
+        subnets: n.subnets,
+        internal: n.internal,
+        attachable: n.attachable,
+    }
+}
+
+fn list_networks(a: ListArgs, _: &Context) -> ToolResult<Output> {
+    let mut rows: Vec<Row> = networks::list(&filters(a.name, a.driver, a.label))?
+        .into_iter()
+        .map(row)
+        .collect();
+    rows.sort_by(|x, y| x.name.cmp(&y.name));
+    let mut text = if rows.is_empty() {
+        "No networks.".to_owned()
+    } else {
+        String::from("ID | NAME | DRIVER | SCOPE | SUBNETS | FLAGS\n")
+    };
+    for r in &rows {
+        let flags: Vec<&str> = [(r.internal, "internal"), (r.attachable, "attachable")]
+            .into_iter()
+            .filter_map(|(on, f)| on.then_some(f))
+            .collect();
+        text.push_str(&format!(
+            "{} | {} | {} | {} | {} | {}\n",
+            r.id,
+            r.name,
+            r.driver,
+            r.scope,
+            r.subnets.join(", "),
+            flags.join(", ")
+        ));
+    }
+    Ok(Output::structured(text, &ListOutput { networks: rows }))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct InspectArgs {
+    /// Network name or id.
+    network: String,
+    /// Return Docker's whole inspect JSON instead of the summary.
+    #[serde(default)]
+    full: bool,
+}
+
+fn inspect_network(a: InspectArgs, _: &Context) -> ToolResult<Output> {
+    let v: Value = serde_json::from_str(&networks::inspect(&a.network)?)?;
+    let shown = if a.full { v } else { summarize(&v) };
+    Ok(Output {
+        text: serde_json::to_string_pretty(&shown)?,
+        structured: Some(shown),
+    })
+}
+
+fn summarize(v: &Value) -> Value {
+    let ipam: Vec<Value> = v
+        .pointer("/IPAM/Config")
+        .and_then(Value::as_array)
+        .map(|cs| {
+            cs.iter()
+                .map(|c| {
+                    let mut m = Map::new();
+                    for (k, key) in [
+                        ("subnet", "Subnet"),
+                        ("gateway", "Gateway"),
+                        ("ip_range", "IPRange"),
+                    ] {
+                        if let Some(x) = c[key].as_str().filter(|x| !x.is_empty()) {
+                            m.insert(k.into(), json!(x));
+                        }
+                    }
+                    Value::Object(m)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut containers: Vec<Value> = v["Containers"]
+        .as_object()
+        .map(|cs| {
+            cs.values()
+                .map(|c| json!({"name": c["Name"], "ipv4": c["IPv4Address"]}))
+                .collect()
+        })
+        .unwrap_or_default();
+    containers.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    json!({
+        "id": short_id(v["Id"].as_str().unwrap_or("")),
+        "name": v["Name"],
+        "driver": v["Driver"],
+        "scope": v["Scope"],
+        "internal": v["Internal"],
+        "attachable": v["Attachable"],
+        "ipam": ipam,
+        "options": v["Options"],
+        "labels": v["Labels"],
+        "containers": containers,
+    })
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct CreateArgs {
+    /// Network name.
+    name: String,
+    /// Driver (default bridge).
+    #[serde(default)]
+    driver: Option<String>,
+    /// Subnet in CIDR form, e.g. 172.28.0.0/16.
+    #[serde(default)]
+    subnet: Option<String>,
+    /// Gateway address inside the subnet.
+    #[serde(default)]
+    gateway: Option<String>,
+    /// Range (CIDR) inside the subnet that container addresses come from.
+    #[serde(default)]
+    ip_range: Option<String>,
+    /// No route to the outside world.
+    #[serde(default)]
+    internal: bool,
+    /// Standalone containers may attach (overlay networks).
+    #[serde(default)]
+    attachable: bool,
+    /// Labels.
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    /// Driver options, e.g. com.docker.network.bridge.name.
+    #[serde(default)]
+    options: BTreeMap<String, String>,
+}
+
+fn create_network(a: CreateArgs, _: &Context) -> ToolResult<Output> {
+    if a.name.trim().is_empty() {
+        return Err(ToolError::invalid("name must not be empty"));
+    }
+    if a.subnet.is_none() && (a.gateway.is_some() || a.ip_range.is_some()) {
+        return Err(ToolError::invalid("gateway and ip_range need a subnet"));
+    }
+    let mut spec = json!({
+        "Name": a.name,
+        "Driver": a.driver.as_deref().unwrap_or("bridge"),
+        "Internal": a.internal,
+        "Attachable": a.attachable,
+        "Labels": a.labels,
+        "Options": a.options,
+    });
+    if let Some(subnet) = &a.subnet {
+        let mut config = json!({"Subnet": subnet});
+        if let Some(g) = &a.gateway {
+            config["Gateway"] = json!(g);
+        }
+        if let Some(r) = &a.ip_range {
+            config["IPRange"] = json!(r);
+        }
+        spec["IPAM"] = json!({"Driver": "default", "Config": [config]});
+    }
+    let id = networks::create(&spec.to_string())?;
+    Ok(Output::text(format!(
+        "created network {} ({})",
+        a.name,
+        short_id(&id)
+    )))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct NetworkArg {
+    /// Network name or id.
+    network: String,
+}
+
+fn remove_network(a: NetworkArg, _: &Context) -> ToolResult<Output> {
+    networks::remove(&a.network)?;
+    Ok(Output::text(format!("removed network {}", a.network)))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct ConnectArgs {
+    /// Network name or id.
+    network: String,
+    /// Container name or id.
+    container: String,
+    /// Extra names the container answers to on this network.
+    #[serde(default)]
+    aliases: Vec<String>,
+    /// Fixed IPv4 address (the network needs a configured subnet).
+    #[serde(default)]
+    ipv4: Option<String>,
+}
+
+fn connect_network(a: ConnectArgs, _: &Context) -> ToolResult<Output> {
+    let mut endpoint = json!({});
+    if !a.aliases.is_empty() {
+        endpoint["Aliases"] = json!(a.aliases);
+    }
+    if let Some(ip) = &a.ipv4 {
+        endpoint["IPAMConfig"] = json!({"IPv4Address": ip});
+    }
+    networks::connect(&a.network, &a.container, &endpoint.to_string())?;
+    Ok(Output::text(format!(
+        "connected {} to {}",
+        a.container, a.network
+    )))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct DisconnectArgs {
+    /// Network name or id.
+    network: String,
+    /// Container name or id.
+    container: String,
+    /// Disconnect even if the container is gone or not running.
+    #[serde(default)]
+    force: bool,
+}
+
+fn disconnect_network(a: DisconnectArgs, _: &Context) -> ToolResult<Output> {
+    networks::disconnect(&a.network, &a.container, a.force)?;
+    Ok(Output::text(format!(
+        "disconnected {} from {}",
+        a.container, a.network
+    )))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct PruneArgs {
+    /// Only networks with these labels, each `key` or `key=value`.
+    #[serde(default)]
+    label: Vec<String>,
+}
+
+fn prune_networks(a: PruneArgs, _: &Context) -> ToolResult<Output> {
+    let removed = networks::prune(&filters(None, None, a.label))?;
+    Ok(Output::text(if removed.is_empty() {
+        "No unused networks to remove.".to_owned()
+    } else {
+        format!("removed {} networks: {}", removed.len(), removed.join(", "))
+    }))
+}

@@ -1,0 +1,280 @@
+//! The volumes tool group: list (with the containers using each), inspect, create, remove,
+//! prune. It imports `volumes`, and `containers-read` to tell which containers use a volume.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+use wharf_plugin_sdk::docker::types::Filter;
+use wharf_plugin_sdk::docker::{containers_read, volumes};
+use wharf_plugin_sdk::text::human_bytes;
+use wharf_plugin_sdk::{
+    Context, Hints, Output, Plugin, PluginInfo, ToolError, ToolResult, Toolbox,
+};
+
+struct Volumes;
+
+impl Plugin for Volumes {
+    fn info() -> PluginInfo {
+        PluginInfo::new(
+            "volumes",
+            env!("CARGO_PKG_VERSION"),
+            "Docker volumes: list, inspect, create, remove, prune",
+        )
+    }
+
+    fn toolbox() -> Toolbox {
+        Toolbox::new()
+            .tool(
+                "list_volumes",
+                "List volumes",
+                "List volumes with their driver and the containers using each; filter by name, \
+                 driver, label, or dangling (unused).",
+                Hints::read_only(),
+                list_volumes,
+            )
+            .output::<ListOutput>()
+            .tool(
+                "inspect_volume",
+                "Inspect a volume",
+                "A volume's driver, mountpoint, options, labels, creation time and the \
+                 containers using it.",
+                Hints::read_only(),
+                inspect_volume,
+            )
+            .tool(
+                "create_volume",
+                "Create a volume",
+                "Create a named volume (driver default local), with labels and driver options.",
+                Hints::write().idempotent(),
+                create_volume,
+            )
+            .tool(
+                "remove_volume",
+                "Remove a volume",
+                "Delete a volume and all its data. A volume used by any container is refused; \
+                 remove those containers first.",
+                Hints::destructive(),
+                remove_volume,
+            )
+            .tool(
+                "prune_volumes",
+                "Prune volumes",
+                "Delete every volume no container uses, and its data (optionally only those \
+                 with labels). Returns the names removed and the space reclaimed.",
+                Hints::destructive(),
+                prune_volumes,
+            )
+    }
+}
+
+wharf_plugin_sdk::export!(Volumes);
+
+/// Volume name -> names of the containers (running or not) that mount it.
+fn users() -> ToolResult<HashMap<String, Vec<String>>> {
+    let mut users: HashMap<String, Vec<String>> = HashMap::new();
+    for c in containers_read::list(true, None, &[])? {
+        let name = c.names.first().cloned().unwrap_or(c.id);
+        for v in c.volumes {
+            users.entry(v).or_default().push(name.clone());
+        }
+    }
+    for names in users.values_mut() {
+        names.sort();
+    }
+    Ok(users)
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct ListArgs {
+    /// Only volumes whose name contains this text.
+    #[serde(default)]
+    name: Option<String>,
+    /// Only volumes of this driver.
+    #[serde(default)]
+    driver: Option<String>,
+    /// Only volumes with these labels, each `key` or `key=value`.
+    #[serde(default)]
+    label: Vec<String>,
+    /// true: only volumes no container uses; false: only used ones.
+    #[serde(default)]
+    dangling: Option<bool>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct Row {
+    name: String,
+    driver: String,
+    used_by: Vec<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct ListOutput {
+    volumes: Vec<Row>,
+}
+
+fn list_volumes(a: ListArgs, _: &Context) -> ToolResult<Output> {
+    let mut f = label_filter(a.label);
+    if let Some(n) = a.name {
+        f.push(Filter {
+            key: "name".into(),
+            values: vec![n],
+        });
+    }
+    if let Some(d) = a.driver {
+        f.push(Filter {
+            key: "driver".into(),
+            values: vec![d],
+        });
+    }
+    if let Some(d) = a.dangling {
+        f.push(Filter {
+            key: "dangling".into(),
+            values: vec![d.to_string()],
+        });
+    }
+    let users = users()?;
+    let rows: Vec<Row> = volumes::list(&f)?
+        .into_iter()
+        .map(|v| Row {
+            used_by: users.get(&v.name).cloned().unwrap_or_default(),
+            name: v.name,
+            driver: v.driver,
+        })
+        .collect();
+    let mut text = if rows.is_empty() {
+        "No volumes.".to_owned()
+    } else {
+        String::from("NAME | DRIVER | USED BY\n")
+    };
+    for r in &rows {
+        let used = if r.used_by.is_empty() {
+            "-".to_owned()
+        } else {
+            r.used_by.join(", ")
+        };
+        text.push_str(&format!("{} | {} | {}\n", r.name, r.driver, used));
+    }
+    Ok(Output::structured(text, &ListOutput { volumes: rows }))
+}
+
+fn label_filter(label: Vec<String>) -> Vec<Filter> {
+    if label.is_empty() {
+        Vec::new()
+    } else {
+        vec![Filter {
+            key: "label".into(),
+            values: label,
+        }]
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct VolumeArg {
+    /// Volume name.
+    volume: String,
+}
+
+fn inspect_volume(a: VolumeArg, _: &Context) -> ToolResult<Output> {
+    let v: Value = serde_json::from_str(&volumes::inspect(&a.volume)?)?;
+    let used_by = users()?.remove(&a.volume).unwrap_or_default();
+    let shown = json!({
+        "name": v["Name"],
+        "driver": v["Driver"],
+        "mountpoint": v["Mountpoint"],
+        "created": v["CreatedAt"],
+        "scope": v["Scope"],
+        "options": v["Options"],
+        "labels": v["Labels"],
+        "used_by": used_by,
+    });
+    Ok(Output {
+        text: serde_json::to_string_pretty(&shown)?,
+        structured: Some(shown),
+    })
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct CreateArgs {
+    /// Volume name (Docker picks one if omitted).
+    #[serde(default)]
+    name: Option<String>,
+    /// Driver (default local).
+    #[serde(default)]
+    driver: Option<String>,
+    /// Driver options.
+    #[serde(default)]
+    options: BTreeMap<String, String>,
+    /// Labels.
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+}
+
+fn create_volume(a: CreateArgs, _: &Context) -> ToolResult<Output> {
+    let spec = json!({
+        "Name": a.name.unwrap_or_default(),
+        "Driver": a.driver.as_deref().unwrap_or("local"),
+        "DriverOpts": a.options,
+        "Labels": a.labels,
+    });
+    let created: Value = serde_json::from_str(&volumes::create(&spec.to_string())?)?;
+    Ok(Output::text(format!(
+        "volume {} ({})",
+        created["Name"].as_str().unwrap_or(""),
+        created["Driver"].as_str().unwrap_or("")
+    )))
+}
+
+fn remove_volume(a: VolumeArg, _: &Context) -> ToolResult<Output> {
+    if let Some(used_by) = users()?.remove(&a.volume) {
+        return Err(ToolError::new(
+            wharf_plugin_sdk::ErrorKind::Conflict,
+            format!(
+                "volume {} is in use by {}; remove those containers first",
+                a.volume,
+                used_by.join(", ")
+            ),
+        ));
+    }
+    volumes::remove(&a.volume, false)?;
+    Ok(Output::text(format!(
+        "removed volume {} and its data",
+        a.volume
+    )))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct PruneArgs {
+    /// Only volumes with these labels, each `key` or `key=value`.
+    #[serde(default)]
+    label: Vec<String>,
+    /// Named volumes too, not only anonymous ones (engines before API 1.42 always prune
+    /// both).
+    #[serde(default)]
+    all: bool,
+}
+
+fn prune_volumes(a: PruneArgs, _: &Context) -> ToolResult<Output> {
+    let mut f = label_filter(a.label);
+    if a.all {
+        f.push(Filter {
+            key: "all".into(),
+            values: vec!["true".into()],
+        });
+    }
+    let r = volumes::prune(&f)?;
+    Ok(Output::text(if r.deleted.is_empty() {
+        "No unused volumes to remove.".to_owned()
+    } else {
+        format!(
+            "removed {} volumes ({} reclaimed): {}",
+            r.deleted.len(),
+            human_bytes(r.space_reclaimed),
+            r.deleted.join(", ")
+        )
+    }))
+}
