@@ -8,6 +8,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("wharf-plugin-containers", "containers.wasm"),
     ("wharf-plugin-networks", "networks.wasm"),
     ("wharf-plugin-volumes", "volumes.wasm"),
+    ("wharf-plugin-images", "images.wasm"),
 ];
 
 /// Built beside the default plugins (one cargo run) but never embedded: the runtime tests

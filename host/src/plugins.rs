@@ -30,4 +30,9 @@ pub const BUILTIN: &[Builtin] = &[
         wasm: include_bytes!(concat!(env!("OUT_DIR"), "/volumes.wasm")),
         grants: &[Capability::Volumes, Capability::ContainersRead],
     },
+    Builtin {
+        name: "images",
+        wasm: include_bytes!(concat!(env!("OUT_DIR"), "/images.wasm")),
+        grants: &[Capability::ImagesRead, Capability::ImagesWrite],
+    },
 ];

@@ -52,13 +52,16 @@ pub fn unique(what: &str) -> String {
     )
 }
 
-/// Removes the named containers (with their anonymous volumes), then networks and volumes,
+/// Removes the named containers (with their anonymous volumes), then networks, volumes and
+/// image references,
 /// when dropped, test passed or not. Missing objects are fine: the test may have removed them.
 #[derive(Default)]
 pub struct Cleanup {
     containers: Vec<String>,
     networks: Vec<String>,
     volumes: Vec<String>,
+    images: Vec<String>,
+    image_labels: Vec<String>,
 }
 
 impl Cleanup {
@@ -76,6 +79,17 @@ impl Cleanup {
         self.volumes.push(name.to_owned());
         name.to_owned()
     }
+
+    pub fn image(&mut self, reference: &str) -> String {
+        self.images.push(reference.to_owned());
+        reference.to_owned()
+    }
+
+    /// Untagged images carrying this `key=value` label (left by rebuilds) are pruned.
+    pub fn image_label(&mut self, label: &str) -> String {
+        self.image_labels.push(label.to_owned());
+        label.to_owned()
+    }
 }
 
 impl Drop for Cleanup {
@@ -84,10 +98,22 @@ impl Drop for Cleanup {
             (["rm", "-f", "-v"].as_slice(), &self.containers),
             (["network", "rm"].as_slice(), &self.networks),
             (["volume", "rm", "-f"].as_slice(), &self.volumes),
+            (["rmi", "-f"].as_slice(), &self.images),
         ] {
             if !names.is_empty() {
                 let _ = Command::new("docker").args(what).args(names).output();
             }
+        }
+        for label in &self.image_labels {
+            let _ = Command::new("docker")
+                .args([
+                    "image",
+                    "prune",
+                    "-f",
+                    "--filter",
+                    &format!("label={label}"),
+                ])
+                .output();
         }
     }
 }

@@ -7,6 +7,7 @@ mod containers;
 mod error;
 mod exec;
 mod files;
+mod images;
 mod networks;
 mod volumes;
 

@@ -10,16 +10,20 @@ pub enum Capability {
     Files,
     Networks,
     Volumes,
+    ImagesRead,
+    ImagesWrite,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 6] = [
+    pub const ALL: [Capability; 8] = [
         Capability::ContainersRead,
         Capability::ContainersWrite,
         Capability::Exec,
         Capability::Files,
         Capability::Networks,
         Capability::Volumes,
+        Capability::ImagesRead,
+        Capability::ImagesWrite,
     ];
 
     /// The name used in config and in `wharf:docker/<name>`.
@@ -31,6 +35,8 @@ impl Capability {
             Capability::Files => "files",
             Capability::Networks => "networks",
             Capability::Volumes => "volumes",
+            Capability::ImagesRead => "images-read",
+            Capability::ImagesWrite => "images-write",
         }
     }
 
@@ -45,6 +51,8 @@ impl Capability {
             Capability::Files => "copy files between containers and the allowed host roots",
             Capability::Networks => "list, create, remove, connect and prune networks",
             Capability::Volumes => "list, create, remove and prune volumes (and their data)",
+            Capability::ImagesRead => "list and inspect local images and their history",
+            Capability::ImagesWrite => "tag, remove and prune local images",
         }
     }
 }
@@ -58,7 +66,7 @@ impl fmt::Display for Capability {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unknown capability `{0}` (known: containers-read, containers-write, exec, files, networks, \
-     volumes)"
+     volumes, images-read, images-write)"
 )]
 pub struct UnknownCapability(pub String);
 

@@ -225,6 +225,12 @@ impl Runtime {
                 Capability::Volumes => {
                     d::volumes::add_to_linker::<_, DockerData>(&mut linker, view)?
                 }
+                Capability::ImagesRead => {
+                    d::images_read::add_to_linker::<_, DockerData>(&mut linker, view)?
+                }
+                Capability::ImagesWrite => {
+                    d::images_write::add_to_linker::<_, DockerData>(&mut linker, view)?
+                }
             }
         }
         Ok(linker)
