@@ -1,9 +1,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use wharf_plugin_sdk::docker::containers_read::{self, ContainerSummary, Port};
-use wharf_plugin_sdk::docker::types::Filter;
 use wharf_plugin_sdk::text::short_id;
-use wharf_plugin_sdk::{Context, Output, ToolError, ToolResult};
+use wharf_plugin_sdk::{Context, Filters, Output, ToolError, ToolResult};
 
 /// Rows shown when no limit is given; more would flood the model's context.
 const DEFAULT_ROWS: u32 = 50;
@@ -79,36 +78,23 @@ pub fn list_containers(args: ListArgs, _ctx: &Context) -> ToolResult<Output> {
             "limit must be between 1 and {MAX_ROWS}"
         )));
     }
-    let mut filters = Vec::new();
-    if let Some(name) = &args.name {
-        filters.push(Filter {
-            key: "name".into(),
-            values: vec![name.clone()],
-        });
-    }
-    if !args.label.is_empty() {
-        filters.push(Filter {
-            key: "label".into(),
-            values: args.label.clone(),
-        });
-    }
-    if let Some(status) = args.status {
-        filters.push(Filter {
-            key: "status".into(),
-            values: vec![status.as_str().into()],
-        });
-    }
     let all = args.all || args.status.is_some();
-    if !all {
+    let filters = Filters::new()
+        .opt("name", args.name)
+        .any("label", args.label)
+        .opt("status", args.status.map(Status::as_str))
         // The engine includes stopped containers whenever a limit is given, so "running
         // only" must be asked for explicitly.
-        filters.push(Filter {
-            key: "status".into(),
-            values: vec!["running".into(), "paused".into(), "restarting".into()],
-        });
-    }
+        .any(
+            "status",
+            if all {
+                vec![]
+            } else {
+                vec!["running".into(), "paused".into(), "restarting".into()]
+            },
+        );
     // One more than shown tells whether the list was cut.
-    let found = containers_read::list(all, Some(rows_wanted + 1), &filters)?;
+    let found = containers_read::list(all, Some(rows_wanted + 1), filters.as_slice())?;
     let truncated = found.len() > rows_wanted as usize;
     let rows: Vec<Row> = found
         .into_iter()

@@ -4,11 +4,10 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use wharf_plugin_sdk::docker::types::Filter;
 use wharf_plugin_sdk::docker::{images_read, images_write};
 use wharf_plugin_sdk::text::{human_bytes, short_id, truncate};
 use wharf_plugin_sdk::{
-    Context, Hints, Output, Plugin, PluginInfo, ToolError, ToolResult, Toolbox,
+    Context, Filters, Hints, Output, Plugin, PluginInfo, ToolError, ToolResult, Toolbox,
 };
 
 struct Images;
@@ -121,24 +120,15 @@ struct ListOutput {
 }
 
 fn list_images(a: ListArgs, _: &Context) -> ToolResult<Output> {
-    let mut f = label_filter(a.label);
-    if let Some(r) = a.reference {
-        f.push(Filter {
-            key: "reference".into(),
-            values: vec![r],
-        });
-    }
-    if let Some(d) = a.dangling {
-        f.push(Filter {
-            key: "dangling".into(),
-            values: vec![d.to_string()],
-        });
-    }
+    let f = Filters::new()
+        .any("label", a.label)
+        .opt("reference", a.reference)
+        .opt("dangling", a.dangling);
     let limit = a.limit.map_or(DEFAULT_ROWS, |l| l as usize);
     if limit == 0 {
         return Err(ToolError::invalid("limit must be at least 1"));
     }
-    let mut images = images_read::list(a.all, &f)?;
+    let mut images = images_read::list(a.all, f.as_slice())?;
     images.sort_by_key(|i| std::cmp::Reverse(i.created));
     let truncated = images.len() > limit;
     let rows: Vec<Row> = images
@@ -176,17 +166,6 @@ fn list_images(a: ListArgs, _: &Context) -> ToolResult<Output> {
             truncated,
         },
     ))
-}
-
-fn label_filter(label: Vec<String>) -> Vec<Filter> {
-    if label.is_empty() {
-        Vec::new()
-    } else {
-        vec![Filter {
-            key: "label".into(),
-            values: label,
-        }]
-    }
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -343,12 +322,10 @@ struct PruneArgs {
 }
 
 fn prune_images(a: PruneArgs, _: &Context) -> ToolResult<Output> {
-    let mut f = label_filter(a.label);
-    f.push(Filter {
-        key: "dangling".into(),
-        values: vec![(!a.all).to_string()],
-    });
-    let r = images_write::prune(&f)?;
+    let f = Filters::new()
+        .any("label", a.label)
+        .opt("dangling", Some(!a.all));
+    let r = images_write::prune(f.as_slice())?;
     Ok(Output::text(if r.deleted.is_empty() {
         "No unused images to remove.".to_owned()
     } else {

@@ -6,10 +6,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use wharf_plugin_sdk::docker::networks::{self, NetworkSummary};
-use wharf_plugin_sdk::docker::types::Filter;
 use wharf_plugin_sdk::text::short_id;
 use wharf_plugin_sdk::{
-    Context, Hints, Output, Plugin, PluginInfo, ToolError, ToolResult, Toolbox,
+    Context, Filters, Hints, Output, Plugin, PluginInfo, ToolError, ToolResult, Toolbox,
 };
 
 struct Networks;
@@ -115,27 +114,11 @@ struct ListOutput {
     networks: Vec<Row>,
 }
 
-fn filters(name: Option<String>, driver: Option<String>, label: Vec<String>) -> Vec<Filter> {
-    let mut f = Vec::new();
-    if let Some(n) = name {
-        f.push(Filter {
-            key: "name".into(),
-            values: vec![n],
-        });
-    }
-    if let Some(d) = driver {
-        f.push(Filter {
-            key: "driver".into(),
-            values: vec![d],
-        });
-    }
-    if !label.is_empty() {
-        f.push(Filter {
-            key: "label".into(),
-            values: label,
-        });
-    }
-    f
+fn filters(name: Option<String>, driver: Option<String>, label: Vec<String>) -> Filters {
+    Filters::new()
+        .opt("name", name)
+        .opt("driver", driver)
+        .any("label", label)
 }
 
 fn row(n: NetworkSummary) -> Row {
@@ -151,7 +134,7 @@ fn row(n: NetworkSummary) -> Row {
 }
 
 fn list_networks(a: ListArgs, _: &Context) -> ToolResult<Output> {
-    let mut rows: Vec<Row> = networks::list(&filters(a.name, a.driver, a.label))?
+    let mut rows: Vec<Row> = networks::list(filters(a.name, a.driver, a.label).as_slice())?
         .into_iter()
         .map(row)
         .collect();
@@ -378,7 +361,7 @@ struct PruneArgs {
 }
 
 fn prune_networks(a: PruneArgs, _: &Context) -> ToolResult<Output> {
-    let removed = networks::prune(&filters(None, None, a.label))?;
+    let removed = networks::prune(filters(None, None, a.label).as_slice())?;
     Ok(Output::text(if removed.is_empty() {
         "No unused networks to remove.".to_owned()
     } else {

@@ -19,12 +19,14 @@
 pub mod bindings;
 mod context;
 mod error;
+mod filters;
 mod output;
 pub mod text;
 mod toolbox;
 
 pub use context::Context;
 pub use error::{ToolError, ToolResult};
+pub use filters::Filters;
 pub use output::Output;
 pub use toolbox::{Hints, Toolbox};
 

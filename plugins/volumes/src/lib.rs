@@ -5,11 +5,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
-use wharf_plugin_sdk::docker::types::Filter;
 use wharf_plugin_sdk::docker::{containers_read, volumes};
 use wharf_plugin_sdk::text::human_bytes;
 use wharf_plugin_sdk::{
-    Context, Hints, Output, Plugin, PluginInfo, ToolError, ToolResult, Toolbox,
+    Context, Filters, Hints, Output, Plugin, PluginInfo, ToolError, ToolResult, Toolbox,
 };
 
 struct Volumes;
@@ -115,27 +114,13 @@ struct ListOutput {
 }
 
 fn list_volumes(a: ListArgs, _: &Context) -> ToolResult<Output> {
-    let mut f = label_filter(a.label);
-    if let Some(n) = a.name {
-        f.push(Filter {
-            key: "name".into(),
-            values: vec![n],
-        });
-    }
-    if let Some(d) = a.driver {
-        f.push(Filter {
-            key: "driver".into(),
-            values: vec![d],
-        });
-    }
-    if let Some(d) = a.dangling {
-        f.push(Filter {
-            key: "dangling".into(),
-            values: vec![d.to_string()],
-        });
-    }
+    let f = Filters::new()
+        .any("label", a.label)
+        .opt("name", a.name)
+        .opt("driver", a.driver)
+        .opt("dangling", a.dangling);
     let users = users()?;
-    let rows: Vec<Row> = volumes::list(&f)?
+    let rows: Vec<Row> = volumes::list(f.as_slice())?
         .into_iter()
         .map(|v| Row {
             used_by: users.get(&v.name).cloned().unwrap_or_default(),
@@ -157,17 +142,6 @@ fn list_volumes(a: ListArgs, _: &Context) -> ToolResult<Output> {
         text.push_str(&format!("{} | {} | {}\n", r.name, r.driver, used));
     }
     Ok(Output::structured(text, &ListOutput { volumes: rows }))
-}
-
-fn label_filter(label: Vec<String>) -> Vec<Filter> {
-    if label.is_empty() {
-        Vec::new()
-    } else {
-        vec![Filter {
-            key: "label".into(),
-            values: label,
-        }]
-    }
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -259,14 +233,10 @@ struct PruneArgs {
 }
 
 fn prune_volumes(a: PruneArgs, _: &Context) -> ToolResult<Output> {
-    let mut f = label_filter(a.label);
-    if a.all {
-        f.push(Filter {
-            key: "all".into(),
-            values: vec!["true".into()],
-        });
-    }
-    let r = volumes::prune(&f)?;
+    let f = Filters::new()
+        .any("label", a.label)
+        .opt("all", a.all.then_some(true));
+    let r = volumes::prune(f.as_slice())?;
     Ok(Output::text(if r.deleted.is_empty() {
         "No unused volumes to remove.".to_owned()
     } else {
