@@ -76,11 +76,12 @@ async fn inspect_state(
     engine: &Engine,
     id: &str,
 ) -> Result<bollard::models::ContainerState, DockerError> {
-    let docker = engine.client().await?;
-    let info = docker
-        .inspect_container(id, None::<q::InspectContainerOptions>)
-        .await
-        .map_err(|e| engine.error(e))?;
+    let info = engine
+        .request(|d| async move {
+            d.inspect_container(id, None::<q::InspectContainerOptions>)
+                .await
+        })
+        .await?;
     Ok(info.state.unwrap_or_default())
 }
 
@@ -93,17 +94,15 @@ impl r::Host for DockerHost<'_> {
     ) -> WitResult<Vec<r::ContainerSummary>> {
         let engine = self.engine;
         wit(async {
-            let docker = engine.client().await?;
             let opts = q::ListContainersOptions {
                 all,
                 limit: limit.map(|l| l.min(i32::MAX as u32) as i32),
                 size: false,
                 filters: filter_map(filters),
             };
-            let list = docker
-                .list_containers(Some(opts))
-                .await
-                .map_err(|e| engine.error(e))?;
+            let list = engine
+                .request(|d| async move { d.list_containers(Some(opts)).await })
+                .await?;
             Ok(list.into_iter().map(summary).collect())
         })
         .await
@@ -112,11 +111,12 @@ impl r::Host for DockerHost<'_> {
     async fn inspect(&mut self, id: String) -> WitResult<String> {
         let engine = self.engine;
         wit(async {
-            let docker = engine.client().await?;
-            let info = docker
-                .inspect_container(&id, None::<q::InspectContainerOptions>)
-                .await
-                .map_err(|e| engine.error(e))?;
+            let info = engine
+                .request(|d| async move {
+                    d.inspect_container(&id, None::<q::InspectContainerOptions>)
+                        .await
+                })
+                .await?;
             serde_json::to_string(&info)
                 .map_err(|e| DockerError::new(super::error::ErrorKind::Engine, e.to_string()))
         })
@@ -209,11 +209,12 @@ async fn wait_exit(engine: &Engine, id: &str) -> Result<r::WaitOutcome, DockerEr
 }
 
 async fn wait_healthy(engine: &Engine, id: &str) -> Result<r::WaitOutcome, DockerError> {
-    let docker = engine.client().await?;
-    let info = docker
-        .inspect_container(id, None::<q::InspectContainerOptions>)
-        .await
-        .map_err(|e| engine.error(e))?;
+    let info = engine
+        .request(|d| async move {
+            d.inspect_container(id, None::<q::InspectContainerOptions>)
+                .await
+        })
+        .await?;
     let check = info.config.and_then(|c| c.healthcheck).and_then(|h| h.test);
     if check.is_none_or(|t| t.is_empty() || t[0] == "NONE") {
         return Err(DockerError::invalid(format!(
@@ -280,15 +281,13 @@ impl w::Host for DockerHost<'_> {
             })?;
             crate::policy::check_create(&body, roots, engine.socket_path().as_deref())
                 .map_err(DockerError::denied)?;
-            let docker = engine.client().await?;
             let opts = q::CreateContainerOptions {
                 name,
                 platform: String::new(),
             };
-            let created = docker
-                .create_container(Some(opts), body)
-                .await
-                .map_err(|e| engine.error(e))?;
+            let created = engine
+                .request(|d| async move { d.create_container(Some(opts), body).await })
+                .await?;
             Ok(w::Created {
                 id: created.id,
                 warnings: created.warnings,
@@ -298,115 +297,76 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn start(&mut self, id: String) -> WitResult<()> {
-        let engine = self.engine;
-        wit(async {
-            let docker = engine.client().await?;
-            docker
-                .start_container(&id, None::<q::StartContainerOptions>)
+        wit(self.engine.request(|d| async move {
+            d.start_container(&id, None::<q::StartContainerOptions>)
                 .await
-                .map_err(|e| engine.error(e))
-        })
+        }))
         .await
     }
 
     async fn stop(&mut self, id: String, timeout_secs: Option<u32>) -> WitResult<()> {
-        let engine = self.engine;
-        wit(async {
-            let docker = engine.long_client().await?;
-            let opts = q::StopContainerOptions {
-                signal: None,
-                t: timeout_secs.map(|t| t.min(i32::MAX as u32) as i32),
-            };
-            docker
-                .stop_container(&id, Some(opts))
-                .await
-                .map_err(|e| engine.error(e))
-        })
+        let opts = q::StopContainerOptions {
+            signal: None,
+            t: timeout_secs.map(|t| t.min(i32::MAX as u32) as i32),
+        };
+        wit(self
+            .engine
+            .long_request(|d| async move { d.stop_container(&id, Some(opts)).await }))
         .await
     }
 
     async fn restart(&mut self, id: String, timeout_secs: Option<u32>) -> WitResult<()> {
-        let engine = self.engine;
-        wit(async {
-            let docker = engine.long_client().await?;
-            let opts = q::RestartContainerOptions {
-                signal: None,
-                t: timeout_secs.map(|t| t.min(i32::MAX as u32) as i32),
-            };
-            docker
-                .restart_container(&id, Some(opts))
-                .await
-                .map_err(|e| engine.error(e))
-        })
+        let opts = q::RestartContainerOptions {
+            signal: None,
+            t: timeout_secs.map(|t| t.min(i32::MAX as u32) as i32),
+        };
+        wit(self
+            .engine
+            .long_request(|d| async move { d.restart_container(&id, Some(opts)).await }))
         .await
     }
 
     async fn kill(&mut self, id: String, signal: Option<String>) -> WitResult<()> {
-        let engine = self.engine;
-        wit(async {
-            let docker = engine.client().await?;
-            let opts = q::KillContainerOptions {
-                signal: signal.unwrap_or_else(|| "SIGKILL".into()),
-            };
-            docker
-                .kill_container(&id, Some(opts))
-                .await
-                .map_err(|e| engine.error(e))
-        })
+        let opts = q::KillContainerOptions {
+            signal: signal.unwrap_or_else(|| "SIGKILL".into()),
+        };
+        wit(self
+            .engine
+            .request(|d| async move { d.kill_container(&id, Some(opts)).await }))
         .await
     }
 
     async fn pause(&mut self, id: String) -> WitResult<()> {
-        let engine = self.engine;
-        wit(async {
-            let docker = engine.client().await?;
-            docker
-                .pause_container(&id)
-                .await
-                .map_err(|e| engine.error(e))
-        })
+        wit(self
+            .engine
+            .request(|d| async move { d.pause_container(&id).await }))
         .await
     }
 
     async fn unpause(&mut self, id: String) -> WitResult<()> {
-        let engine = self.engine;
-        wit(async {
-            let docker = engine.client().await?;
-            docker
-                .unpause_container(&id)
-                .await
-                .map_err(|e| engine.error(e))
-        })
+        wit(self
+            .engine
+            .request(|d| async move { d.unpause_container(&id).await }))
         .await
     }
 
     async fn remove(&mut self, id: String, force: bool, volumes: bool) -> WitResult<()> {
-        let engine = self.engine;
-        wit(async {
-            let docker = engine.client().await?;
-            let opts = q::RemoveContainerOptions {
-                v: volumes,
-                force,
-                link: false,
-            };
-            docker
-                .remove_container(&id, Some(opts))
-                .await
-                .map_err(|e| engine.error(e))
-        })
+        let opts = q::RemoveContainerOptions {
+            v: volumes,
+            force,
+            link: false,
+        };
+        wit(self
+            .engine
+            .request(|d| async move { d.remove_container(&id, Some(opts)).await }))
         .await
     }
 
     async fn rename(&mut self, id: String, new_name: String) -> WitResult<()> {
-        let engine = self.engine;
-        wit(async {
-            let docker = engine.client().await?;
-            let opts = q::RenameContainerOptions { name: new_name };
-            docker
-                .rename_container(&id, opts)
-                .await
-                .map_err(|e| engine.error(e))
-        })
+        let opts = q::RenameContainerOptions { name: new_name };
+        wit(self
+            .engine
+            .request(|d| async move { d.rename_container(&id, opts).await }))
         .await
     }
 }

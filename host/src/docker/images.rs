@@ -19,16 +19,14 @@ impl r::Host for DockerHost<'_> {
     ) -> WitResult<Vec<r::ImageSummary>> {
         let engine = self.engine;
         wit(async {
-            let docker = engine.client().await?;
             let opts = q::ListImagesOptions {
                 all,
                 filters: filter_map(filters),
                 ..Default::default()
             };
-            let list = docker
-                .list_images(Some(opts))
-                .await
-                .map_err(|e| engine.error(e))?;
+            let list = engine
+                .request(|d| async move { d.list_images(Some(opts)).await })
+                .await?;
             Ok(list
                 .into_iter()
                 .map(|i| r::ImageSummary {
@@ -50,11 +48,9 @@ impl r::Host for DockerHost<'_> {
     async fn inspect(&mut self, name: String) -> WitResult<String> {
         let engine = self.engine;
         wit(async {
-            let docker = engine.client().await?;
-            let info = docker
-                .inspect_image(&name)
-                .await
-                .map_err(|e| engine.error(e))?;
+            let info = engine
+                .request(|d| async move { d.inspect_image(&name).await })
+                .await?;
             serde_json::to_string(&info)
                 .map_err(|e| DockerError::new(ErrorKind::Engine, e.to_string()))
         })
@@ -64,11 +60,9 @@ impl r::Host for DockerHost<'_> {
     async fn history(&mut self, name: String) -> WitResult<Vec<r::HistoryEntry>> {
         let engine = self.engine;
         wit(async {
-            let docker = engine.client().await?;
-            let items = docker
-                .image_history(&name)
-                .await
-                .map_err(|e| engine.error(e))?;
+            let items = engine
+                .request(|d| async move { d.image_history(&name).await })
+                .await?;
             Ok(items
                 .into_iter()
                 .map(|h| r::HistoryEntry {
@@ -86,34 +80,27 @@ impl r::Host for DockerHost<'_> {
 
 impl w::Host for DockerHost<'_> {
     async fn tag(&mut self, name: String, repo: String, tag: String) -> WitResult<()> {
-        let engine = self.engine;
-        wit(async {
-            let docker = engine.client().await?;
-            let opts = q::TagImageOptions {
-                repo: Some(repo),
-                tag: Some(tag),
-            };
-            docker
-                .tag_image(&name, Some(opts))
-                .await
-                .map_err(|e| engine.error(e))
-        })
+        let opts = q::TagImageOptions {
+            repo: Some(repo),
+            tag: Some(tag),
+        };
+        wit(self
+            .engine
+            .request(|d| async move { d.tag_image(&name, Some(opts)).await }))
         .await
     }
 
     async fn remove(&mut self, name: String, force: bool, no_prune: bool) -> WitResult<w::Removed> {
         let engine = self.engine;
         wit(async {
-            let docker = engine.client().await?;
             let opts = q::RemoveImageOptions {
                 force,
                 noprune: no_prune,
                 platforms: None,
             };
-            let items = docker
-                .remove_image(&name, Some(opts), None)
-                .await
-                .map_err(|e| engine.error(e))?;
+            let items = engine
+                .request(|d| async move { d.remove_image(&name, Some(opts), None).await })
+                .await?;
             let mut removed = w::Removed {
                 untagged: Vec::new(),
                 deleted: Vec::new(),
@@ -130,14 +117,12 @@ impl w::Host for DockerHost<'_> {
     async fn prune(&mut self, filters: Vec<types::Filter>) -> WitResult<w::PruneReport> {
         let engine = self.engine;
         wit(async {
-            let docker = engine.client().await?;
             let opts = q::PruneImagesOptions {
                 filters: filter_map(filters),
             };
-            let pruned = docker
-                .prune_images(Some(opts))
-                .await
-                .map_err(|e| engine.error(e))?;
+            let pruned = engine
+                .request(|d| async move { d.prune_images(Some(opts)).await })
+                .await?;
             Ok(w::PruneReport {
                 deleted: pruned
                     .images_deleted

@@ -90,6 +90,30 @@ impl Engine {
             .with_timeout(LONG_REQUEST_TIMEOUT))
     }
 
+    /// One request on the prompt client: connect if needed, run `f`, name the failure.
+    pub(crate) async fn request<T, Fut>(
+        &self,
+        f: impl FnOnce(Docker) -> Fut,
+    ) -> Result<T, DockerError>
+    where
+        Fut: Future<Output = Result<T, bollard::errors::Error>>,
+    {
+        let docker = self.client().await?.clone();
+        f(docker).await.map_err(|e| self.error(e))
+    }
+
+    /// [`Engine::request`] on the long-request client.
+    pub(crate) async fn long_request<T, Fut>(
+        &self,
+        f: impl FnOnce(Docker) -> Fut,
+    ) -> Result<T, DockerError>
+    where
+        Fut: Future<Output = Result<T, bollard::errors::Error>>,
+    {
+        let docker = self.long_client().await?;
+        f(docker).await.map_err(|e| self.error(e))
+    }
+
     /// Map a bollard error to a [`DockerError`], naming the engine when it is unreachable.
     pub(crate) fn error(&self, e: bollard::errors::Error) -> DockerError {
         DockerError::from_bollard(&self.endpoint, e)

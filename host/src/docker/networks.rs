@@ -14,14 +14,12 @@ impl n::Host for DockerHost<'_> {
     async fn list(&mut self, filters: Vec<types::Filter>) -> WitResult<Vec<n::NetworkSummary>> {
         let engine = self.engine;
         wit(async {
-            let docker = engine.client().await?;
             let opts = q::ListNetworksOptions {
                 filters: filter_map(filters),
             };
-            let list = docker
-                .list_networks(Some(opts))
-                .await
-                .map_err(|e| engine.error(e))?;
+            let list = engine
+                .request(|d| async move { d.list_networks(Some(opts)).await })
+                .await?;
             Ok(list
                 .into_iter()
                 .map(|net| n::NetworkSummary {
@@ -49,11 +47,12 @@ impl n::Host for DockerHost<'_> {
     async fn inspect(&mut self, id: String) -> WitResult<String> {
         let engine = self.engine;
         wit(async {
-            let docker = engine.client().await?;
-            let info = docker
-                .inspect_network(&id, None::<q::InspectNetworkOptions>)
-                .await
-                .map_err(|e| engine.error(e))?;
+            let info = engine
+                .request(|d| async move {
+                    d.inspect_network(&id, None::<q::InspectNetworkOptions>)
+                        .await
+                })
+                .await?;
             serde_json::to_string(&info)
                 .map_err(|e| DockerError::new(ErrorKind::Engine, e.to_string()))
         })
@@ -66,25 +65,18 @@ impl n::Host for DockerHost<'_> {
             let body: NetworkCreateRequest = serde_json::from_str(&spec).map_err(|e| {
                 DockerError::invalid(format!("the network spec is not a Docker create body: {e}"))
             })?;
-            let docker = engine.client().await?;
-            let created = docker
-                .create_network(body)
-                .await
-                .map_err(|e| engine.error(e))?;
+            let created = engine
+                .request(|d| async move { d.create_network(body).await })
+                .await?;
             Ok(created.id)
         })
         .await
     }
 
     async fn remove(&mut self, id: String) -> WitResult<()> {
-        let engine = self.engine;
-        wit(async {
-            let docker = engine.client().await?;
-            docker
-                .remove_network(&id)
-                .await
-                .map_err(|e| engine.error(e))
-        })
+        wit(self
+            .engine
+            .request(|d| async move { d.remove_network(&id).await }))
         .await
     }
 
@@ -118,32 +110,25 @@ impl n::Host for DockerHost<'_> {
         container: String,
         force: bool,
     ) -> WitResult<()> {
-        let engine = self.engine;
-        wit(async {
-            let docker = engine.client().await?;
-            let req = NetworkDisconnectRequest {
-                container,
-                force: Some(force),
-            };
-            docker
-                .disconnect_network(&network, req)
-                .await
-                .map_err(|e| engine.error(e))
-        })
+        let req = NetworkDisconnectRequest {
+            container,
+            force: Some(force),
+        };
+        wit(self
+            .engine
+            .request(|d| async move { d.disconnect_network(&network, req).await }))
         .await
     }
 
     async fn prune(&mut self, filters: Vec<types::Filter>) -> WitResult<Vec<String>> {
         let engine = self.engine;
         wit(async {
-            let docker = engine.client().await?;
             let opts = q::PruneNetworksOptions {
                 filters: filter_map(filters),
             };
-            let pruned = docker
-                .prune_networks(Some(opts))
-                .await
-                .map_err(|e| engine.error(e))?;
+            let pruned = engine
+                .request(|d| async move { d.prune_networks(Some(opts)).await })
+                .await?;
             Ok(pruned.networks_deleted.unwrap_or_default())
         })
         .await

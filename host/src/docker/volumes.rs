@@ -16,14 +16,12 @@ impl v::Host for DockerHost<'_> {
     async fn list(&mut self, filters: Vec<types::Filter>) -> WitResult<Vec<v::VolumeSummary>> {
         let engine = self.engine;
         wit(async {
-            let docker = engine.client().await?;
             let opts = q::ListVolumesOptions {
                 filters: filter_map(filters),
             };
-            let list = docker
-                .list_volumes(Some(opts))
-                .await
-                .map_err(|e| engine.error(e))?;
+            let list = engine
+                .request(|d| async move { d.list_volumes(Some(opts)).await })
+                .await?;
             let mut volumes: Vec<v::VolumeSummary> = list
                 .volumes
                 .unwrap_or_default()
@@ -45,11 +43,9 @@ impl v::Host for DockerHost<'_> {
     async fn inspect(&mut self, name: String) -> WitResult<String> {
         let engine = self.engine;
         wit(async {
-            let docker = engine.client().await?;
-            let vol = docker
-                .inspect_volume(&name)
-                .await
-                .map_err(|e| engine.error(e))?;
+            let vol = engine
+                .request(|d| async move { d.inspect_volume(&name).await })
+                .await?;
             json(&vol)
         })
         .await
@@ -71,26 +67,19 @@ impl v::Host for DockerHost<'_> {
                     "volume driver option `device` is refused: it binds a host path",
                 ));
             }
-            let docker = engine.client().await?;
-            let vol = docker
-                .create_volume(body)
-                .await
-                .map_err(|e| engine.error(e))?;
+            let vol = engine
+                .request(|d| async move { d.create_volume(body).await })
+                .await?;
             json(&vol)
         })
         .await
     }
 
     async fn remove(&mut self, name: String, force: bool) -> WitResult<()> {
-        let engine = self.engine;
-        wit(async {
-            let docker = engine.client().await?;
-            let opts = q::RemoveVolumeOptions { force };
-            docker
-                .remove_volume(&name, Some(opts))
-                .await
-                .map_err(|e| engine.error(e))
-        })
+        let opts = q::RemoveVolumeOptions { force };
+        wit(self
+            .engine
+            .request(|d| async move { d.remove_volume(&name, Some(opts)).await }))
         .await
     }
 
