@@ -37,10 +37,6 @@ impl AllowedRoots {
         AllowedRoots { roots }
     }
 
-    pub fn roots(&self) -> &[PathBuf] {
-        &self.roots
-    }
-
     /// An existing path, resolved (symlinks included) and checked to lie under a root.
     /// Relative paths are taken from the first root.
     pub fn existing(&self, path: &str) -> Result<PathBuf, PathError> {

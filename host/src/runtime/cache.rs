@@ -31,10 +31,6 @@ impl ArtifactCache {
             .or_else(|| env("HOME").map(|h| h.join(".cache").join("wharf")))
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// The component for `wasm`, from the cache when possible. Cache trouble is logged and
     /// never fatal: the component is then compiled as if there were no cache.
     pub fn load(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Component> {

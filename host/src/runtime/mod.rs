@@ -78,14 +78,6 @@ impl Runtime {
             cache: cache.map(Arc::new),
         })
     }
-
-    pub fn engine(&self) -> &Engine {
-        &self.engine
-    }
-
-    pub fn services(&self) -> &Arc<HostServices> {
-        &self.services
-    }
 }
 
 /// Advance the epoch every tick for as long as the engine lives. The thread holds only a
