@@ -39,7 +39,7 @@ async fn tools_are_listed_with_annotations_and_schemas() {
     let get = |n: &str| tools.iter().find(|t| t.name == n).unwrap();
     let remove = get("remove_container").annotations.clone().unwrap();
     assert_eq!(remove.destructive_hint, Some(true));
-    assert_eq!(remove.read_only_hint, Some(false));
+    assert_eq!(remove.read_only_hint, None, "false is MCP's default");
     let list = get("list_containers");
     assert_eq!(list.annotations.clone().unwrap().read_only_hint, Some(true));
     assert!(list.output_schema.is_some());

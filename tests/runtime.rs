@@ -10,7 +10,7 @@ use serde_json::json;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wharf::docker::Engine;
+use wharf::docker::{CredentialStore, Engine};
 use wharf::policy::{AllowedRoots, Capability, Grants};
 use wharf::runtime::{CallError, CallHooks, HostServices, Limits, LoadError, Plugin, Runtime};
 
@@ -20,6 +20,7 @@ fn runtime() -> Runtime {
     let services = HostServices {
         docker: Arc::new(Engine::from_env()),
         roots: Arc::new(AllowedRoots::new([std::env::temp_dir()])),
+        credentials: Arc::new(CredentialStore::default()),
     };
     Runtime::new(services, None).unwrap()
 }

@@ -15,8 +15,14 @@
 //!
 //! [plugin.registry]
 //! enabled = false
+//!
+//! # Registry logins, tried before ~/.docker/config.json. Prefer password_env to password.
+//! [registries."registry.example.com:5000"]
+//! username = "ci"
+//! password_env = "REGISTRY_TOKEN"
 //! ```
 
+use crate::docker::Login;
 use crate::policy::Capability;
 use crate::runtime::Limits;
 use serde::Deserialize;
@@ -49,6 +55,10 @@ pub struct Config {
     pub cache_dir: Option<PathBuf>,
     #[serde(default)]
     pub plugin: BTreeMap<String, PluginConfig>,
+    /// Registry logins by host (`"registry.example.com:5000"`, `"docker.io"`), used before
+    /// the user's Docker config.
+    #[serde(default)]
+    pub registries: BTreeMap<String, Login>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

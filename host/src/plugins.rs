@@ -33,6 +33,11 @@ pub const BUILTIN: &[Builtin] = &[
     Builtin {
         name: "images",
         wasm: include_bytes!(concat!(env!("OUT_DIR"), "/images.wasm")),
-        grants: &[Capability::ImagesRead, Capability::ImagesWrite],
+        grants: &[
+            Capability::ImagesRead,
+            Capability::ImagesWrite,
+            Capability::Registry,
+            Capability::ImagesBuild,
+        ],
     },
 ];

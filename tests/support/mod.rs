@@ -2,15 +2,18 @@
 //! Docker objects that carry unique names and are removed when the test ends.
 #![allow(dead_code)]
 
-use rmcp::model::{CallToolRequestParams, CallToolResult, ContentBlock};
-use rmcp::service::RunningService;
+use rmcp::model::{
+    CallToolRequest, CallToolRequestParams, CallToolResult, ClientRequest, ContentBlock,
+    ProgressNotificationParam, ProgressToken, ServerResult,
+};
+use rmcp::service::{NotificationContext, PeerRequestOptions, RequestHandle, RunningService};
 use rmcp::transport::TokioChildProcess;
-use rmcp::{RoleClient, ServiceExt};
+use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Built by tests/fixtures/build-images.sh (which .ci/run runs).
 pub const FIXTURE: &str = "wharf-fixture/busybox:latest";
@@ -149,9 +152,26 @@ pub fn docker(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+/// The test client: records the progress notifications the server sends.
+#[derive(Clone, Default)]
+pub struct Recorder {
+    pub progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
+}
+
+impl ClientHandler for Recorder {
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.progress.lock().unwrap().push(params);
+    }
+}
+
 /// A `wharf serve` child process and an MCP client session with it.
 pub struct Wharf {
-    pub client: RunningService<RoleClient, ()>,
+    pub client: RunningService<RoleClient, Recorder>,
+    pub recorder: Recorder,
     /// The allowed root, and the server's working directory.
     pub dir: tempfile::TempDir,
 }
@@ -192,10 +212,64 @@ impl Wharf {
             .env("WHARF_CONFIG", &config_path)
             .env("WHARF_CACHE_DIR", cache_dir())
             .env("WHARF_LOG", "wharf=warn")
+            // Never the user's registry credentials either.
+            .env("DOCKER_CONFIG", dir.path().join("no-docker-config"))
             .envs(env.iter().copied());
         let transport = TokioChildProcess::new(cmd).expect("spawn wharf serve");
-        let client = ().serve(transport).await.expect("MCP initialize with wharf");
-        Wharf { client, dir }
+        let recorder = Recorder::default();
+        let client = recorder
+            .clone()
+            .serve(transport)
+            .await
+            .expect("MCP initialize with wharf");
+        Wharf {
+            client,
+            recorder,
+            dir,
+        }
+    }
+
+    /// Send a call without waiting for it: the handle cancels it or awaits its result.
+    pub async fn start_call(&self, tool: &str, args: Value) -> RequestHandle<RoleClient> {
+        let Value::Object(args) = args else {
+            panic!("arguments must be an object")
+        };
+        let request = ClientRequest::CallToolRequest(CallToolRequest::new(
+            CallToolRequestParams::new(tool.to_owned()).with_arguments(args),
+        ));
+        self.client
+            .send_cancellable_request(request, PeerRequestOptions::no_options())
+            .await
+            .unwrap_or_else(|e| panic!("{tool}: cannot send: {e}"))
+    }
+
+    /// Call and expect success; the text, and the progress notifications of the call.
+    pub async fn ok_with_progress(
+        &self,
+        tool: &str,
+        args: Value,
+    ) -> (String, Vec<ProgressNotificationParam>) {
+        let handle = self.start_call(tool, args).await;
+        let token = handle.progress_token.clone();
+        let result = match handle.await_response().await {
+            Ok(ServerResult::CallToolResult(r)) => r,
+            other => panic!("{tool}: unexpected answer {other:?}"),
+        };
+        let t = unfenced(&text(&result));
+        assert_ne!(result.is_error, Some(true), "{tool} failed: {t}");
+        (t, self.progress_of(&token))
+    }
+
+    /// The progress notifications received so far for `token`.
+    pub fn progress_of(&self, token: &ProgressToken) -> Vec<ProgressNotificationParam> {
+        self.recorder
+            .progress
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| &p.progress_token == token)
+            .cloned()
+            .collect()
     }
 
     pub async fn call(&self, tool: &str, args: Value) -> CallToolResult {
@@ -255,4 +329,78 @@ pub fn unfenced(text: &str) -> String {
     }
     let codes = regex::Regex::new(r"(<<<(?:untrusted|end) \w+) [0-9a-f]{16}").unwrap();
     codes.replace_all(text, "$1").into_owned()
+}
+
+/// A local registry (`docker-registry serve`) on a free 127.0.0.1 port, optionally behind
+/// htpasswd auth, with its storage in a temporary directory; stopped when dropped.
+pub struct LocalRegistry {
+    pub host: String,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+/// The test registry's user and password. Its bcrypt hash (cost 4, so that every request the
+/// registry checks stays fast) is below.
+pub const REGISTRY_USER: &str = "wharf";
+pub const REGISTRY_PASSWORD: &str = "wharf-test-password";
+const REGISTRY_HTPASSWD: &str =
+    "wharf:$2y$04$6vh7/tl5X4InXhXO2lxc0e634Rx.gd6UOMlaI873I8jKfPscuqK16\n";
+
+impl LocalRegistry {
+    pub fn start(auth: bool) -> LocalRegistry {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let host = format!("127.0.0.1:{port}");
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n\
+             http:\n  addr: {host}\n",
+            dir.path().join("data").display()
+        );
+        if auth {
+            let htpasswd = dir.path().join("htpasswd");
+            std::fs::write(&htpasswd, REGISTRY_HTPASSWD).unwrap();
+            config.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: wharf-test\n    path: {}\n",
+                htpasswd.display()
+            ));
+        }
+        let config_path = dir.path().join("config.yml");
+        std::fs::write(&config_path, config).unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config_path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect(
+                "docker-registry is not installed: run `bash .ci/run` once, or \
+                 `apt-get install docker-registry`",
+            );
+        let registry = LocalRegistry {
+            host,
+            child,
+            _dir: dir,
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::net::TcpStream::connect(&registry.host).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "docker-registry did not listen on {} within 20s",
+                registry.host
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        registry
+    }
+}
+
+impl Drop for LocalRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -1,6 +1,6 @@
 use super::Cli;
 use crate::config::Config;
-use crate::docker::Engine;
+use crate::docker::{CredentialStore, Engine};
 use crate::policy::AllowedRoots;
 use crate::registry::Registry;
 use crate::runtime::{ArtifactCache, HostServices, Runtime};
@@ -36,6 +36,7 @@ pub async fn registry(cli: &Cli) -> anyhow::Result<Arc<Registry>> {
     let services = HostServices {
         docker: Arc::new(Engine::from_env()),
         roots: Arc::new(AllowedRoots::new(config.allowed_roots.clone())),
+        credentials: Arc::new(CredentialStore::new(config.registries.clone())),
     };
     let runtime = Runtime::new(services, cache)
         .map_err(|e| anyhow::anyhow!("cannot start the plugin runtime: {e}"))?;

@@ -20,6 +20,7 @@ type WitResult<T> = wasmtime::Result<Result<T, types::DockerError>>;
 pub struct DockerHost<'a> {
     pub(super) engine: &'a Engine,
     pub(super) roots: &'a AllowedRoots,
+    pub(super) credentials: &'a super::CredentialStore,
     pub(super) table: &'a mut ResourceTable,
 }
 
@@ -35,6 +36,7 @@ impl DockerData {
         DockerHost {
             engine: &s.services.docker,
             roots: &s.services.roots,
+            credentials: &s.services.credentials,
             table: &mut s.table,
         }
     }

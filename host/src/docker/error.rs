@@ -1,3 +1,4 @@
+use crate::policy::PathError;
 use bollard::errors::Error as BollardError;
 
 /// Why a Docker request failed, in the terms plugins see (`wharf:docker/types.error-kind`).
@@ -72,8 +73,23 @@ impl DockerError {
             | BollardError::HyperLegacyError { .. }
             | BollardError::SocketNotFoundError(_)
             | BollardError::HttpClientError { .. }) => Self::unreachable(endpoint, &root_cause(&e)),
+            // An error inside a progress stream (a failed build step, a refused layer): the
+            // engine's words, without bollard's prefix.
+            BollardError::DockerStreamError { error } => Self::new(ErrorKind::Engine, error),
             e => Self::new(ErrorKind::Engine, e.to_string()),
         }
+    }
+}
+
+impl From<PathError> for DockerError {
+    fn from(e: PathError) -> Self {
+        // A path the policy will not touch (outside the roots, climbing with `..`) is a
+        // refusal; only a path that does not exist is something the caller can look up.
+        let kind = match e {
+            PathError::Outside { .. } | PathError::Invalid { .. } => ErrorKind::Denied,
+            PathError::Missing(_) => ErrorKind::NotFound,
+        };
+        Self::new(kind, e.to_string())
     }
 }
 

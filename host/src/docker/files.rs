@@ -23,9 +23,7 @@ impl f::Host for DockerHost<'_> {
         let engine = self.engine;
         let roots = self.roots;
         wit(async {
-            let source = roots
-                .existing(&host_path)
-                .map_err(|e| DockerError::denied(e.to_string()))?;
+            let source = roots.existing(&host_path)?;
             let (archive, report) = tokio::task::spawn_blocking(move || pack(&source))
                 .await
                 .map_err(|e| DockerError::new(ErrorKind::Engine, e.to_string()))??;
@@ -53,9 +51,7 @@ impl f::Host for DockerHost<'_> {
         let engine = self.engine;
         let roots = self.roots;
         wit(async {
-            let dest = roots
-                .writable(&host_dir)
-                .map_err(|e| DockerError::denied(e.to_string()))?;
+            let dest = roots.writable(&host_dir)?;
             let docker = engine.long_client().await?;
             let opts = q::DownloadFromContainerOptions {
                 path: container_path,
@@ -74,9 +70,7 @@ impl f::Host for DockerHost<'_> {
             tokio::fs::create_dir_all(&dest)
                 .await
                 .map_err(|e| io_err("creating the destination", &e))?;
-            let dest = roots
-                .existing(&dest.to_string_lossy())
-                .map_err(|e| DockerError::denied(e.to_string()))?;
+            let dest = roots.existing(&dest.to_string_lossy())?;
             tokio::task::spawn_blocking(move || unpack(&archive, &dest, overwrite))
                 .await
                 .map_err(|e| DockerError::new(ErrorKind::Engine, e.to_string()))?

@@ -4,6 +4,8 @@ use super::containers::{DockerHost, filter_map, sorted_labels, wit};
 use super::{DockerError, error::ErrorKind};
 use crate::runtime::bindings::wharf::docker::{images_read as r, images_write as w, types};
 use bollard::query_parameters as q;
+use futures::StreamExt;
+use tokio::io::AsyncWriteExt;
 
 type WitResult<T> = wasmtime::Result<Result<T, types::DockerError>>;
 
@@ -135,4 +137,113 @@ impl w::Host for DockerHost<'_> {
         })
         .await
     }
+
+    async fn save(
+        &mut self,
+        images: Vec<String>,
+        host_path: String,
+        overwrite: bool,
+    ) -> WitResult<u64> {
+        let (engine, roots) = (self.engine, self.roots);
+        wit(async {
+            if images.is_empty() {
+                return Err(DockerError::invalid("name at least one image to save"));
+            }
+            let path = roots.writable(&host_path)?;
+            let dir = path
+                .parent()
+                .filter(|d| d.is_dir())
+                .ok_or_else(|| {
+                    DockerError::new(
+                        ErrorKind::NotFound,
+                        format!("the directory of `{host_path}` does not exist"),
+                    )
+                })?
+                .to_owned();
+            if path.is_dir() {
+                return Err(DockerError::invalid(format!(
+                    "`{host_path}` is a directory; give a file name like images.tar"
+                )));
+            }
+            if path.exists() && !overwrite {
+                return Err(DockerError::new(
+                    ErrorKind::Conflict,
+                    format!("`{host_path}` exists; set overwrite to replace it"),
+                ));
+            }
+            // Written beside the destination and renamed into place at the end, so a failed
+            // or cancelled save never leaves half a tar, nor destroys the file it replaces.
+            let temp = tempfile::NamedTempFile::new_in(&dir)
+                .map_err(|e| io_error("cannot create a file beside the destination", e))?;
+            let file = temp
+                .reopen()
+                .map_err(|e| io_error("cannot write the tar", e))?;
+            let mut file = tokio::fs::File::from_std(file);
+            let docker = engine.long_client().await?;
+            let names: Vec<&str> = images.iter().map(String::as_str).collect();
+            let mut stream = std::pin::pin!(docker.export_images(&names));
+            let mut written = 0u64;
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| engine.error(e))?;
+                file.write_all(&chunk)
+                    .await
+                    .map_err(|e| io_error("cannot write the tar", e))?;
+                written += chunk.len() as u64;
+            }
+            file.sync_all()
+                .await
+                .map_err(|e| io_error("cannot write the tar", e))?;
+            let persisted = if overwrite {
+                temp.persist(&path)
+            } else {
+                temp.persist_noclobber(&path)
+            };
+            persisted.map_err(|e| io_error("cannot move the tar into place", e.error))?;
+            Ok(written)
+        })
+        .await
+    }
+
+    async fn load(&mut self, host_path: String) -> WitResult<Vec<String>> {
+        let (engine, roots) = (self.engine, self.roots);
+        wit(async {
+            let path = roots.existing(&host_path)?;
+            if !path.is_file() {
+                return Err(DockerError::invalid(format!("`{host_path}` is not a file")));
+            }
+            let file = tokio::fs::File::open(&path)
+                .await
+                .map_err(|e| io_error("cannot open the tar", e))?;
+            let docker = engine.long_client().await?;
+            let opts = q::ImportImageOptions {
+                quiet: true,
+                platform: None,
+            };
+            let stream =
+                docker.import_image_stream(opts, tokio_util::io::ReaderStream::new(file), None);
+            let mut stream = std::pin::pin!(stream);
+            let mut loaded = Vec::new();
+            while let Some(item) = stream.next().await {
+                let text = item
+                    .map_err(|e| engine.error(e))?
+                    .stream
+                    .unwrap_or_default();
+                for line in text.lines() {
+                    // "Loaded image: repo:tag", or "Loaded image ID: sha256:..." if untagged.
+                    if let Some(what) = line
+                        .strip_prefix("Loaded image ID: ")
+                        .or_else(|| line.strip_prefix("Loaded image: "))
+                    {
+                        loaded.push(what.trim().to_owned());
+                    }
+                }
+            }
+            Ok(loaded)
+        })
+        .await
+    }
+}
+
+fn io_error(what: &str, e: std::io::Error) -> DockerError {
+    DockerError::new(ErrorKind::Engine, format!("{what}: {e}"))
 }

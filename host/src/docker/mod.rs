@@ -3,16 +3,24 @@
 //! Nothing above this module sees bollard: plugins get WIT types, the rest of the host gets
 //! [`DockerError`]s with messages a user can act on.
 
+mod build_context;
 mod containers;
+mod credentials;
+mod dockerignore;
 mod error;
 mod exec;
 mod files;
+mod image_build;
 mod images;
+mod jobs;
 mod networks;
+mod push_pull;
 mod volumes;
 
 pub use containers::{DockerData, DockerHost, LogStream};
+pub use credentials::{CredentialStore, Login};
 pub use error::DockerError;
+pub use jobs::Job;
 
 use bollard::Docker;
 use std::time::Duration;

@@ -12,10 +12,12 @@ pub enum Capability {
     Volumes,
     ImagesRead,
     ImagesWrite,
+    Registry,
+    ImagesBuild,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 8] = [
+    pub const ALL: [Capability; 10] = [
         Capability::ContainersRead,
         Capability::ContainersWrite,
         Capability::Exec,
@@ -24,6 +26,8 @@ impl Capability {
         Capability::Volumes,
         Capability::ImagesRead,
         Capability::ImagesWrite,
+        Capability::Registry,
+        Capability::ImagesBuild,
     ];
 
     /// The name used in config and in `wharf:docker/<name>`.
@@ -37,6 +41,8 @@ impl Capability {
             Capability::Volumes => "volumes",
             Capability::ImagesRead => "images-read",
             Capability::ImagesWrite => "images-write",
+            Capability::Registry => "registry",
+            Capability::ImagesBuild => "images-build",
         }
     }
 
@@ -52,7 +58,17 @@ impl Capability {
             Capability::Networks => "list, create, remove, connect and prune networks",
             Capability::Volumes => "list, create, remove and prune volumes (and their data)",
             Capability::ImagesRead => "list and inspect local images and their history",
-            Capability::ImagesWrite => "tag, remove and prune local images",
+            Capability::ImagesWrite => {
+                "tag, remove and prune local images; save and load them as tar files under \
+                 the allowed roots"
+            }
+            Capability::Registry => {
+                "pull and push images, with the registry credentials the host holds"
+            }
+            Capability::ImagesBuild => {
+                "build images from a context under the allowed roots (runs the Dockerfile's \
+                 commands)"
+            }
         }
     }
 }
@@ -66,7 +82,7 @@ impl fmt::Display for Capability {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unknown capability `{0}` (known: containers-read, containers-write, exec, files, networks, \
-     volumes, images-read, images-write)"
+     volumes, images-read, images-write, registry, images-build)"
 )]
 pub struct UnknownCapability(pub String);
 
@@ -98,7 +114,8 @@ pub enum Import {
     Wasi,
     /// The plugin contract itself (`wharf:plugin/*`).
     Contract,
-    /// Shared type definitions (`wharf:docker/types`): no functions, nothing to grant.
+    /// Shared definitions (`wharf:docker/types`): only the `job` resource has functions,
+    /// and only a granted capability hands out a job, so there is nothing to grant.
     Types,
     /// A Docker capability, linked only if granted.
     Docker(Capability),

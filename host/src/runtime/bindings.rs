@@ -14,8 +14,10 @@ wasmtime::component::bindgen!({
     world: "wharf:host/plugin-host",
     imports: { default: async | trappable },
     exports: { default: async },
+    additional_derives: [PartialEq],
     with: {
         "wharf:plugin/context.call-context": crate::runtime::context::CallContext,
         "wharf:docker/containers-read.log-stream": crate::docker::LogStream,
+        "wharf:docker/types.job": crate::docker::Job,
     },
 });

@@ -3,7 +3,7 @@
 use super::bindings::wharf::plugin::context::{Host, HostCallContext};
 use super::bindings::wharf::plugin::types::LogLevel;
 use super::state::CallState;
-use tokio::sync::mpsc;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use wasmtime::component::Resource;
 
@@ -23,9 +23,32 @@ pub struct Progress {
 /// says the client cancelled.
 #[derive(Debug, Clone, Default)]
 pub struct CallHooks {
-    /// Reports are dropped, not queued, when the receiver lags: progress is advisory.
-    pub progress: Option<mpsc::Sender<Progress>>,
+    pub progress: Option<ProgressSender>,
     pub cancel: CancellationToken,
+}
+
+/// Where a call's progress reports go. Only the latest report is kept: a reader that lags
+/// skips to the newest rather than queueing stale ones, so a chatty plugin costs nothing.
+pub type ProgressSender = watch::Sender<Option<Progress>>;
+
+/// The reading side of [`progress_channel`].
+pub struct ProgressReceiver(watch::Receiver<Option<Progress>>);
+
+impl ProgressReceiver {
+    /// The next report not yet seen; none once the call is over and all were seen.
+    pub async fn next(&mut self) -> Option<Progress> {
+        loop {
+            self.0.changed().await.ok()?;
+            if let Some(p) = self.0.borrow_and_update().clone() {
+                return Some(p);
+            }
+        }
+    }
+}
+
+pub fn progress_channel() -> (ProgressSender, ProgressReceiver) {
+    let (tx, rx) = watch::channel(None);
+    (tx, ProgressReceiver(rx))
 }
 
 impl Host for CallState {}
@@ -41,11 +64,11 @@ impl HostCallContext for CallState {
         message: Option<String>,
     ) -> wasmtime::Result<()> {
         if let Some(tx) = &self.hooks.progress {
-            let _ = tx.try_send(Progress {
+            tx.send_replace(Some(Progress {
                 done,
                 total,
                 message,
-            });
+            }));
         }
         Ok(())
     }

@@ -231,6 +231,12 @@ impl Runtime {
                 Capability::ImagesWrite => {
                     d::images_write::add_to_linker::<_, DockerData>(&mut linker, view)?
                 }
+                Capability::Registry => {
+                    d::registry::add_to_linker::<_, DockerData>(&mut linker, view)?
+                }
+                Capability::ImagesBuild => {
+                    d::images_build::add_to_linker::<_, DockerData>(&mut linker, view)?
+                }
             }
         }
         Ok(linker)

@@ -13,11 +13,11 @@ mod plugin;
 pub(crate) mod state;
 
 pub use cache::ArtifactCache;
-pub use context::{CallHooks, Progress};
+pub use context::{CallHooks, Progress, ProgressReceiver, ProgressSender, progress_channel};
 pub use load::LoadError;
 pub use plugin::{Annotations, CallError, Output, Plugin, PluginInfo, ToolDef, ToolError};
 
-use crate::docker::Engine as DockerEngine;
+use crate::docker::{CredentialStore, Engine as DockerEngine};
 use crate::policy::AllowedRoots;
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +30,7 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 pub struct HostServices {
     pub docker: Arc<DockerEngine>,
     pub roots: Arc<AllowedRoots>,
+    pub credentials: Arc<CredentialStore>,
 }
 
 /// Per-plugin resource limits.

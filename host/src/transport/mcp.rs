@@ -1,6 +1,6 @@
 use super::result::{to_mcp, to_mcp_tool};
 use crate::registry::Registry;
-use crate::runtime::{CallHooks, Progress};
+use crate::runtime::{CallHooks, progress_channel};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
     PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig,
@@ -8,10 +8,11 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
 use std::sync::Arc;
-use tokio::sync::mpsc;
+use std::time::Duration;
 
-/// Progress reports buffered per call before further ones are dropped.
-const PROGRESS_BUFFER: usize = 64;
+/// At most one progress notification per this interval and call; reports in between are
+/// coalesced into the latest.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 
 /// The MCP server: tools come from the plugins at runtime, not from macros.
 #[derive(Clone)]
@@ -58,17 +59,25 @@ impl ServerHandler for WharfServer {
         };
         // Forward the plugin's progress reports only when the client asked for them.
         let forwarder = context.meta.get_progress_token().map(|token| {
-            let (tx, mut rx) = mpsc::channel::<Progress>(PROGRESS_BUFFER);
+            let (tx, mut rx) = progress_channel();
             hooks.progress = Some(tx);
             let peer = context.peer.clone();
             tokio::spawn(async move {
-                while let Some(p) = rx.recv().await {
+                let mut last = None;
+                while let Some(p) = rx.next().await {
+                    // MCP wants the progress value to increase with every notification; a
+                    // report that does not advance it is not worth a message either.
+                    if last.is_some_and(|l| p.done <= l) {
+                        continue;
+                    }
+                    last = Some(p.done);
                     let mut n = ProgressNotificationParam::new(token.clone(), p.done as f64);
                     n.total = p.total.map(|t| t as f64);
                     n.message = p.message;
                     if peer.notify_progress(n).await.is_err() {
                         break;
                     }
+                    tokio::time::sleep(PROGRESS_INTERVAL).await;
                 }
             })
         });

@@ -2,7 +2,7 @@
 
 use crate::registry::RegistryError;
 use crate::runtime::bindings::wharf::plugin::types::ErrorKind;
-use crate::runtime::{CallError, Output, ToolDef};
+use crate::runtime::{Annotations, CallError, Output, ToolDef};
 use rmcp::ErrorData as McpError;
 use rmcp::model::{CallToolResult, ContentBlock, Tool, ToolAnnotations};
 use std::sync::Arc;
@@ -66,6 +66,22 @@ fn kind_words(k: ErrorKind) -> &'static str {
 }
 
 /// A plugin's tool as MCP lists it.
+/// MCP's hints, minus the ones that say what a client assumes anyway: `readOnlyHint` and
+/// `idempotentHint` default to false, and destructive/idempotent mean nothing for a
+/// read-only tool. `destructiveHint` and `openWorldHint` default to true, so they are
+/// always spelled out.
+fn annotations(a: &Annotations) -> ToolAnnotations {
+    let mut out = ToolAnnotations::new().open_world(a.open_world);
+    if a.read_only {
+        return out.read_only(true);
+    }
+    out = out.destructive(a.destructive);
+    if a.idempotent {
+        out = out.idempotent(true);
+    }
+    out
+}
+
 pub fn to_mcp_tool(t: &ToolDef) -> Tool {
     let mut tool = Tool::new(
         t.name.clone(),
@@ -73,13 +89,7 @@ pub fn to_mcp_tool(t: &ToolDef) -> Tool {
         Arc::new(t.input_schema.clone()),
     )
     .with_title(t.title.clone())
-    .with_annotations(
-        ToolAnnotations::new()
-            .read_only(t.annotations.read_only)
-            .destructive(t.annotations.destructive)
-            .idempotent(t.annotations.idempotent)
-            .open_world(t.annotations.open_world),
-    );
+    .with_annotations(annotations(&t.annotations));
     if let Some(out) = &t.output_schema {
         tool = tool.with_raw_output_schema(Arc::new(out.clone()));
     }

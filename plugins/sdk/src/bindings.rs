@@ -18,4 +18,5 @@ wit_bindgen::generate!({
     export_macro_name: "export",
     default_bindings_module: "wharf_plugin_sdk::bindings",
     generate_all,
+    additional_derives: [PartialEq],
 });

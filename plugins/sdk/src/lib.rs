@@ -20,6 +20,7 @@ pub mod bindings;
 mod context;
 mod error;
 mod filters;
+pub mod jobs;
 mod output;
 pub mod text;
 mod toolbox;

@@ -174,7 +174,70 @@ fn schema_of<T: JsonSchema>() -> Value {
     if let Some(obj) = schema.as_object_mut() {
         obj.remove("title");
     }
+    compact(&mut schema);
     schema
+}
+
+/// Drop what a tool list pays for on every request but a model does not need: an optional
+/// argument is simply left out, so it needs neither `null` in its type nor `default: null`,
+/// and `format` (`uint32`, `double`) repeats what `type` and `minimum` say.
+fn compact(schema: &mut Value) {
+    let Some(obj) = schema.as_object_mut() else {
+        return;
+    };
+    obj.remove("format");
+    let required: Vec<Value> = obj
+        .get("required")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(Value::Object(props)) = obj.get_mut("properties") {
+        for (name, prop) in props.iter_mut() {
+            if !required.contains(&Value::String(name.clone())) {
+                drop_null(prop);
+            }
+        }
+    }
+    for (_, child) in obj.iter_mut() {
+        match child {
+            Value::Object(_) => compact(child),
+            Value::Array(items) => items.iter_mut().for_each(compact),
+            _ => {}
+        }
+    }
+}
+
+/// An optional property's schema without its `null` alternative.
+fn drop_null(prop: &mut Value) {
+    let Some(p) = prop.as_object_mut() else {
+        return;
+    };
+    if p.get("default") == Some(&Value::Null) {
+        p.remove("default");
+    }
+    if let Some(Value::Array(types)) = p.get("type") {
+        let rest: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+        if rest.len() == 1 {
+            p.insert("type".into(), rest[0].clone());
+        }
+    }
+    // `Option<Enum>` comes as `anyOf: [{enum schema}, {"type": "null"}]`.
+    if let Some(Value::Array(any)) = p.get("anyOf") {
+        let rest: Vec<Value> = any
+            .iter()
+            .filter(|s| s.get("type") != Some(&Value::from("null")))
+            .cloned()
+            .collect();
+        if let [only] = rest.as_slice()
+            && let Some(inner) = only.as_object()
+        {
+            let inner = inner.clone();
+            p.remove("anyOf");
+            for (k, v) in inner {
+                p.entry(k).or_insert(v);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -191,6 +254,16 @@ mod tests {
         id: String,
         #[serde(default)]
         tail: Option<u32>,
+    }
+
+    #[test]
+    fn optional_arguments_are_listed_without_null() {
+        let s = schema_of::<Args>();
+        assert_eq!(
+            s["properties"]["tail"],
+            serde_json::json!({"type": "integer", "minimum": 0})
+        );
+        assert_eq!(s["required"], serde_json::json!(["id"]));
     }
 
     #[test]
