@@ -9,6 +9,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("wharf-plugin-networks", "networks.wasm"),
     ("wharf-plugin-volumes", "volumes.wasm"),
     ("wharf-plugin-images", "images.wasm"),
+    ("wharf-plugin-monitoring", "monitoring.wasm"),
 ];
 
 /// Built beside the default plugins (one cargo run) but never embedded: the runtime tests

@@ -15,7 +15,6 @@ async fn tools_are_listed_with_annotations_and_schemas() {
     for expected in [
         "list_containers",
         "inspect_container",
-        "create_container",
         "run_container",
         "start_container",
         "stop_container",
@@ -242,8 +241,8 @@ async fn create_then_start_and_wait_for_health() {
     let w = Wharf::start().await;
     let created = w
         .call(
-            "create_container",
-            json!({"image": FIXTURE, "name": name, "command": ["sleep", "60"], "ports": ["127.0.0.1::80"],
+            "run_container",
+            json!({"image": FIXTURE, "name": name, "start": false, "command": ["sleep", "60"], "ports": ["127.0.0.1::80"],
                    "memory": "64m", "cpus": 0.5, "restart": "on-failure:2"}),
         )
         .await;

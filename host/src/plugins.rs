@@ -40,4 +40,9 @@ pub const BUILTIN: &[Builtin] = &[
             Capability::ImagesBuild,
         ],
     },
+    Builtin {
+        name: "monitoring",
+        wasm: include_bytes!(concat!(env!("OUT_DIR"), "/monitoring.wasm")),
+        grants: &[Capability::ContainersRead, Capability::System],
+    },
 ];

@@ -68,10 +68,41 @@ pub(super) async fn wit<T>(f: impl Future<Output = Result<T, DockerError>>) -> W
 
 impl types::Host for DockerHost<'_> {}
 
+type LogOutputs = Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>;
+
 /// A container's log output, streamed to the plugin chunk by chunk.
 pub struct LogStream {
     endpoint: String,
-    inner: Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>,
+    inner: LogOutputs,
+    /// A followed log ends here, whether or not the container writes more.
+    deadline: Option<tokio::time::Instant>,
+}
+
+impl LogStream {
+    pub(super) fn new(
+        endpoint: &str,
+        inner: LogOutputs,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Self {
+        LogStream {
+            endpoint: endpoint.to_owned(),
+            inner,
+            deadline,
+        }
+    }
+}
+
+impl DockerHost<'_> {
+    /// Put a new resource in the call's table, or pass on why it could not be made.
+    pub(super) fn push_or_err<T: Send + 'static>(
+        &mut self,
+        made: Result<T, DockerError>,
+    ) -> WitResult<Resource<T>> {
+        match made {
+            Ok(r) => Ok(Ok(self.table.push(r)?)),
+            Err(e) => Ok(Err(e.into())),
+        }
+    }
 }
 
 async fn inspect_state(
@@ -144,16 +175,38 @@ impl r::Host for DockerHost<'_> {
                 timestamps: o.timestamps,
                 tail: o.tail.map_or_else(|| "all".to_owned(), |n| n.to_string()),
             };
-            Ok(LogStream {
-                endpoint: engine.endpoint().to_owned(),
-                inner: Box::pin(docker.logs(&id, Some(opts))),
-            })
+            Ok(LogStream::new(
+                engine.endpoint(),
+                Box::pin(docker.logs(&id, Some(opts))),
+                None,
+            ))
         }
         .await;
-        match opened {
-            Ok(stream) => Ok(Ok(self.table.push(stream)?)),
-            Err(e) => Ok(Err(e.into())),
-        }
+        self.push_or_err(opened)
+    }
+
+    async fn follow_logs(
+        &mut self,
+        id: String,
+        since: Option<i64>,
+        timeout_ms: u32,
+    ) -> WitResult<Resource<LogStream>> {
+        let timeout = Duration::from_millis(u64::from(timeout_ms));
+        let opened = super::observe::follow_logs(self.engine, &id, since, timeout).await;
+        self.push_or_err(opened)
+    }
+
+    async fn stats(
+        &mut self,
+        id: String,
+        stream: bool,
+    ) -> WitResult<Resource<super::observe::StatsStream>> {
+        let opened = super::observe::stats(self.engine, id, stream).await;
+        self.push_or_err(opened)
+    }
+
+    async fn top(&mut self, id: String, ps_args: Option<String>) -> WitResult<r::ProcessList> {
+        wit(super::observe::top(self.engine, id, ps_args)).await
     }
 
     async fn wait(
@@ -248,7 +301,14 @@ async fn wait_healthy(engine: &Engine, id: &str) -> Result<r::WaitOutcome, Docke
 impl r::HostLogStream for DockerHost<'_> {
     async fn next(&mut self, stream: Resource<LogStream>) -> WitResult<Option<r::LogChunk>> {
         let s = self.table.get_mut(&stream)?;
-        Ok(match s.inner.next().await {
+        let next = match s.deadline {
+            // Time up ends the stream, as if the container had stopped writing.
+            Some(deadline) => tokio::time::timeout_at(deadline, s.inner.next())
+                .await
+                .unwrap_or_default(),
+            None => s.inner.next().await,
+        };
+        Ok(match next {
             None => Ok(None),
             Some(Ok(out)) => {
                 let (source, data) = match out {

@@ -6,6 +6,7 @@ use super::build_context::{self, Spec};
 use super::containers::DockerHost;
 use super::error::ErrorKind;
 use super::jobs::{Job, build_events};
+use super::pump::Pump;
 use super::push_pull::split_reference;
 use crate::runtime::bindings::wharf::docker::{images_build as b, types};
 use bollard::query_parameters as q;
@@ -71,7 +72,7 @@ impl b::Host for DockerHost<'_> {
                 version: q::BuilderVersion::BuilderV1,
                 ..Default::default()
             };
-            Ok(Job::spawn(move |tx| async move {
+            Ok(Pump::spawn(move |tx| async move {
                 let sending = format!(
                     "Sending build context: {} entries, {} bytes",
                     packed.entries, packed.bytes
@@ -110,6 +111,6 @@ impl b::Host for DockerHost<'_> {
             }))
         };
         let job = started.await;
-        self.start_job(job)
+        self.push_or_err(job)
     }
 }

@@ -1,84 +1,14 @@
-//! Long engine operations (pull, push, build) as the WIT `job` resource.
-//!
-//! The engine answers these with a stream of JSON progress messages. A task owns the request
-//! and forwards what it reads, translated to [`JobEvent`]s, over a small channel the plugin
-//! drains with `next`. Dropping the job (the plugin drops it, or its call is cancelled and its
-//! store goes away) aborts the task, which drops the request: the engine sees the client go
-//! and stops the operation.
+//! Long engine operations (pull, push, build) as the WIT `job` resource: a [`Pump`] of
+//! [`JobEvent`]s translated from the engine's progress messages.
 
-use super::DockerError;
 use super::containers::DockerHost;
+use super::pump::Pump;
 use crate::runtime::bindings::wharf::docker::types::{self, JobEvent, LayerProgress};
 use bollard::models::{BuildInfo, CreateImageInfo, ProgressDetail, PushImageInfo};
-use futures::{Stream, StreamExt};
-use tokio::sync::mpsc;
-use tokio::task::AbortHandle;
 use wasmtime::component::Resource;
 
-/// Events read ahead of the plugin; the engine's stream waits beyond that.
-const READ_AHEAD: usize = 64;
-
-type Item = Result<JobEvent, DockerError>;
-
-/// A running engine operation; see the module docs.
-pub struct Job {
-    events: mpsc::Receiver<Item>,
-    task: AbortHandle,
-}
-
-impl Drop for Job {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-/// The producing side of a [`Job`].
-pub(super) struct JobSender(mpsc::Sender<Item>);
-
-impl JobSender {
-    /// False once the job is gone: stop producing.
-    pub(super) async fn send(&self, item: Item) -> bool {
-        self.0.send(item).await.is_ok()
-    }
-
-    /// Forward `stream`'s messages until it ends (true) or fails or the job is gone (false).
-    pub(super) async fn forward<T>(
-        &self,
-        stream: impl Stream<Item = Result<T, bollard::errors::Error>>,
-        events: impl Fn(T) -> Vec<JobEvent>,
-        error: impl Fn(bollard::errors::Error) -> DockerError,
-    ) -> bool {
-        let mut stream = std::pin::pin!(stream);
-        while let Some(item) = stream.next().await {
-            match item {
-                Ok(message) => {
-                    for e in events(message) {
-                        if !self.send(Ok(e)).await {
-                            return false;
-                        }
-                    }
-                }
-                Err(e) => {
-                    self.send(Err(error(e))).await;
-                    return false;
-                }
-            }
-        }
-        true
-    }
-}
-
-impl Job {
-    /// Run `produce` as the job's task.
-    pub(super) fn spawn<Fut>(produce: impl FnOnce(JobSender) -> Fut) -> Job
-    where
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        let (tx, rx) = mpsc::channel(READ_AHEAD);
-        let task = tokio::spawn(produce(JobSender(tx))).abort_handle();
-        Job { events: rx, task }
-    }
-}
+/// A running engine operation; dropping it abandons the operation.
+pub type Job = Pump<JobEvent>;
 
 impl types::HostJob for DockerHost<'_> {
     async fn next(
@@ -86,7 +16,7 @@ impl types::HostJob for DockerHost<'_> {
         job: Resource<Job>,
     ) -> wasmtime::Result<Result<Option<JobEvent>, types::DockerError>> {
         let job = self.table.get_mut(&job)?;
-        Ok(match job.events.recv().await {
+        Ok(match job.next().await {
             None => Ok(None),
             Some(Ok(e)) => Ok(Some(e)),
             Some(Err(e)) => Err(e.into()),

@@ -14,13 +14,17 @@ mod image_build;
 mod images;
 mod jobs;
 mod networks;
+mod observe;
+mod pump;
 mod push_pull;
+mod raw;
 mod volumes;
 
 pub use containers::{DockerData, DockerHost, LogStream};
 pub use credentials::{CredentialStore, Login};
 pub use error::DockerError;
 pub use jobs::Job;
+pub use observe::{EventStream, StatsStream};
 
 use bollard::Docker;
 use std::time::Duration;

@@ -4,6 +4,7 @@ use super::DockerError;
 use super::containers::DockerHost;
 use super::credentials::registry_of;
 use super::jobs::{Job, pull_events, push_events};
+use super::pump::Pump;
 use crate::runtime::bindings::wharf::docker::{registry as r, types};
 use bollard::query_parameters as q;
 use wasmtime::component::Resource;
@@ -86,7 +87,7 @@ impl r::Host for DockerHost<'_> {
             };
             let endpoint = engine.endpoint().to_owned();
             let registry = registry_of(&reference);
-            Ok(Job::spawn(move |tx| async move {
+            Ok(Pump::spawn(move |tx| async move {
                 let source = found.as_ref().map(|f| f.source.clone());
                 let stream = docker.create_image(Some(opts), None, found.map(|f| f.credentials));
                 tx.forward(stream, pull_events, |e| {
@@ -99,7 +100,7 @@ impl r::Host for DockerHost<'_> {
                 .await;
             }))
         };
-        self.start_job(started.await)
+        self.push_or_err(started.await)
     }
 
     async fn push(&mut self, reference: String) -> WitResult<Resource<Job>> {
@@ -120,7 +121,7 @@ impl r::Host for DockerHost<'_> {
             };
             let endpoint = engine.endpoint().to_owned();
             let registry = registry_of(&reference);
-            Ok(Job::spawn(move |tx| async move {
+            Ok(Pump::spawn(move |tx| async move {
                 let source = found.as_ref().map(|f| f.source.clone());
                 let stream = docker.push_image(&name, Some(opts), found.map(|f| f.credentials));
                 tx.forward(stream, push_events, |e| {
@@ -133,17 +134,7 @@ impl r::Host for DockerHost<'_> {
                 .await;
             }))
         };
-        self.start_job(started.await)
-    }
-}
-
-impl DockerHost<'_> {
-    /// Put a started job in the call's table, or pass on why it did not start.
-    pub(super) fn start_job(&mut self, job: Result<Job, DockerError>) -> WitResult<Resource<Job>> {
-        match job {
-            Ok(job) => Ok(Ok(self.table.push(job)?)),
-            Err(e) => Ok(Err(e.into())),
-        }
+        self.push_or_err(started.await)
     }
 }
 

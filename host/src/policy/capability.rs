@@ -14,10 +14,11 @@ pub enum Capability {
     ImagesWrite,
     Registry,
     ImagesBuild,
+    System,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 10] = [
+    pub const ALL: [Capability; 11] = [
         Capability::ContainersRead,
         Capability::ContainersWrite,
         Capability::Exec,
@@ -28,6 +29,7 @@ impl Capability {
         Capability::ImagesWrite,
         Capability::Registry,
         Capability::ImagesBuild,
+        Capability::System,
     ];
 
     /// The name used in config and in `wharf:docker/<name>`.
@@ -43,13 +45,16 @@ impl Capability {
             Capability::ImagesWrite => "images-write",
             Capability::Registry => "registry",
             Capability::ImagesBuild => "images-build",
+            Capability::System => "system",
         }
     }
 
     /// What granting it allows, for `wharf tools --verbose` and the docs.
     pub fn describe(self) -> &'static str {
         match self {
-            Capability::ContainersRead => "list, inspect, read logs of and wait for containers",
+            Capability::ContainersRead => {
+                "list and inspect containers, read their logs, stats and processes, wait for them"
+            }
             Capability::ContainersWrite => {
                 "create, start, stop, kill, remove and rename containers"
             }
@@ -69,6 +74,7 @@ impl Capability {
                 "build images from a context under the allowed roots (runs the Dockerfile's \
                  commands)"
             }
+            Capability::System => "read the engine's information, version, disk usage and events",
         }
     }
 }
@@ -82,7 +88,7 @@ impl fmt::Display for Capability {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unknown capability `{0}` (known: containers-read, containers-write, exec, files, networks, \
-     volumes, images-read, images-write, registry, images-build)"
+     volumes, images-read, images-write, registry, images-build, system)"
 )]
 pub struct UnknownCapability(pub String);
 

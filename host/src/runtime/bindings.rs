@@ -19,5 +19,7 @@ wasmtime::component::bindgen!({
         "wharf:plugin/context.call-context": crate::runtime::context::CallContext,
         "wharf:docker/containers-read.log-stream": crate::docker::LogStream,
         "wharf:docker/types.job": crate::docker::Job,
+        "wharf:docker/containers-read.stats-stream": crate::docker::StatsStream,
+        "wharf:docker/system.event-stream": crate::docker::EventStream,
     },
 });

@@ -237,6 +237,7 @@ impl Runtime {
                 Capability::ImagesBuild => {
                     d::images_build::add_to_linker::<_, DockerData>(&mut linker, view)?
                 }
+                Capability::System => d::system::add_to_linker::<_, DockerData>(&mut linker, view)?,
             }
         }
         Ok(linker)

@@ -7,6 +7,5 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContainerArg {
-    /// Container name or id (a unique id prefix works).
     pub container: String,
 }

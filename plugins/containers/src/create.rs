@@ -33,7 +33,6 @@ pub struct CreateArgs {
     /// Network to connect to (default: bridge).
     #[serde(default)]
     network: Option<String>,
-    /// Labels.
     #[serde(default)]
     labels: BTreeMap<String, String>,
     /// Restart policy: no, always, unless-stopped, on-failure or on-failure:N.
@@ -57,6 +56,13 @@ pub struct CreateArgs {
     /// Allocate a TTY (keeps `sh` alive when run without a command).
     #[serde(default)]
     tty: bool,
+    /// false: only create it, like docker create.
+    #[serde(default = "yes")]
+    start: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -69,13 +75,11 @@ pub struct Created {
     warnings: Vec<String>,
 }
 
-pub fn create_container(args: CreateArgs, _ctx: &Context) -> ToolResult<Output> {
-    let created = create(&args)?;
-    Ok(render(created))
-}
-
 pub fn run_container(args: CreateArgs, ctx: &Context) -> ToolResult<Output> {
     let mut created = create(&args)?;
+    if !args.start {
+        return Ok(render(created));
+    }
     if ctx.cancelled() {
         // Created but never started: remove it rather than leave a half-done run behind.
         let _ = containers_write::remove(&created.id, true, false);

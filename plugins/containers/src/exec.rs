@@ -21,7 +21,6 @@ pub enum Command {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExecArgs {
-    /// Container name or id (a unique id prefix works).
     container: String,
     /// `["ls", "-l", "/"]`, or a string run with /bin/sh -c.
     command: Command,

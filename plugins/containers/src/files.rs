@@ -7,7 +7,6 @@ use wharf_plugin_sdk::{Context, Output, ToolResult};
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CopyInArgs {
-    /// Container name or id (a unique id prefix works).
     container: String,
     /// Host file or directory to copy; relative paths are taken from the first allowed root.
     source: String,
@@ -18,7 +17,6 @@ pub struct CopyInArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CopyOutArgs {
-    /// Container name or id (a unique id prefix works).
     container: String,
     /// File or directory in the container.
     source: String,

@@ -8,7 +8,6 @@ use wharf_plugin_sdk::{Context, Output, ToolResult};
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InspectArgs {
-    /// Container name or id (a unique id prefix works).
     container: String,
     /// Return Docker's whole inspect JSON instead of the summary.
     #[serde(default)]

@@ -47,19 +47,10 @@ impl Plugin for Containers {
                 inspect::inspect_container,
             )
             .tool(
-                "create_container",
-                "Create a container",
-                "Create a container from a local image without starting it. Returns its id and \
-                 name.",
-                Hints::write(),
-                create::create_container,
-            )
-            .output::<create::Created>()
-            .tool(
                 "run_container",
                 "Run a container",
-                "Create and start a container from a local image (like `docker run -d`). \
-                 Returns its id, name and state.",
+                "Create and start a container from a local image (like `docker run -d`; \
+                 start=false only creates it). Returns its id, name and state.",
                 Hints::write(),
                 create::run_container,
             )

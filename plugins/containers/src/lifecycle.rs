@@ -69,7 +69,6 @@ pub fn register(t: Toolbox) -> Toolbox {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StopArgs {
-    /// Container name or id (a unique id prefix works).
     container: String,
     /// Seconds to wait after SIGTERM before SIGKILL (default 10).
     #[serde(default)]
@@ -79,7 +78,6 @@ pub struct StopArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KillArgs {
-    /// Container name or id (a unique id prefix works).
     container: String,
     /// Signal name or number, e.g. SIGTERM, SIGHUP, 9 (default SIGKILL).
     #[serde(default)]
@@ -89,7 +87,6 @@ pub struct KillArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RemoveArgs {
-    /// Container name or id (a unique id prefix works).
     container: String,
     /// Kill and remove a running container.
     #[serde(default)]
@@ -102,7 +99,6 @@ pub struct RemoveArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenameArgs {
-    /// Container name or id (a unique id prefix works).
     container: String,
     /// The new name.
     new_name: String,

@@ -14,7 +14,6 @@ const MAX_BYTES: u32 = 256 * 1024;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogsArgs {
-    /// Container name or id (a unique id prefix works).
     container: String,
     /// Only the last N lines (default 100); 0 means all lines.
     #[serde(default)]

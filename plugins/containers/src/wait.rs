@@ -18,7 +18,6 @@ pub enum Until {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WaitArgs {
-    /// Container name or id (a unique id prefix works).
     container: String,
     /// What to wait for (default exited).
     #[serde(default)]

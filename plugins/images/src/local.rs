@@ -102,7 +102,6 @@ pub(crate) fn list_images(a: ListArgs, _: &Context) -> ToolResult<Output> {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct InspectArgs {
-    /// Image reference or id.
     image: String,
     /// Return Docker's whole inspect JSON instead of the summary.
     #[serde(default)]
@@ -169,7 +168,6 @@ fn summarize(v: &Value) -> Value {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ImageArg {
-    /// Image reference or id.
     image: String,
 }
 
@@ -218,7 +216,6 @@ pub(crate) fn tag_image(a: TagArgs, _: &Context) -> ToolResult<Output> {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RemoveArgs {
-    /// Image reference or id.
     image: String,
     /// Remove even if stopped containers use it or it has several tags.
     #[serde(default)]

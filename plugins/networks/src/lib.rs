@@ -165,7 +165,6 @@ fn list_networks(a: ListArgs, _: &Context) -> ToolResult<Output> {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct InspectArgs {
-    /// Network name or id.
     network: String,
     /// Return Docker's whole inspect JSON instead of the summary.
     #[serde(default)]
@@ -249,7 +248,6 @@ struct CreateArgs {
     /// Standalone containers may attach (overlay networks).
     #[serde(default)]
     attachable: bool,
-    /// Labels.
     #[serde(default)]
     labels: BTreeMap<String, String>,
     /// Driver options, e.g. com.docker.network.bridge.name.
@@ -293,7 +291,6 @@ fn create_network(a: CreateArgs, _: &Context) -> ToolResult<Output> {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct NetworkArg {
-    /// Network name or id.
     network: String,
 }
 
@@ -305,9 +302,7 @@ fn remove_network(a: NetworkArg, _: &Context) -> ToolResult<Output> {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ConnectArgs {
-    /// Network name or id.
     network: String,
-    /// Container name or id.
     container: String,
     /// Extra names the container answers to on this network.
     #[serde(default)]
@@ -335,9 +330,7 @@ fn connect_network(a: ConnectArgs, _: &Context) -> ToolResult<Output> {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct DisconnectArgs {
-    /// Network name or id.
     network: String,
-    /// Container name or id.
     container: String,
     /// Disconnect even if the container is gone or not running.
     #[serde(default)]

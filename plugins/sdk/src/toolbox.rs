@@ -178,14 +178,21 @@ fn schema_of<T: JsonSchema>() -> Value {
     schema
 }
 
-/// Drop what a tool list pays for on every request but a model does not need: an optional
-/// argument is simply left out, so it needs neither `null` in its type nor `default: null`,
-/// and `format` (`uint32`, `double`) repeats what `type` and `minimum` say.
+/// Drop what a tool list pays for on every request but a model does not need (the whole
+/// list has a budget: see docs/measurements.md):
+/// - an optional argument is simply left out, so it needs neither `null` in its type nor a
+///   default of null, false or empty;
+/// - `format` (`uint32`, `double`) repeats what `type` and `minimum` say;
+/// - `additionalProperties: false`: arguments are still parsed with
+///   `deny_unknown_fields`, so a misspelt one is an error that names it.
 fn compact(schema: &mut Value) {
     let Some(obj) = schema.as_object_mut() else {
         return;
     };
     obj.remove("format");
+    if obj.get("additionalProperties") == Some(&Value::Bool(false)) {
+        obj.remove("additionalProperties");
+    }
     let required: Vec<Value> = obj
         .get("required")
         .and_then(Value::as_array)
@@ -212,7 +219,13 @@ fn drop_null(prop: &mut Value) {
     let Some(p) = prop.as_object_mut() else {
         return;
     };
-    if p.get("default") == Some(&Value::Null) {
+    let implied = match p.get("default") {
+        Some(Value::Null | Value::Bool(false)) => true,
+        Some(Value::Array(a)) => a.is_empty(),
+        Some(Value::Object(o)) => o.is_empty(),
+        _ => false,
+    };
+    if implied {
         p.remove("default");
     }
     if let Some(Value::Array(types)) = p.get("type") {
@@ -271,7 +284,8 @@ mod tests {
         let s = schema_of::<Args>();
         assert_eq!(s["type"], "object");
         assert_eq!(s["properties"]["id"]["description"], "The container.");
-        assert_eq!(s["additionalProperties"], false);
+        // Unknown arguments are refused by parsing, not advertised in every schema.
+        assert!(s.get("additionalProperties").is_none());
         assert!(s.get("$schema").is_none() && s.get("title").is_none());
         assert_eq!(s["required"], serde_json::json!(["id"]));
     }

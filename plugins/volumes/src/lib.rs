@@ -147,7 +147,6 @@ fn list_volumes(a: ListArgs, _: &Context) -> ToolResult<Output> {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct VolumeArg {
-    /// Volume name.
     volume: String,
 }
 
@@ -182,7 +181,6 @@ struct CreateArgs {
     /// Driver options.
     #[serde(default)]
     options: BTreeMap<String, String>,
-    /// Labels.
     #[serde(default)]
     labels: BTreeMap<String, String>,
 }

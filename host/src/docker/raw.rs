@@ -1,0 +1,102 @@
+//! A plain GET to the engine, for the answers bollard's models cannot carry.
+//!
+//! bollard's models follow the newest Engine API, so a field an older engine sends is lost
+//! in deserialisation: `/system/df` before API 1.52 (`LayersSize`, `Images`, `Volumes`...)
+//! comes back empty. Plugins are promised Docker's JSON in the engine's own shape, so these
+//! few requests read the bytes themselves.
+
+use super::error::ErrorKind;
+use super::{DockerError, Engine};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper_util::rt::TokioIo;
+use std::time::Duration;
+
+/// Larger answers are refused rather than buffered.
+const MAX_BODY: usize = 64 << 20;
+
+/// GET `path` (like `/system/df`) on the negotiated API version; the body on success.
+pub(super) async fn get(
+    engine: &Engine,
+    path: &str,
+    timeout: Duration,
+) -> Result<Bytes, DockerError> {
+    let version = engine.client().await?.client_version();
+    let uri = format!("/v{version}{path}");
+    match tokio::time::timeout(timeout, send(engine, &uri)).await {
+        Ok(r) => r,
+        Err(_) => Err(DockerError::new(
+            ErrorKind::Timeout,
+            format!(
+                "the Docker engine at {} did not answer in time",
+                engine.endpoint()
+            ),
+        )),
+    }
+}
+
+async fn send(engine: &Engine, uri: &str) -> Result<Bytes, DockerError> {
+    let endpoint = engine.endpoint();
+    let unreachable = |e: &dyn std::fmt::Display| DockerError::unreachable(endpoint, e);
+    let request = hyper::Request::get(uri)
+        .header(hyper::header::HOST, "docker")
+        .body(Empty::<Bytes>::new())
+        .map_err(|e| DockerError::invalid(e.to_string()))?;
+    let response = if let Some(path) = endpoint.strip_prefix("unix://") {
+        let stream = tokio::net::UnixStream::connect(path)
+            .await
+            .map_err(|e| unreachable(&e))?;
+        exchange(TokioIo::new(stream), request).await
+    } else if let Some(addr) = endpoint
+        .strip_prefix("tcp://")
+        .or_else(|| endpoint.strip_prefix("http://"))
+    {
+        let stream = tokio::net::TcpStream::connect(addr.trim_end_matches('/'))
+            .await
+            .map_err(|e| unreachable(&e))?;
+        exchange(TokioIo::new(stream), request).await
+    } else {
+        return Err(DockerError::invalid(format!(
+            "this request needs a unix:// or tcp:// engine endpoint, not {endpoint}"
+        )));
+    }
+    .map_err(|e| unreachable(&e))?;
+    let status = response.status();
+    let body = Limited::new(response.into_body(), MAX_BODY)
+        .collect()
+        .await
+        .map_err(|e| DockerError::new(ErrorKind::Engine, format!("reading the answer: {e}")))?
+        .to_bytes();
+    if status.is_success() {
+        return Ok(body);
+    }
+    // The engine's errors are `{"message": "..."}`; classify them as bollard's are.
+    let message = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["message"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
+    Err(DockerError::from_bollard(
+        endpoint,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: status.as_u16(),
+            message,
+        },
+    ))
+}
+
+async fn exchange<S>(
+    io: TokioIo<S>,
+    request: hyper::Request<Empty<Bytes>>,
+) -> Result<hyper::Response<hyper::body::Incoming>, hyper::Error>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(io).await?;
+    // The connection is driven beside the request and ends with it.
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!("engine connection: {e}");
+        }
+    });
+    sender.send_request(request).await
+}
