@@ -299,3 +299,123 @@ async fn log_watch_returns_on_a_match_and_times_out_cleanly() {
         .await;
     assert!(bad.starts_with("invalid arguments: pattern: "), "{bad}");
 }
+
+#[tokio::test]
+async fn resources_and_prompts_are_listed_and_read() {
+    use rmcp::model::{GetPromptRequestParams, ReadResourceRequestParams, ResourceContents};
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let name = cleanup.container(&unique("res"));
+    run_fixture(
+        &name,
+        &[],
+        &["sh", "-c", "echo hello-resource; echo oops >&2; sleep 300"],
+    );
+    // The fixture's output must be in the logs before they are read.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let w = Wharf::start().await;
+
+    let listed = w.client.list_all_resources().await.unwrap();
+    let uris: Vec<&str> = listed.iter().map(|r| r.uri.as_str()).collect();
+    assert!(uris.contains(&"docker://system/info"), "{uris:?}");
+    let inspect_uri = format!("docker://containers/{name}/inspect");
+    assert!(uris.contains(&inspect_uri.as_str()), "{uris:?}");
+    let templates = w.client.list_all_resource_templates().await.unwrap();
+    let mut patterns: Vec<&str> = templates.iter().map(|t| t.uri_template.as_str()).collect();
+    patterns.sort();
+    assert_eq!(
+        patterns,
+        [
+            "docker://containers/{id}/inspect",
+            "docker://containers/{id}/logs",
+            "docker://containers/{id}/stats"
+        ]
+    );
+
+    let read = |uri: String| {
+        let client = &w.client;
+        async move {
+            let r = client
+                .read_resource(ReadResourceRequestParams::new(uri.clone()))
+                .await
+                .unwrap_or_else(|e| panic!("{uri}: {e}"));
+            match &r.contents[0] {
+                ResourceContents::TextResourceContents { text, .. } => support::unfenced(text),
+                other => panic!("{other:?}"),
+            }
+        }
+    };
+    let logs = read(format!("docker://containers/{name}/logs")).await;
+    assert!(
+        logs.contains("<<<untrusted logs:") && logs.contains("hello-resource"),
+        "{logs}"
+    );
+    let inspected = read(inspect_uri).await;
+    assert!(inspected.contains(&name), "{inspected}");
+    let stats = read(format!("docker://containers/{name}/stats")).await;
+    assert!(stats.contains(&format!("{name} | ")), "{stats}");
+    let info = read("docker://system/info".into()).await;
+    assert!(info.starts_with("engine: Docker "), "{info}");
+    let missing = w
+        .client
+        .read_resource(ReadResourceRequestParams::new(
+            "docker://containers/wharf-test-none/logs",
+        ))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(missing.contains("No such container"), "{missing}");
+
+    let prompts = w.client.list_all_prompts().await.unwrap();
+    let mut names: Vec<&str> = prompts.iter().map(|p| p.name.as_str()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "clean_up",
+            "explain_resource_usage",
+            "troubleshoot_container"
+        ]
+    );
+    let mut args = serde_json::Map::new();
+    args.insert("container".into(), json!(name));
+    let p = w
+        .client
+        .get_prompt(GetPromptRequestParams::new("troubleshoot_container").with_arguments(args))
+        .await
+        .unwrap();
+    let text = match &p.messages[0].content {
+        rmcp::model::ContentBlock::Text(t) => support::unfenced(&t.text),
+        other => panic!("{other:?}"),
+    };
+    for part in [
+        "## State",
+        "## Health",
+        "## Last 50 log lines",
+        "hello-resource",
+        "oops",
+    ] {
+        assert!(text.contains(part), "{part} missing: {text}");
+    }
+    let clean = w
+        .client
+        .get_prompt(GetPromptRequestParams::new("clean_up"))
+        .await
+        .unwrap();
+    let text = match &clean.messages[0].content {
+        rmcp::model::ContentBlock::Text(t) => t.text.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        text.contains("This is a dry run") || text.contains("dry run"),
+        "{text}"
+    );
+    assert!(text.contains("## Unused volumes"), "{text}");
+    let bad = w
+        .client
+        .get_prompt(GetPromptRequestParams::new("troubleshoot_container"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(bad.contains("needs `container`"), "{bad}");
+}

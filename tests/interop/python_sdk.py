@@ -41,6 +41,19 @@ async def main(wharf: str, container: str) -> None:
 
             bad = await session.call_tool("list_containers", {"limit": 0})
             assert bad.is_error and bad.content[0].text.startswith("invalid arguments:"), bad
+
+            resources = (await session.list_resources()).resources
+            uris = [str(r.uri) for r in resources]
+            assert "docker://system/info" in uris, uris
+            templates = (await session.list_resource_templates()).resource_templates
+            assert any(t.uri_template == "docker://containers/{id}/logs" for t in templates), templates
+            inspected = await session.read_resource(f"docker://containers/{container}/inspect")
+            assert container in inspected.contents[0].text, inspected
+
+            prompts = {p.name for p in (await session.list_prompts()).prompts}
+            assert {"troubleshoot_container", "clean_up"} <= prompts, prompts
+            prompt = await session.get_prompt("troubleshoot_container", {"container": container})
+            assert "## State" in prompt.messages[0].content.text, prompt
     print("python mcp sdk: ok")
 
 

@@ -1,7 +1,10 @@
-//! MCP: tools from the registry, over stdio (rmcp). The transport never talks to Docker;
-//! it turns MCP requests into registry calls and results back into MCP.
+//! MCP: tools from the registry, resources and prompts built on them, over stdio (rmcp).
+//! The transport never talks to Docker; it turns MCP requests into registry calls and
+//! results back into MCP.
 
 mod mcp;
+mod prompts;
+mod resources;
 pub mod result;
 
 pub use mcp::{WharfServer, serve_stdio};

@@ -24,16 +24,22 @@ pub fn to_mcp(outcome: Result<Output, RegistryError>) -> Result<CallToolResult, 
             format!("unknown tool `{name}`"),
             None,
         )),
-        Err(RegistryError::Call(CallError::Tool(e))) => {
-            Ok(CallToolResult::error(vec![ContentBlock::text(format!(
-                "{}: {}",
-                kind_words(e.kind),
-                e.message
-            ))]))
-        }
-        Err(RegistryError::Call(e)) => Ok(CallToolResult::error(vec![ContentBlock::text(
-            e.to_string(),
-        )])),
+        Err(e) => Ok(CallToolResult::error(vec![ContentBlock::text(error_text(
+            &e,
+        ))])),
+    }
+}
+
+/// A call's text, or its failure as the model reads it (`not found: No such container`),
+/// for the resources and prompts built from tool calls.
+pub fn to_text(outcome: Result<Output, RegistryError>) -> Result<String, String> {
+    outcome.map(|o| cap(o.text)).map_err(|e| error_text(&e))
+}
+
+fn error_text(e: &RegistryError) -> String {
+    match e {
+        RegistryError::Call(CallError::Tool(e)) => format!("{}: {}", kind_words(e.kind), e.message),
+        e => e.to_string(),
     }
 }
 
