@@ -401,7 +401,7 @@ async fn errors_say_what_went_wrong() {
     assert_eq!(no_image, format!("not found: No such image: {image}"));
     assert_eq!(
         w.err("list_containers", json!({"limit": "many"})).await,
-        "invalid arguments: invalid argument `limit` for list_containers: invalid type: string \"many\", expected u32"
+        "invalid arguments for `list_containers`: limit: \"many\" is not of type \"integer\""
     );
     assert_eq!(
         w.err("list_containers", json!({"al": true})).await,
@@ -409,7 +409,7 @@ async fn errors_say_what_went_wrong() {
     );
     assert_eq!(
         w.err("run_container", json!({})).await,
-        "invalid arguments: invalid arguments for run_container: missing field `image`"
+        "invalid arguments for `run_container`: \"image\" is a required property"
     );
     assert_eq!(
         w.err(

@@ -21,6 +21,7 @@ fn runtime() -> Runtime {
         docker: Arc::new(Engine::from_env()),
         roots: Arc::new(AllowedRoots::new([std::env::temp_dir()])),
         credentials: Arc::new(CredentialStore::default()),
+        read_only: false,
     };
     Runtime::new(services, None).unwrap()
 }
@@ -37,6 +38,7 @@ fn limits() -> Limits {
         memory_bytes: 32 << 20,
         call_timeout: Duration::from_secs(20),
         compute: Duration::from_secs(1),
+        concurrency: 16,
     }
 }
 
@@ -104,7 +106,7 @@ async fn capabilities_come_from_imports_and_must_be_granted() {
         .await
         .unwrap();
     assert_eq!(p.capabilities(), [Capability::Exec]);
-    assert_eq!(p.tools().len(), 9);
+    assert_eq!(p.tools().len(), 10);
     let wrong_name = runtime()
         .load("other", &wasm, &all, limits())
         .await
@@ -204,6 +206,59 @@ async fn a_spinning_call_does_not_block_other_calls() {
         spinner.await.unwrap(),
         Err(CallError::Compute { .. })
     ));
+}
+
+// Multi-threaded: on one thread a spinning guest, ready at every tick, delays the timer
+// the test sleeps on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_beyond_the_concurrency_limit_wait_their_turn() {
+    let p = Arc::new(
+        hostile(Limits {
+            compute: Duration::from_millis(600),
+            concurrency: 1,
+            ..limits()
+        })
+        .await,
+    );
+    let spinner = tokio::spawn({
+        let p = p.clone();
+        async move { call(&p, "hostile_loop").await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    // The only slot is taken until the spinner's compute budget runs out.
+    still_serves(&p).await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "echo ran beside the spinner after {:?}",
+        started.elapsed()
+    );
+    assert!(matches!(
+        spinner.await.unwrap(),
+        Err(CallError::Compute { .. })
+    ));
+}
+
+#[tokio::test]
+async fn hundreds_of_simultaneous_calls_all_finish() {
+    let p = Arc::new(hostile(limits()).await);
+    let calls: Vec<_> = (0..400)
+        .map(|i| {
+            let p = p.clone();
+            tokio::spawn(async move {
+                let args = json!({ "text": format!("call {i}") }).to_string();
+                p.call("hostile_echo", &args, CallHooks::default()).await
+            })
+        })
+        .collect();
+    for (i, c) in calls.into_iter().enumerate() {
+        let out = tokio::time::timeout(Duration::from_secs(60), c)
+            .await
+            .expect("no deadlock")
+            .unwrap()
+            .unwrap();
+        assert_eq!(out.text, format!("call {i}"));
+    }
 }
 
 #[tokio::test]

@@ -7,11 +7,27 @@
 //! # Directories whose *.wasm files are loaded as plugins, beside the built-in ones.
 //! plugin_dirs = ["/home/me/.config/wharf/plugins"]
 //!
+//! # What wharf serves: "full" (default), "no-destructive" or "read-only".
+//! mode = "no-destructive"
+//! # Tools no client may list or call, whatever the mode.
+//! disabled_tools = ["prune_images"]
+//! # Every call of a tool that may change state is appended here as a JSON line.
+//! audit_log = "/home/me/.local/state/wharf/audit.jsonl"
+//!
+//! # Destructive tools ask the user first, through MCP elicitation. A client that cannot
+//! # ask gets a refusal unless the tool is listed in safe_tools or without_elicitation is
+//! # "proceed".
+//! [confirm]
+//! destructive = true
+//! without_elicitation = "refuse"
+//! safe_tools = ["remove_container"]
+//!
 //! [plugin.containers]
 //! grants = ["containers-read"]   # narrow a built-in plugin to read-only Docker access
 //! memory_mib = 64
 //! timeout_secs = 660
 //! compute_secs = 60
+//! max_concurrent_calls = 16
 //!
 //! [plugin.registry]
 //! enabled = false
@@ -23,7 +39,7 @@
 //! ```
 
 use crate::docker::Login;
-use crate::policy::Capability;
+use crate::policy::{Capability, ConfirmPolicy, Mode, ToolPolicy};
 use crate::runtime::Limits;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,6 +66,18 @@ pub struct Config {
     /// Directories of extra plugins (`NAME.wasm`).
     #[serde(default)]
     pub plugin_dirs: Vec<PathBuf>,
+    /// Which tools are served: all, all but the destructive ones, or only those that read.
+    #[serde(default)]
+    pub mode: Mode,
+    /// Tools never served, whatever the mode.
+    #[serde(default)]
+    pub disabled_tools: BTreeSet<String>,
+    /// Append a JSON line for every call of a tool that may change state.
+    #[serde(default)]
+    pub audit_log: Option<PathBuf>,
+    /// When destructive tools ask the user first.
+    #[serde(default)]
+    pub confirm: ConfirmPolicy,
     /// Where precompiled plugins are cached.
     #[serde(default)]
     pub cache_dir: Option<PathBuf>,
@@ -72,6 +100,8 @@ pub struct PluginConfig {
     pub memory_mib: Option<u32>,
     pub timeout_secs: Option<u64>,
     pub compute_secs: Option<u64>,
+    /// Calls of this plugin that may run at once (default 16).
+    pub max_concurrent_calls: Option<usize>,
 }
 
 fn enabled() -> bool {
@@ -125,6 +155,13 @@ impl Config {
         })
     }
 
+    pub fn tool_policy(&self) -> ToolPolicy {
+        ToolPolicy {
+            mode: self.mode,
+            disabled: self.disabled_tools.clone(),
+        }
+    }
+
     pub fn plugin(&self, name: &str) -> PluginConfig {
         self.plugin.get(name).cloned().unwrap_or(PluginConfig {
             enabled: true,
@@ -144,6 +181,7 @@ impl PluginConfig {
                 .timeout_secs
                 .map_or(d.call_timeout, Duration::from_secs),
             compute: self.compute_secs.map_or(d.compute, Duration::from_secs),
+            concurrency: self.max_concurrent_calls.unwrap_or(d.concurrency),
         }
     }
 }
@@ -159,6 +197,9 @@ mod tests {
             r#"
             allowed_roots = ["/srv"]
             plugin_dirs = ["/plugins"]
+            mode = "read-only"
+            disabled_tools = ["exec_in_container"]
+            audit_log = "/var/log/wharf.jsonl"
             [plugin.containers]
             grants = ["containers-read"]
             memory_mib = 32
@@ -168,6 +209,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.allowed_roots, vec![PathBuf::from("/srv")]);
+        assert_eq!(c.mode, Mode::ReadOnly);
+        assert!(c.tool_policy().disabled.contains("exec_in_container"));
+        assert_eq!(c.audit_log, Some(PathBuf::from("/var/log/wharf.jsonl")));
         let p = c.plugin("containers");
         assert_eq!(p.grants, Some(BTreeSet::from([Capability::ContainersRead])));
         assert_eq!(p.limits().memory_bytes, 32 << 20);
@@ -185,6 +229,10 @@ mod tests {
         .to_string();
         assert!(e.contains("line 3"), "{e}");
         assert!(e.contains("unknown capability `root`"), "{e}");
+        let e = Config::parse(Path::new("w.toml"), "mode = \"readonly\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown variant `readonly`"), "{e}");
         let e = Config::parse(Path::new("w.toml"), "alowed_roots = []\n")
             .unwrap_err()
             .to_string();

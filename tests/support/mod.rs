@@ -3,10 +3,13 @@
 #![allow(dead_code)]
 
 use rmcp::model::{
-    CallToolRequest, CallToolRequestParams, CallToolResult, ClientRequest, ContentBlock,
+    CallToolRequest, CallToolRequestParams, CallToolResult, ClientConfig, ClientRequest,
+    ContentBlock, ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationCapability,
     ProgressNotificationParam, ProgressToken, ServerResult,
 };
-use rmcp::service::{NotificationContext, PeerRequestOptions, RequestHandle, RunningService};
+use rmcp::service::{
+    NotificationContext, PeerRequestOptions, RequestContext, RequestHandle, RunningService,
+};
 use rmcp::transport::TokioChildProcess;
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::Value;
@@ -152,10 +155,34 @@ pub fn docker(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-/// The test client: records the progress notifications the server sends.
-#[derive(Clone, Default)]
+/// The test client: records the progress notifications the server sends, and answers its
+/// confirmation questions like a user who says yes (or as a test sets).
+#[derive(Clone)]
 pub struct Recorder {
     pub progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
+    /// The confirmation questions asked, in order.
+    pub questions: Arc<Mutex<Vec<String>>>,
+    /// How the user answers; `None`: the client does not support elicitation at all.
+    pub answer: Option<ElicitationAction>,
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Recorder {
+            progress: Arc::default(),
+            questions: Arc::default(),
+            answer: Some(ElicitationAction::Accept),
+        }
+    }
+}
+
+impl Recorder {
+    pub fn answering(answer: Option<ElicitationAction>) -> Recorder {
+        Recorder {
+            answer,
+            ..Recorder::default()
+        }
+    }
 }
 
 impl ClientHandler for Recorder {
@@ -166,9 +193,29 @@ impl ClientHandler for Recorder {
     ) {
         self.progress.lock().unwrap().push(params);
     }
+
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, rmcp::ErrorData> {
+        if let ElicitRequestParams::FormElicitationParams { message, .. } = request {
+            self.questions.lock().unwrap().push(message);
+        }
+        Ok(ElicitResult::new(
+            self.answer.clone().unwrap_or(ElicitationAction::Decline),
+        ))
+    }
+
+    fn get_info(&self) -> ClientConfig {
+        let mut info = ClientConfig::default();
+        if self.answer.is_some() {
+            info.capabilities.elicitation = Some(ElicitationCapability::default());
+        }
+        info
+    }
 }
 
-/// A `wharf serve` child process and an MCP client session with it.
 pub struct Wharf {
     pub client: RunningService<RoleClient, Recorder>,
     pub recorder: Recorder,
@@ -197,6 +244,16 @@ impl Wharf {
 
     /// Start with extra arguments, a config file's text and environment variables.
     pub async fn start_env(args: &[&str], config: Option<&str>, env: &[(&str, &str)]) -> Wharf {
+        Self::start_client(args, config, env, Recorder::default()).await
+    }
+
+    /// Start with everything `start_env` takes and the test client to drive it.
+    pub async fn start_client(
+        args: &[&str],
+        config: Option<&str>,
+        env: &[(&str, &str)],
+        recorder: Recorder,
+    ) -> Wharf {
         let dir = tempfile::tempdir().unwrap();
         let config_path = dir.path().join("wharf.toml");
         if let Some(c) = config {
@@ -216,7 +273,6 @@ impl Wharf {
             .env("DOCKER_CONFIG", dir.path().join("no-docker-config"))
             .envs(env.iter().copied());
         let transport = TokioChildProcess::new(cmd).expect("spawn wharf serve");
-        let recorder = Recorder::default();
         let client = recorder
             .clone()
             .serve(transport)

@@ -1,3 +1,4 @@
+use crate::policy::Confirmed;
 use crate::registry::Registry;
 use crate::runtime::{CallHooks, ProgressReceiver, progress_channel};
 use crate::transport::result::to_mcp;
@@ -38,7 +39,7 @@ pub async fn run(
         hooks.progress = Some(tx);
         tokio::spawn(draw_progress(rx))
     });
-    let call = registry.call(tool, Some(&args), hooks);
+    let call = registry.call(tool, Some(&args), hooks, &Confirmed);
     let outcome = tokio::select! {
         r = call => r,
         _ = tokio::signal::ctrl_c() => {

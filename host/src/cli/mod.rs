@@ -25,6 +25,20 @@ pub struct Cli {
     /// config's allowed_roots; default: the current directory).
     #[arg(long = "allowed-root", global = true, value_name = "DIR")]
     pub allowed_roots: Vec<PathBuf>,
+    /// Serve only tools that never change state; the host refuses every Docker write too
+    /// (overrides the config's mode).
+    #[arg(long, global = true, conflicts_with = "no_destructive")]
+    pub read_only: bool,
+    /// Serve every tool but the destructive ones (overrides the config's mode).
+    #[arg(long, global = true)]
+    pub no_destructive: bool,
+    /// Do not serve this tool (repeatable; adds to the config's disabled_tools).
+    #[arg(long = "disable-tool", global = true, value_name = "TOOL")]
+    pub disabled_tools: Vec<String>,
+    /// Append a JSON line for every call of a tool that may change state (overrides the
+    /// config's audit_log).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
     /// Compile plugins at start-up instead of using the precompiled cache.
     #[arg(long, global = true)]
     pub no_cache: bool,

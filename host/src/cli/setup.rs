@@ -1,7 +1,7 @@
 use super::Cli;
 use crate::config::Config;
 use crate::docker::{CredentialStore, Engine};
-use crate::policy::AllowedRoots;
+use crate::policy::{AllowedRoots, AuditLog, Mode};
 use crate::registry::Registry;
 use crate::runtime::{ArtifactCache, HostServices, Runtime};
 use anyhow::Context;
@@ -20,6 +20,17 @@ pub async fn registry(cli: &Cli) -> anyhow::Result<Arc<Registry>> {
     if !cli.allowed_roots.is_empty() {
         config.allowed_roots = cli.allowed_roots.clone();
     }
+    if cli.read_only {
+        config.mode = Mode::ReadOnly;
+    } else if cli.no_destructive {
+        config.mode = Mode::NoDestructive;
+    }
+    config
+        .disabled_tools
+        .extend(cli.disabled_tools.iter().cloned());
+    if let Some(path) = &cli.audit_log {
+        config.audit_log = Some(path.clone());
+    }
     if config.allowed_roots.is_empty() {
         config.allowed_roots =
             vec![std::env::current_dir().context("cannot read the current directory")?];
@@ -37,8 +48,22 @@ pub async fn registry(cli: &Cli) -> anyhow::Result<Arc<Registry>> {
         docker: Arc::new(Engine::from_env()),
         roots: Arc::new(AllowedRoots::new(config.allowed_roots.clone())),
         credentials: Arc::new(CredentialStore::new(config.registries.clone())),
+        read_only: config.mode == Mode::ReadOnly,
     };
     let runtime = Runtime::new(services, cache)
         .map_err(|e| anyhow::anyhow!("cannot start the plugin runtime: {e}"))?;
-    Ok(Arc::new(Registry::load(&runtime, &config).await))
+    // Opened before any plugin loads: a wharf asked to audit must not serve unaudited.
+    let audit = config
+        .audit_log
+        .as_deref()
+        .map(AuditLog::open)
+        .transpose()?;
+    let mut registry = Registry::load(&runtime, &config).await;
+    if let Some(audit) = audit {
+        registry.set_audit(audit);
+    }
+    if config.mode != Mode::Full {
+        tracing::info!(mode = %config.mode, withheld = registry.withheld().count(), "tools withheld by the mode");
+    }
+    Ok(Arc::new(registry))
 }

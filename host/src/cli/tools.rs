@@ -35,7 +35,7 @@ pub fn print(registry: &Registry, verbose: bool, json: bool) -> anyhow::Result<E
                 l.compute.as_secs()
             );
         }
-        for t in plugin.tools() {
+        for t in registry.tools_of(plugin) {
             let a = t.annotations;
             let mut hints = vec![if a.read_only {
                 "read-only"
@@ -55,6 +55,15 @@ pub fn print(registry: &Registry, verbose: bool, json: bool) -> anyhow::Result<E
                 println!("      {}", t.description);
             }
         }
+    }
+    let withheld: Vec<_> = registry.withheld().collect();
+    if verbose {
+        for (name, reason) in &withheld {
+            println!("withheld {name}: {reason}");
+        }
+    } else if !withheld.is_empty() {
+        let names: Vec<_> = withheld.iter().map(|(n, _)| *n).collect();
+        println!("withheld by policy: {}", names.join(", "));
     }
     for f in registry.failed() {
         println!("{} (not loaded): {}", f.name, f.error);

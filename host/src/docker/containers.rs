@@ -22,6 +22,7 @@ pub struct DockerHost<'a> {
     pub(super) roots: &'a AllowedRoots,
     pub(super) credentials: &'a super::CredentialStore,
     pub(super) table: &'a mut ResourceTable,
+    pub(super) read_only: bool,
 }
 
 /// Marker for `add_to_linker`: the capability functions see a [`DockerHost`].
@@ -38,7 +39,17 @@ impl DockerData {
             roots: &s.services.roots,
             credentials: &s.services.credentials,
             table: &mut s.table,
+            read_only: s.services.read_only,
         }
+    }
+}
+
+impl DockerHost<'_> {
+    /// The error for a request that would change state while wharf is read-only.
+    pub(super) fn refuse_write(&self) -> Option<types::DockerError> {
+        self.read_only.then(|| {
+            DockerError::denied("wharf runs in read-only mode: Docker changes are refused").into()
+        })
     }
 }
 
@@ -335,6 +346,9 @@ impl r::HostLogStream for DockerHost<'_> {
 
 impl w::Host for DockerHost<'_> {
     async fn create(&mut self, name: Option<String>, spec: String) -> WitResult<w::Created> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let engine = self.engine;
         let roots = self.roots;
         wit(async {
@@ -359,6 +373,9 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn start(&mut self, id: String) -> WitResult<()> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         wit(self.engine.request(|d| async move {
             d.start_container(&id, None::<q::StartContainerOptions>)
                 .await
@@ -367,6 +384,9 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn stop(&mut self, id: String, timeout_secs: Option<u32>) -> WitResult<()> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let opts = q::StopContainerOptions {
             signal: None,
             t: timeout_secs.map(|t| t.min(i32::MAX as u32) as i32),
@@ -378,6 +398,9 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn restart(&mut self, id: String, timeout_secs: Option<u32>) -> WitResult<()> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let opts = q::RestartContainerOptions {
             signal: None,
             t: timeout_secs.map(|t| t.min(i32::MAX as u32) as i32),
@@ -389,6 +412,9 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn kill(&mut self, id: String, signal: Option<String>) -> WitResult<()> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let opts = q::KillContainerOptions {
             signal: signal.unwrap_or_else(|| "SIGKILL".into()),
         };
@@ -399,6 +425,9 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn pause(&mut self, id: String) -> WitResult<()> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         wit(self
             .engine
             .request(|d| async move { d.pause_container(&id).await }))
@@ -406,6 +435,9 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn unpause(&mut self, id: String) -> WitResult<()> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         wit(self
             .engine
             .request(|d| async move { d.unpause_container(&id).await }))
@@ -413,6 +445,9 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn remove(&mut self, id: String, force: bool, volumes: bool) -> WitResult<()> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let opts = q::RemoveContainerOptions {
             v: volumes,
             force,
@@ -425,6 +460,9 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn rename(&mut self, id: String, new_name: String) -> WitResult<()> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let opts = q::RenameContainerOptions { name: new_name };
         wit(self
             .engine

@@ -17,6 +17,9 @@ impl x::Host for DockerHost<'_> {
         container: String,
         spec: x::ExecSpec,
     ) -> wasmtime::Result<Result<x::ExecOutput, types::DockerError>> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let engine = self.engine;
         wit(async {
             if spec.cmd.is_empty() {

@@ -20,6 +20,9 @@ impl f::Host for DockerHost<'_> {
         host_path: String,
         container_dir: String,
     ) -> wasmtime::Result<Result<f::CopyReport, types::DockerError>> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let engine = self.engine;
         let roots = self.roots;
         wit(async {
@@ -48,6 +51,9 @@ impl f::Host for DockerHost<'_> {
         host_dir: String,
         overwrite: bool,
     ) -> wasmtime::Result<Result<f::CopyReport, types::DockerError>> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let engine = self.engine;
         let roots = self.roots;
         wit(async {

@@ -17,6 +17,9 @@ type WitResult<T> = wasmtime::Result<Result<T, types::DockerError>>;
 
 impl b::Host for DockerHost<'_> {
     async fn build(&mut self, req: b::BuildRequest) -> WitResult<Resource<Job>> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let (engine, roots) = (self.engine, self.roots);
         let started = async {
             let dir = match req.context_dir.as_deref() {

@@ -82,6 +82,9 @@ impl r::Host for DockerHost<'_> {
 
 impl w::Host for DockerHost<'_> {
     async fn tag(&mut self, name: String, repo: String, tag: String) -> WitResult<()> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let opts = q::TagImageOptions {
             repo: Some(repo),
             tag: Some(tag),
@@ -93,6 +96,9 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn remove(&mut self, name: String, force: bool, no_prune: bool) -> WitResult<w::Removed> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let engine = self.engine;
         wit(async {
             let opts = q::RemoveImageOptions {
@@ -117,6 +123,9 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn prune(&mut self, filters: Vec<types::Filter>) -> WitResult<w::PruneReport> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let engine = self.engine;
         wit(async {
             let opts = q::PruneImagesOptions {
@@ -144,6 +153,9 @@ impl w::Host for DockerHost<'_> {
         host_path: String,
         overwrite: bool,
     ) -> WitResult<u64> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let (engine, roots) = (self.engine, self.roots);
         wit(async {
             if images.is_empty() {
@@ -205,6 +217,9 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn load(&mut self, host_path: String) -> WitResult<Vec<String>> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let (engine, roots) = (self.engine, self.roots);
         wit(async {
             let path = roots.existing(&host_path)?;

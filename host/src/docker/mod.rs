@@ -54,8 +54,13 @@ impl Engine {
             .ok()
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned());
+        Self::new(endpoint)
+    }
+
+    /// The engine at `endpoint` (`unix:///path`, `tcp://host:port`).
+    pub fn new(endpoint: impl Into<String>) -> Self {
         Engine {
-            endpoint,
+            endpoint: endpoint.into(),
             client: OnceCell::new(),
         }
     }

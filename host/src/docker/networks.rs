@@ -60,6 +60,9 @@ impl n::Host for DockerHost<'_> {
     }
 
     async fn create(&mut self, spec: String) -> WitResult<String> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let engine = self.engine;
         wit(async {
             let body: NetworkCreateRequest = serde_json::from_str(&spec).map_err(|e| {
@@ -74,6 +77,9 @@ impl n::Host for DockerHost<'_> {
     }
 
     async fn remove(&mut self, id: String) -> WitResult<()> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         wit(self
             .engine
             .request(|d| async move { d.remove_network(&id).await }))
@@ -86,6 +92,9 @@ impl n::Host for DockerHost<'_> {
         container: String,
         endpoint: String,
     ) -> WitResult<()> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let engine = self.engine;
         wit(async {
             let endpoint: EndpointSettings = serde_json::from_str(&endpoint).map_err(|e| {
@@ -110,6 +119,9 @@ impl n::Host for DockerHost<'_> {
         container: String,
         force: bool,
     ) -> WitResult<()> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let req = NetworkDisconnectRequest {
             container,
             force: Some(force),
@@ -121,6 +133,9 @@ impl n::Host for DockerHost<'_> {
     }
 
     async fn prune(&mut self, filters: Vec<types::Filter>) -> WitResult<Vec<String>> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let engine = self.engine;
         wit(async {
             let opts = q::PruneNetworksOptions {

@@ -74,6 +74,9 @@ impl r::Host for DockerHost<'_> {
         reference: String,
         platform: Option<String>,
     ) -> WitResult<Resource<Job>> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let (engine, credentials) = (self.engine, self.credentials);
         let started = async {
             let (name, tag) = split_reference(&reference)?;
@@ -104,6 +107,9 @@ impl r::Host for DockerHost<'_> {
     }
 
     async fn push(&mut self, reference: String) -> WitResult<Resource<Job>> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let (engine, credentials) = (self.engine, self.credentials);
         let started = async {
             let (name, tag) = split_reference(&reference)?;

@@ -52,6 +52,9 @@ impl v::Host for DockerHost<'_> {
     }
 
     async fn create(&mut self, spec: String) -> WitResult<String> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let engine = self.engine;
         wit(async {
             let body: VolumeCreateRequest = serde_json::from_str(&spec).map_err(|e| {
@@ -76,6 +79,9 @@ impl v::Host for DockerHost<'_> {
     }
 
     async fn remove(&mut self, name: String, force: bool) -> WitResult<()> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let opts = q::RemoveVolumeOptions { force };
         wit(self
             .engine
@@ -84,6 +90,9 @@ impl v::Host for DockerHost<'_> {
     }
 
     async fn prune(&mut self, mut filters: Vec<types::Filter>) -> WitResult<v::PruneReport> {
+        if let Some(refused) = self.refuse_write() {
+            return Ok(Err(refused));
+        }
         let engine = self.engine;
         wit(async {
             let docker = engine.client().await?;

@@ -1,10 +1,17 @@
-//! What plugins may do: which capability interfaces they may import, which host paths the
-//! host may touch on their behalf, and what containers they may create.
+//! What plugins may do and what wharf serves: which capability interfaces plugins may
+//! import, which host paths the host may touch on their behalf, what containers they may
+//! create, which tools a mode leaves, and the audit trail of calls that change state.
 
+pub mod audit;
 mod capability;
+pub mod confirm;
 mod create;
+mod modes;
 mod paths;
 
+pub use audit::AuditLog;
 pub use capability::{Capability, Grants, Import, UnknownCapability};
+pub use confirm::{Answer, Confirm, ConfirmPolicy, Confirmed, Unattended};
 pub use create::check_create;
+pub use modes::{Mode, ToolPolicy};
 pub use paths::{AllowedRoots, PathError};

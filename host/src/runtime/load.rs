@@ -86,6 +86,7 @@ impl Runtime {
             limits,
             services: self.services.clone(),
             name: Arc::from(name),
+            slots: tokio::sync::Semaphore::new(limits.concurrency.max(1)),
         };
         let (info, tools) = describe(&plugin).await.map_err(|e| LoadError::Describe {
             plugin: name.to_owned(),

@@ -31,6 +31,9 @@ pub struct HostServices {
     pub docker: Arc<DockerEngine>,
     pub roots: Arc<AllowedRoots>,
     pub credentials: Arc<CredentialStore>,
+    /// Read-only mode: every Docker request that changes state is refused, whatever tool
+    /// asks, so a plugin that labels a writing tool read-only still cannot write.
+    pub read_only: bool,
 }
 
 /// Per-plugin resource limits.
@@ -42,6 +45,9 @@ pub struct Limits {
     pub call_timeout: Duration,
     /// Time a call may spend running guest code (not waiting on Docker).
     pub compute: Duration,
+    /// Calls of the plugin that run at once; more wait their turn. Bounds the memory
+    /// (each call has its own) and the engine load one plugin can cause.
+    pub concurrency: usize,
 }
 
 impl Default for Limits {
@@ -51,6 +57,7 @@ impl Default for Limits {
             // Above the longest wait a built-in tool accepts (600 s).
             call_timeout: Duration::from_secs(660),
             compute: Duration::from_secs(60),
+            concurrency: 16,
         }
     }
 }

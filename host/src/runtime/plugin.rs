@@ -84,6 +84,8 @@ pub struct Plugin {
     pub(super) limits: Limits,
     pub(super) services: Arc<HostServices>,
     pub(super) name: Arc<str>,
+    /// One permit per call that may run at once (`Limits::concurrency`).
+    pub(super) slots: tokio::sync::Semaphore,
 }
 
 /// How long a cancelled call may go on to clean up before it is dropped.
@@ -127,8 +129,12 @@ impl Plugin {
         args: &str,
         hooks: CallHooks,
     ) -> Result<Output, CallError> {
-        let started = Instant::now();
         let cancel = hooks.cancel.clone();
+        let _slot = tokio::select! {
+            slot = self.slots.acquire() => slot.map_err(|_| CallError::Cancelled)?,
+            _ = cancel.cancelled() => return Err(CallError::Cancelled),
+        };
+        let started = Instant::now();
         let mut store = self.new_store(hooks);
         let run = async {
             let instance = self.pre.instantiate_async(&mut store).await?;

@@ -2,6 +2,7 @@
 //! The transport never talks to Docker; it turns MCP requests into registry calls and
 //! results back into MCP.
 
+mod confirm;
 mod mcp;
 mod prompts;
 mod resources;

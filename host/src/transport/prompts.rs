@@ -3,6 +3,7 @@
 //! them to the model with the task.
 
 use super::result::to_text;
+use crate::policy::Unattended;
 use crate::registry::Registry;
 use crate::runtime::CallHooks;
 use rmcp::ErrorData as McpError;
@@ -62,7 +63,11 @@ async fn gather(
             progress: None,
             cancel: cancel.clone(),
         };
-        match to_text(registry.call(tool, args.as_object(), hooks).await) {
+        match to_text(
+            registry
+                .call(tool, args.as_object(), hooks, &Unattended)
+                .await,
+        ) {
             Ok(t) => t,
             Err(e) => format!("(could not get it: {e})"),
         }

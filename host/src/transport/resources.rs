@@ -12,6 +12,7 @@
 //! | `docker://containers/{id}/stats` | `container_stats`, one reading |
 
 use super::result::to_text;
+use crate::policy::Unattended;
 use crate::registry::Registry;
 use crate::runtime::CallHooks;
 use rmcp::ErrorData as McpError;
@@ -111,7 +112,12 @@ pub async fn list(
     }
     let args = json!({"limit": LISTED});
     let listed = registry
-        .call("list_containers", args.as_object(), hooks(cancel))
+        .call(
+            "list_containers",
+            args.as_object(),
+            hooks(cancel),
+            &Unattended,
+        )
         .await;
     // An engine that is down lists no containers rather than failing the whole list.
     let rows = match listed {
@@ -170,8 +176,12 @@ pub async fn read(
             None,
         ));
     }
-    let text = to_text(registry.call(tool, args.as_object(), hooks(cancel)).await)
-        .map_err(|e| McpError::resource_not_found(format!("`{uri}`: {e}"), None))?;
+    let text = to_text(
+        registry
+            .call(tool, args.as_object(), hooks(cancel), &Unattended)
+            .await,
+    )
+    .map_err(|e| McpError::resource_not_found(format!("`{uri}`: {e}"), None))?;
     Ok(ReadResourceResult::new(vec![ResourceContents::text(
         text, uri,
     )]))

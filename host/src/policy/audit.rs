@@ -1,0 +1,279 @@
+//! The audit log: one JSON line per call of a tool that may change state, whatever its
+//! outcome, with secrets in the arguments redacted. The file is created owner-only and only
+//! ever appended to.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+/// Strings longer than this (an inline Dockerfile...) are cut in the log.
+const MAX_STRING: usize = 512;
+/// Error messages longer than this are cut in the log.
+const MAX_ERROR: usize = 1024;
+const REDACTED: &str = "<redacted>";
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open the audit log {path}: {source}")]
+pub struct AuditError {
+    path: PathBuf,
+    source: std::io::Error,
+}
+
+pub struct AuditLog {
+    path: PathBuf,
+    file: Mutex<File>,
+}
+
+/// What happened to one call.
+pub enum Outcome<'a> {
+    Ok,
+    /// The policy or the argument check stopped it before the plugin ran.
+    Refused(&'a str),
+    Failed(&'a str),
+}
+
+#[derive(Serialize)]
+struct Record<'a> {
+    time: String,
+    tool: &'a str,
+    plugin: &'a str,
+    arguments: Value,
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    duration_ms: u64,
+}
+
+impl AuditLog {
+    pub fn open(path: &Path) -> Result<AuditLog, AuditError> {
+        let mut options = OpenOptions::new();
+        options.append(true).create(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            // Arguments can name hosts, paths and images: not for other users' eyes.
+            options.mode(0o600);
+        }
+        let file = options.open(path).map_err(|source| AuditError {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(AuditLog {
+            path: path.to_owned(),
+            file: Mutex::new(file),
+        })
+    }
+
+    pub fn record(
+        &self,
+        tool: &str,
+        plugin: &str,
+        arguments: Option<&Map<String, Value>>,
+        outcome: Outcome<'_>,
+        duration: Duration,
+    ) {
+        let (outcome, error) = match outcome {
+            Outcome::Ok => ("ok", None),
+            Outcome::Refused(e) => ("refused", Some(cut(e, MAX_ERROR))),
+            Outcome::Failed(e) => ("error", Some(cut(e, MAX_ERROR))),
+        };
+        let record = Record {
+            time: humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
+            tool,
+            plugin,
+            arguments: Value::Object(arguments.map(redact).unwrap_or_default()),
+            outcome,
+            error,
+            duration_ms: duration.as_millis().try_into().unwrap_or(u64::MAX),
+        };
+        let mut line = match serde_json::to_vec(&record) {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!("cannot encode an audit record: {e}");
+                return;
+            }
+        };
+        line.push(b'\n');
+        // One write of a whole line to an O_APPEND file: concurrent records never interleave.
+        let written = match self.file.lock() {
+            Ok(mut f) => f.write_all(&line),
+            Err(poisoned) => poisoned.into_inner().write_all(&line),
+        };
+        if let Err(e) = written {
+            tracing::error!(path = %self.path.display(), tool, "cannot write the audit log: {e}");
+        }
+    }
+}
+
+/// The arguments with every secret replaced: environment and build-arg values, inline file
+/// contents, and any field whose name says it holds a credential.
+pub fn redact(args: &Map<String, Value>) -> Map<String, Value> {
+    args.iter()
+        .map(|(k, v)| (k.clone(), redact_field(k, v)))
+        .collect()
+}
+
+fn redact_field(key: &str, value: &Value) -> Value {
+    let k = key.to_ascii_lowercase();
+    if ["env", "environment", "build_args"].contains(&k.as_str()) {
+        return redact_assignments(value);
+    }
+    if k == "files" {
+        return describe_files(value);
+    }
+    if ["pass", "secret", "token", "auth", "credential", "key"]
+        .iter()
+        .any(|s| k.contains(s))
+    {
+        return Value::String(REDACTED.into());
+    }
+    match value {
+        Value::Object(m) => Value::Object(redact(m)),
+        Value::Array(a) => Value::Array(a.iter().map(|v| redact_field(key, v)).collect()),
+        Value::String(s) => Value::String(cut(s, MAX_STRING)),
+        v => v.clone(),
+    }
+}
+
+/// `["A=1"]` -> `["A=<redacted>"]`, `{"A": "1"}` -> `{"A": "<redacted>"}`: the names stay,
+/// they say what was set.
+fn redact_assignments(value: &Value) -> Value {
+    match value {
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|i| match i.as_str().and_then(|s| s.split_once('=')) {
+                    Some((name, _)) => Value::String(format!("{name}={REDACTED}")),
+                    None => redact_assignments(i),
+                })
+                .collect(),
+        ),
+        Value::Object(m) => Value::Object(
+            m.keys()
+                .map(|k| (k.clone(), Value::String(REDACTED.into())))
+                .collect(),
+        ),
+        Value::String(s) if s.contains('=') => {
+            let name = s.split('=').next().unwrap_or_default();
+            Value::String(format!("{name}={REDACTED}"))
+        }
+        Value::Null => Value::Null,
+        _ => Value::String(REDACTED.into()),
+    }
+}
+
+/// Inline files keep their names and sizes, not their contents.
+fn describe_files(value: &Value) -> Value {
+    match value {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(name, content)| {
+                    let size = content.as_str().map_or(0, str::len);
+                    (name.clone(), Value::String(format!("<{size} bytes>")))
+                })
+                .collect(),
+        ),
+        Value::Null => Value::Null,
+        _ => Value::String(REDACTED.into()),
+    }
+}
+
+fn cut(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes)", &s[..end], s.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn secrets_are_redacted_and_names_kept() {
+        let args = obj(json!({
+            "image": "app:1",
+            "env": ["DB_PASSWORD=hunter2", "MODE=prod"],
+            "build_args": {"NPM_TOKEN": "s3cr3t"},
+            "files": {"app.conf": "password=hunter2"},
+            "registry_password": "hunter2",
+            "labels": {"auth_token": "abc", "team": "core"},
+        }));
+        let out = Value::Object(redact(&args)).to_string();
+        for secret in ["hunter2", "s3cr3t", "abc"] {
+            assert!(!out.contains(secret), "{secret} leaked: {out}");
+        }
+        for kept in [
+            "app:1",
+            "DB_PASSWORD=",
+            "MODE=",
+            "NPM_TOKEN",
+            "app.conf",
+            "core",
+        ] {
+            assert!(out.contains(kept), "{kept} lost: {out}");
+        }
+        assert!(out.contains("<16 bytes>"), "{out}");
+    }
+
+    #[test]
+    fn long_strings_are_cut() {
+        let args = obj(json!({ "dockerfile": "RUN x\n".repeat(500) }));
+        let out = redact(&args)["dockerfile"].as_str().unwrap().to_owned();
+        assert!(out.len() < 600 && out.ends_with("(3000 bytes)"), "{out}");
+    }
+
+    #[test]
+    fn records_are_appended_as_json_lines_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let log = AuditLog::open(&path).unwrap();
+        let args = obj(json!({"id": "web", "env": ["K=v"]}));
+        log.record(
+            "remove_container",
+            "containers",
+            Some(&args),
+            Outcome::Ok,
+            Duration::from_millis(12),
+        );
+        log.record(
+            "kill_container",
+            "containers",
+            None,
+            Outcome::Refused("denied"),
+            Duration::ZERO,
+        );
+        drop(log);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["tool"], "remove_container");
+        assert_eq!(lines[0]["outcome"], "ok");
+        assert_eq!(lines[0]["duration_ms"], 12);
+        assert_eq!(lines[0]["arguments"]["env"][0], "K=<redacted>");
+        assert_eq!(lines[1]["outcome"], "refused");
+        assert_eq!(lines[1]["error"], "denied");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! The safety policy end to end: modes and disabled tools, the host's own read-only guard,
+//! host-side argument checks, and the audit log.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use rmcp::model::ElicitationAction;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use support::{Cleanup, FIXTURE, Recorder, Wharf, docker, require_docker, run_fixture, unique};
+
+const HOSTILE: &str = env!("WHARF_TEST_HOSTILE_WASM");
+
+/// A plugin directory holding the hostile test plugin, and the config granting it `exec`.
+fn hostile_plugin_dir() -> (tempfile::TempDir, PathBuf, &'static str) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(HOSTILE, dir.path().join("hostile.wasm")).unwrap();
+    let path = dir.path().to_owned();
+    (dir, path, "[plugin.hostile]\ngrants = [\"exec\"]\n")
+}
+
+#[tokio::test]
+async fn read_only_mode_lists_and_serves_only_what_reads() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let name = cleanup.container(&unique("ro"));
+    run_fixture(&name, &[], &["sleep", "300"]);
+
+    let w = Wharf::start_with(&["--read-only"], None).await;
+    let tools = w.client.list_all_tools().await.unwrap();
+    assert!(tools.iter().any(|t| t.name == "list_containers"));
+    for t in &tools {
+        let read_only = t.annotations.as_ref().and_then(|a| a.read_only_hint);
+        assert_eq!(
+            read_only,
+            Some(true),
+            "{} is listed in read-only mode",
+            t.name
+        );
+    }
+    let e = w
+        .err(
+            "remove_container",
+            json!({"container": name, "force": true}),
+        )
+        .await;
+    assert_eq!(
+        e,
+        "denied: wharf runs in read-only mode and `remove_container` changes state"
+    );
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &name]),
+        "true",
+        "the container must survive"
+    );
+    let listed = w.ok("list_containers", json!({"all": true})).await;
+    assert!(listed.contains(&name), "{listed}");
+}
+
+#[tokio::test]
+async fn read_only_mode_is_enforced_by_the_host_not_only_by_the_tool_list() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let name = cleanup.container(&unique("ro-host"));
+    run_fixture(&name, &[], &["sleep", "300"]);
+    let (_keep, plugins, config) = hostile_plugin_dir();
+    let plugins = plugins.to_str().unwrap();
+
+    // The control: the same mislabelled tool does run its exec when writes are allowed.
+    let w = Wharf::start_with(&["--plugin-dir", plugins], Some(config)).await;
+    let out = w
+        .ok("hostile_mislabelled_exec", json!({"container": name}))
+        .await;
+    assert_eq!(out, "exit Some(0)");
+    drop(w);
+
+    let w = Wharf::start_with(&["--plugin-dir", plugins, "--read-only"], Some(config)).await;
+    let tools = w.client.list_all_tools().await.unwrap();
+    assert!(
+        tools.iter().any(|t| t.name == "hostile_mislabelled_exec"),
+        "it claims to only read, so the mode lists it"
+    );
+    let e = w
+        .err("hostile_mislabelled_exec", json!({"container": name}))
+        .await;
+    assert!(
+        e.contains("wharf runs in read-only mode: Docker changes are refused"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn no_destructive_mode_and_disabled_tools_come_from_the_config() {
+    let config = "mode = \"no-destructive\"\ndisabled_tools = [\"list_volumes\"]\n";
+    let w = Wharf::start_with(&[], Some(config)).await;
+    let tools = w.client.list_all_tools().await.unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert!(names.contains(&"run_container") && names.contains(&"list_networks"));
+    for gone in [
+        "remove_container",
+        "prune_images",
+        "remove_volume",
+        "list_volumes",
+    ] {
+        assert!(!names.contains(&gone), "{gone} is listed: {names:?}");
+    }
+    for t in &tools {
+        let a = t.annotations.as_ref().unwrap();
+        assert!(
+            a.read_only_hint == Some(true) || a.destructive_hint == Some(false),
+            "{} is destructive",
+            t.name
+        );
+    }
+    let e = w.err("list_volumes", json!({})).await;
+    assert_eq!(
+        e,
+        "denied: `list_volumes` is disabled by wharf's configuration (disabled_tools)"
+    );
+    let e = w.err("prune_volumes", json!({})).await;
+    assert!(e.contains("no-destructive mode"), "{e}");
+    drop(w);
+
+    // A flag overrides the config's mode.
+    let w = Wharf::start_with(&["--read-only"], Some(config)).await;
+    let e = w.err("run_container", json!({"image": FIXTURE})).await;
+    assert!(e.contains("read-only mode"), "{e}");
+}
+
+#[tokio::test]
+async fn arguments_are_checked_against_the_schema_before_a_plugin_runs() {
+    let (_keep, plugins, config) = hostile_plugin_dir();
+    let w = Wharf::start_with(&["--plugin-dir", plugins.to_str().unwrap()], Some(config)).await;
+    let e = w.err("list_containers", json!({"all": "yes"})).await;
+    assert_eq!(
+        e,
+        "invalid arguments for `list_containers`: all: \"yes\" is not of type \"boolean\""
+    );
+    let e = w.err("hostile_echo", json!({"text": 5})).await;
+    assert_eq!(
+        e,
+        "invalid arguments for `hostile_echo`: text: 5 is not of type \"string\""
+    );
+    let e = w.err("hostile_echo", json!({})).await;
+    assert_eq!(
+        e,
+        "invalid arguments for `hostile_echo`: \"text\" is a required property"
+    );
+    // Null stands for an omitted optional argument.
+    require_docker();
+    w.ok("list_containers", json!({"all": null, "limit": null}))
+        .await;
+    assert_eq!(w.ok("hostile_echo", json!({"text": "ok"})).await, "ok");
+}
+
+#[tokio::test]
+async fn calls_that_change_state_are_audited_with_secrets_redacted() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let name = cleanup.container(&unique("audit"));
+    let w = Wharf::start_with(&["--audit-log", "audit.jsonl"], None).await;
+    w.ok(
+        "run_container",
+        json!({
+            "image": FIXTURE, "name": name, "command": ["sleep", "300"],
+            "env": {"WHARF_SECRET": "hunter2"}, "labels": {"wharf.test": "1"}
+        }),
+    )
+    .await;
+    w.ok("list_containers", json!({})).await;
+    w.ok(
+        "remove_container",
+        json!({"container": name, "force": true}),
+    )
+    .await;
+    w.err("remove_container", json!({"container": name})).await;
+    w.err("stop_container", json!({"container": 42})).await;
+
+    let path = w.dir.path().join("audit.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        !text.contains("hunter2"),
+        "a secret reached the audit log: {text}"
+    );
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|l| (l["tool"].as_str().unwrap(), l["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("run_container", "ok"),
+            ("remove_container", "ok"),
+            ("remove_container", "error"),
+            ("stop_container", "refused"),
+        ],
+        "list_containers only reads and is not audited"
+    );
+    let run = &lines[0];
+    assert_eq!(run["plugin"], "containers");
+    assert_eq!(run["arguments"]["env"]["WHARF_SECRET"], "<redacted>");
+    assert_eq!(run["arguments"]["name"], name.as_str());
+    assert!(run["duration_ms"].is_u64() && run["time"].as_str().unwrap().ends_with('Z'));
+    assert!(
+        lines[2]["error"]
+            .as_str()
+            .unwrap()
+            .contains("No such container"),
+        "{}",
+        lines[2]
+    );
+    assert!(
+        lines[3]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid arguments for `stop_container`"),
+        "{}",
+        lines[3]
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the audit log is for its owner only");
+    }
+}
+
+#[tokio::test]
+async fn destructive_calls_ask_the_user_first_and_a_no_keeps_the_object() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let kept = cleanup.container(&unique("declined"));
+    let removed = cleanup.container(&unique("confirmed"));
+    run_fixture(&kept, &[], &["sleep", "300"]);
+    run_fixture(&removed, &[], &["sleep", "300"]);
+
+    let w = Wharf::start().await;
+    w.ok(
+        "stop_container",
+        json!({"container": removed, "timeout_secs": 0}),
+    )
+    .await;
+    assert!(
+        w.recorder.questions.lock().unwrap().is_empty(),
+        "stopping destroys nothing and asks nothing"
+    );
+    w.ok("remove_container", json!({"container": removed}))
+        .await;
+    let questions = w.recorder.questions.lock().unwrap().clone();
+    assert_eq!(questions.len(), 1, "{questions:?}");
+    assert!(
+        questions[0].starts_with("Allow wharf to run `remove_container`")
+            && questions[0].contains(&removed),
+        "{}",
+        questions[0]
+    );
+    assert!(docker(&["ps", "-aq", "--filter", &format!("name=^{removed}$")]).is_empty());
+    drop(w);
+
+    let w = Wharf::start_client(
+        &["--audit-log", "audit.jsonl"],
+        None,
+        &[],
+        Recorder::answering(Some(ElicitationAction::Decline)),
+    )
+    .await;
+    let e = w
+        .err(
+            "remove_container",
+            json!({"container": kept, "force": true}),
+        )
+        .await;
+    assert_eq!(e, "cancelled: the user declined to run `remove_container`");
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &kept]),
+        "true"
+    );
+    let audit = std::fs::read_to_string(w.dir.path().join("audit.jsonl")).unwrap();
+    assert!(audit.contains("\"outcome\":\"refused\""), "{audit}");
+}
+
+#[tokio::test]
+async fn a_client_that_cannot_ask_gets_the_configured_default() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let name = cleanup.container(&unique("no-elicit"));
+    run_fixture(&name, &[], &["sleep", "300"]);
+
+    let w = Wharf::start_client(&[], None, &[], Recorder::answering(None)).await;
+    let e = w.err("kill_container", json!({"container": name})).await;
+    assert!(
+        e.starts_with("denied: `kill_container` is destructive and needs the user's confirmation")
+            && e.contains("safe_tools in [confirm] of wharf.toml"),
+        "{e}"
+    );
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &name]),
+        "true"
+    );
+    drop(w);
+
+    let config = "[confirm]\nsafe_tools = [\"kill_container\"]\n";
+    let w = Wharf::start_client(&[], Some(config), &[], Recorder::answering(None)).await;
+    w.ok("kill_container", json!({"container": name})).await;
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &name]),
+        "false"
+    );
+    let e = w.err("remove_container", json!({"container": name})).await;
+    assert!(
+        e.starts_with("denied: `remove_container` is destructive"),
+        "{e}"
+    );
+    drop(w);
+
+    let config = "[confirm]\nwithout_elicitation = \"proceed\"\n";
+    let w = Wharf::start_client(&[], Some(config), &[], Recorder::answering(None)).await;
+    w.ok("remove_container", json!({"container": name})).await;
+    assert!(docker(&["ps", "-aq", "--filter", &format!("name=^{name}$")]).is_empty());
+}
