@@ -58,6 +58,8 @@ async fn registry(root: &std::path::Path) -> Arc<Registry> {
         roots: Arc::new(AllowedRoots::new([root.to_owned()])),
         credentials: Arc::new(CredentialStore::default()),
         read_only: false,
+        scope: None,
+        allow: Default::default(),
     };
     let runtime = Runtime::new(services, Some(ArtifactCache::new(support::cache_dir()))).unwrap();
     let config = Config {

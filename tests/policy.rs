@@ -322,3 +322,139 @@ async fn a_client_that_cannot_ask_gets_the_configured_default() {
     w.ok("remove_container", json!({"container": name})).await;
     assert!(docker(&["ps", "-aq", "--filter", &format!("name=^{name}$")]).is_empty());
 }
+
+#[tokio::test]
+async fn a_scope_label_limits_what_wharf_sees_and_touches() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let scope = format!("wharf.scope={}", unique("scope"));
+    let inside = cleanup.container(&unique("in-scope"));
+    let outside = cleanup.container(&unique("out-of-scope"));
+    run_fixture(&inside, &["--label", &scope], &["sleep", "300"]);
+    run_fixture(&outside, &[], &["sleep", "300"]);
+    let foreign_volume = cleanup.volume(&unique("out-of-scope"));
+    docker(&["volume", "create", &foreign_volume]);
+    let foreign_network = cleanup.network(&unique("out-of-scope"));
+    docker(&["network", "create", &foreign_network]);
+
+    let w = Wharf::start_with(&["--scope-label", &scope], None).await;
+    let listed = w.ok("list_containers", json!({"all": true})).await;
+    assert!(
+        listed.contains(&inside) && !listed.contains(&outside),
+        "{listed}"
+    );
+    let refusal = format!(
+        "denied: container `{outside}` is outside wharf's scope: it does not carry the label `{scope}`"
+    );
+    assert_eq!(
+        w.err("inspect_container", json!({"container": outside}))
+            .await,
+        refusal
+    );
+    assert_eq!(
+        w.err(
+            "remove_container",
+            json!({"container": outside, "force": true})
+        )
+        .await,
+        refusal
+    );
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &outside]),
+        "true"
+    );
+    w.ok(
+        "stop_container",
+        json!({"container": inside, "timeout_secs": 0}),
+    )
+    .await;
+
+    // What wharf creates is in scope, and says who made it.
+    let volume = cleanup.volume(&unique("scoped"));
+    w.ok("create_volume", json!({"name": volume})).await;
+    let labels = docker(&["volume", "inspect", "-f", "{{json .Labels}}", &volume]);
+    let labels: Value = serde_json::from_str(&labels).unwrap();
+    let (key, value) = scope.split_once('=').unwrap();
+    assert_eq!(labels[key], value, "{labels}");
+    assert_eq!(labels["org.wharf.created-by"], "wharf", "{labels}");
+    let volumes = w.ok("list_volumes", json!({})).await;
+    assert!(
+        volumes.contains(&volume) && !volumes.contains(&foreign_volume),
+        "{volumes}"
+    );
+    let e = w
+        .err("remove_volume", json!({"volume": foreign_volume}))
+        .await;
+    assert!(e.contains("is outside wharf's scope"), "{e}");
+
+    let e = w
+        .err(
+            "connect_network",
+            json!({"network": foreign_network, "container": inside}),
+        )
+        .await;
+    assert!(
+        e.starts_with(&format!("denied: network `{foreign_network}` is outside")),
+        "{e}"
+    );
+    let e = w
+        .err(
+            "run_container",
+            json!({"image": FIXTURE, "network": foreign_network, "start": false}),
+        )
+        .await;
+    assert!(e.contains("is outside wharf's scope"), "{e}");
+    let missing = unique("missing");
+    let e = w
+        .err(
+            "run_container",
+            json!({"image": FIXTURE, "volumes": [format!("{missing}:/data")], "start": false}),
+        )
+        .await;
+    assert!(e.contains("create it with create_volume first"), "{e}");
+    let created = cleanup.container(&unique("scoped-run"));
+    w.ok(
+        "run_container",
+        json!({"image": FIXTURE, "name": created, "command": ["true"], "start": false,
+               "volumes": [format!("{volume}:/data")]}),
+    )
+    .await;
+    let labels = docker(&["inspect", "-f", "{{json .Config.Labels}}", &created]);
+    assert!(
+        labels.contains(&format!("\"{key}\":\"{value}\"")),
+        "{labels}"
+    );
+    assert!(
+        labels.contains("\"org.wharf.created-by\":\"wharf\""),
+        "{labels}"
+    );
+}
+
+#[tokio::test]
+async fn risky_container_settings_are_refused_unless_the_config_allows_them() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let name = cleanup.container(&unique("host-net"));
+    let run = json!({"image": FIXTURE, "name": name, "network": "host", "start": false});
+    let w = Wharf::start().await;
+    assert_eq!(
+        w.err("run_container", run.clone()).await,
+        "denied: the host network namespace is refused; to allow it, set \
+         host_namespaces = true in [allow] of wharf.toml"
+    );
+    let e = w
+        .err(
+            "run_container",
+            json!({"image": FIXTURE, "volumes": ["/var/run/docker.sock:/var/run/docker.sock"], "start": false}),
+        )
+        .await;
+    assert!(e.starts_with("denied: bind mount source refused"), "{e}");
+    drop(w);
+
+    let w = Wharf::start_with(&[], Some("[allow]\nhost_namespaces = true\n")).await;
+    w.ok("run_container", run).await;
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.HostConfig.NetworkMode}}", &name]),
+        "host"
+    );
+}

@@ -22,6 +22,8 @@ fn runtime() -> Runtime {
         roots: Arc::new(AllowedRoots::new([std::env::temp_dir()])),
         credentials: Arc::new(CredentialStore::default()),
         read_only: false,
+        scope: None,
+        allow: Default::default(),
     };
     Runtime::new(services, None).unwrap()
 }

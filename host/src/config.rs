@@ -13,6 +13,8 @@
 //! disabled_tools = ["prune_images"]
 //! # Every call of a tool that may change state is appended here as a JSON line.
 //! audit_log = "/home/me/.local/state/wharf/audit.jsonl"
+//! # Manage only containers, networks and volumes carrying this label.
+//! scope_label = "team=web"
 //!
 //! # Destructive tools ask the user first, through MCP elicitation. A client that cannot
 //! # ask gets a refusal unless the tool is listed in safe_tools or without_elicitation is
@@ -21,6 +23,15 @@
 //! destructive = true
 //! without_elicitation = "refuse"
 //! safe_tools = ["remove_container"]
+//!
+//! # Container settings refused unless allowed here (mounting the Docker socket never is).
+//! [allow]
+//! privileged = false
+//! host_namespaces = false
+//! devices = false
+//! capabilities = ["NET_ADMIN"]
+//! unconfined = false
+//! volumes_from = false
 //!
 //! [plugin.containers]
 //! grants = ["containers-read"]   # narrow a built-in plugin to read-only Docker access
@@ -38,8 +49,8 @@
 //! password_env = "REGISTRY_TOKEN"
 //! ```
 
-use crate::docker::Login;
-use crate::policy::{Capability, ConfirmPolicy, Mode, ToolPolicy};
+use crate::docker::{Login, Scope};
+use crate::policy::{Capability, ConfirmPolicy, CreateAllowances, Mode, ToolPolicy};
 use crate::runtime::Limits;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -75,6 +86,13 @@ pub struct Config {
     /// Append a JSON line for every call of a tool that may change state.
     #[serde(default)]
     pub audit_log: Option<PathBuf>,
+    /// Only the containers, networks and volumes carrying this label (`key` or
+    /// `key=value`) are seen and touched; what wharf creates gets it.
+    #[serde(default, deserialize_with = "scope")]
+    pub scope_label: Option<Scope>,
+    /// What containers may be created with beyond the safe defaults.
+    #[serde(default)]
+    pub allow: CreateAllowances,
     /// When destructive tools ask the user first.
     #[serde(default)]
     pub confirm: ConfirmPolicy,
@@ -106,6 +124,11 @@ pub struct PluginConfig {
 
 fn enabled() -> bool {
     true
+}
+
+fn scope<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Scope>, D::Error> {
+    let text = String::deserialize(d)?;
+    text.parse().map(Some).map_err(serde::de::Error::custom)
 }
 
 fn capabilities<'de, D: serde::Deserializer<'de>>(

@@ -39,6 +39,10 @@ pub struct Cli {
     /// config's audit_log).
     #[arg(long, global = true, value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
+    /// Only see and touch containers, networks and volumes carrying this label (`key` or
+    /// `key=value`); what wharf creates gets it (overrides the config's scope_label).
+    #[arg(long, global = true, value_name = "LABEL")]
+    pub scope_label: Option<crate::docker::Scope>,
     /// Compile plugins at start-up instead of using the precompiled cache.
     #[arg(long, global = true)]
     pub no_cache: bool,

@@ -28,6 +28,9 @@ pub async fn registry(cli: &Cli) -> anyhow::Result<Arc<Registry>> {
     config
         .disabled_tools
         .extend(cli.disabled_tools.iter().cloned());
+    if let Some(scope) = &cli.scope_label {
+        config.scope_label = Some(scope.clone());
+    }
     if let Some(path) = &cli.audit_log {
         config.audit_log = Some(path.clone());
     }
@@ -49,6 +52,8 @@ pub async fn registry(cli: &Cli) -> anyhow::Result<Arc<Registry>> {
         roots: Arc::new(AllowedRoots::new(config.allowed_roots.clone())),
         credentials: Arc::new(CredentialStore::new(config.registries.clone())),
         read_only: config.mode == Mode::ReadOnly,
+        scope: config.scope_label.clone(),
+        allow: config.allow.clone(),
     };
     let runtime = Runtime::new(services, cache)
         .map_err(|e| anyhow::anyhow!("cannot start the plugin runtime: {e}"))?;

@@ -1,5 +1,6 @@
 //! `containers-read` and `containers-write`: the capability interfaces, on bollard.
 
+use super::scope::Kind;
 use super::{DockerError, Engine};
 use crate::runtime::bindings::wharf::docker::{containers_read as r, containers_write as w, types};
 use crate::runtime::state::CallState;
@@ -23,6 +24,8 @@ pub struct DockerHost<'a> {
     pub(super) credentials: &'a super::CredentialStore,
     pub(super) table: &'a mut ResourceTable,
     pub(super) read_only: bool,
+    pub(super) scope: Option<&'a super::Scope>,
+    pub(super) allow: &'a crate::policy::CreateAllowances,
 }
 
 /// Marker for `add_to_linker`: the capability functions see a [`DockerHost`].
@@ -40,6 +43,8 @@ impl DockerData {
             credentials: &s.services.credentials,
             table: &mut s.table,
             read_only: s.services.read_only,
+            scope: s.services.scope.as_ref(),
+            allow: &s.services.allow,
         }
     }
 }
@@ -136,6 +141,7 @@ impl r::Host for DockerHost<'_> {
         limit: Option<u32>,
         filters: Vec<types::Filter>,
     ) -> WitResult<Vec<r::ContainerSummary>> {
+        let filters = self.scoped(filters);
         let engine = self.engine;
         wit(async {
             let opts = q::ListContainersOptions {
@@ -153,6 +159,11 @@ impl r::Host for DockerHost<'_> {
     }
 
     async fn inspect(&mut self, id: String) -> WitResult<String> {
+        if let Err(e) =
+            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
+        {
+            return Ok(Err(e.into()));
+        }
         let engine = self.engine;
         wit(async {
             let info = engine
@@ -168,6 +179,11 @@ impl r::Host for DockerHost<'_> {
     }
 
     async fn logs(&mut self, id: String, o: r::LogOptions) -> WitResult<Resource<LogStream>> {
+        if let Err(e) =
+            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
+        {
+            return Ok(Err(e.into()));
+        }
         let engine = self.engine;
         let opened: Result<LogStream, DockerError> = async {
             let docker = engine.client().await?;
@@ -202,6 +218,11 @@ impl r::Host for DockerHost<'_> {
         since: Option<i64>,
         timeout_ms: u32,
     ) -> WitResult<Resource<LogStream>> {
+        if let Err(e) =
+            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
+        {
+            return Ok(Err(e.into()));
+        }
         let timeout = Duration::from_millis(u64::from(timeout_ms));
         let opened = super::observe::follow_logs(self.engine, &id, since, timeout).await;
         self.push_or_err(opened)
@@ -212,11 +233,21 @@ impl r::Host for DockerHost<'_> {
         id: String,
         stream: bool,
     ) -> WitResult<Resource<super::observe::StatsStream>> {
+        if let Err(e) =
+            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
+        {
+            return Ok(Err(e.into()));
+        }
         let opened = super::observe::stats(self.engine, id, stream).await;
         self.push_or_err(opened)
     }
 
     async fn top(&mut self, id: String, ps_args: Option<String>) -> WitResult<r::ProcessList> {
+        if let Err(e) =
+            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
+        {
+            return Ok(Err(e.into()));
+        }
         wit(super::observe::top(self.engine, id, ps_args)).await
     }
 
@@ -226,6 +257,11 @@ impl r::Host for DockerHost<'_> {
         until: r::WaitUntil,
         timeout_ms: u32,
     ) -> WitResult<r::WaitOutcome> {
+        if let Err(e) =
+            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
+        {
+            return Ok(Err(e.into()));
+        }
         let engine = self.engine;
         let timeout = Duration::from_millis(u64::from(timeout_ms));
         wit(async {
@@ -349,14 +385,21 @@ impl w::Host for DockerHost<'_> {
         if let Some(refused) = self.refuse_write() {
             return Ok(Err(refused));
         }
+        let spec = match self.labelled(spec) {
+            Ok(spec) => spec,
+            Err(e) => return Ok(Err(e.into())),
+        };
         let engine = self.engine;
         let roots = self.roots;
+        let allow = self.allow;
+        let scope = self.scope;
         wit(async {
             let body: ContainerCreateBody = serde_json::from_str(&spec).map_err(|e| {
                 DockerError::invalid(format!("the create spec is not a Docker create body: {e}"))
             })?;
-            crate::policy::check_create(&body, roots, engine.socket_path().as_deref())
+            crate::policy::check_create(&body, allow, roots, engine.socket_path().as_deref())
                 .map_err(DockerError::denied)?;
+            super::scope::check_references(engine, scope, &body).await?;
             let opts = q::CreateContainerOptions {
                 name,
                 platform: String::new(),
@@ -376,6 +419,11 @@ impl w::Host for DockerHost<'_> {
         if let Some(refused) = self.refuse_write() {
             return Ok(Err(refused));
         }
+        if let Err(e) =
+            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
+        {
+            return Ok(Err(e.into()));
+        }
         wit(self.engine.request(|d| async move {
             d.start_container(&id, None::<q::StartContainerOptions>)
                 .await
@@ -386,6 +434,11 @@ impl w::Host for DockerHost<'_> {
     async fn stop(&mut self, id: String, timeout_secs: Option<u32>) -> WitResult<()> {
         if let Some(refused) = self.refuse_write() {
             return Ok(Err(refused));
+        }
+        if let Err(e) =
+            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
+        {
+            return Ok(Err(e.into()));
         }
         let opts = q::StopContainerOptions {
             signal: None,
@@ -401,6 +454,11 @@ impl w::Host for DockerHost<'_> {
         if let Some(refused) = self.refuse_write() {
             return Ok(Err(refused));
         }
+        if let Err(e) =
+            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
+        {
+            return Ok(Err(e.into()));
+        }
         let opts = q::RestartContainerOptions {
             signal: None,
             t: timeout_secs.map(|t| t.min(i32::MAX as u32) as i32),
@@ -415,6 +473,11 @@ impl w::Host for DockerHost<'_> {
         if let Some(refused) = self.refuse_write() {
             return Ok(Err(refused));
         }
+        if let Err(e) =
+            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
+        {
+            return Ok(Err(e.into()));
+        }
         let opts = q::KillContainerOptions {
             signal: signal.unwrap_or_else(|| "SIGKILL".into()),
         };
@@ -428,6 +491,11 @@ impl w::Host for DockerHost<'_> {
         if let Some(refused) = self.refuse_write() {
             return Ok(Err(refused));
         }
+        if let Err(e) =
+            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
+        {
+            return Ok(Err(e.into()));
+        }
         wit(self
             .engine
             .request(|d| async move { d.pause_container(&id).await }))
@@ -438,6 +506,11 @@ impl w::Host for DockerHost<'_> {
         if let Some(refused) = self.refuse_write() {
             return Ok(Err(refused));
         }
+        if let Err(e) =
+            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
+        {
+            return Ok(Err(e.into()));
+        }
         wit(self
             .engine
             .request(|d| async move { d.unpause_container(&id).await }))
@@ -447,6 +520,11 @@ impl w::Host for DockerHost<'_> {
     async fn remove(&mut self, id: String, force: bool, volumes: bool) -> WitResult<()> {
         if let Some(refused) = self.refuse_write() {
             return Ok(Err(refused));
+        }
+        if let Err(e) =
+            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
+        {
+            return Ok(Err(e.into()));
         }
         let opts = q::RemoveContainerOptions {
             v: volumes,
@@ -462,6 +540,11 @@ impl w::Host for DockerHost<'_> {
     async fn rename(&mut self, id: String, new_name: String) -> WitResult<()> {
         if let Some(refused) = self.refuse_write() {
             return Ok(Err(refused));
+        }
+        if let Err(e) =
+            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
+        {
+            return Ok(Err(e.into()));
         }
         let opts = q::RenameContainerOptions { name: new_name };
         wit(self

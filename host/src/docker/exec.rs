@@ -2,6 +2,7 @@
 
 use super::DockerError;
 use super::containers::{DockerHost, wit};
+use super::scope::Kind;
 use crate::runtime::bindings::wharf::docker::{exec as x, types};
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
@@ -19,6 +20,11 @@ impl x::Host for DockerHost<'_> {
     ) -> wasmtime::Result<Result<x::ExecOutput, types::DockerError>> {
         if let Some(refused) = self.refuse_write() {
             return Ok(Err(refused));
+        }
+        if let Err(e) =
+            super::scope::check_scope(self.engine, self.scope, Kind::Container, &container).await
+        {
+            return Ok(Err(e.into()));
         }
         let engine = self.engine;
         wit(async {

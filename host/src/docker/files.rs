@@ -4,6 +4,7 @@
 use super::DockerError;
 use super::containers::{DockerHost, wit};
 use super::error::ErrorKind;
+use super::scope::Kind;
 use crate::runtime::bindings::wharf::docker::{files as f, types};
 use bollard::query_parameters as q;
 use futures::StreamExt;
@@ -22,6 +23,11 @@ impl f::Host for DockerHost<'_> {
     ) -> wasmtime::Result<Result<f::CopyReport, types::DockerError>> {
         if let Some(refused) = self.refuse_write() {
             return Ok(Err(refused));
+        }
+        if let Err(e) =
+            super::scope::check_scope(self.engine, self.scope, Kind::Container, &container).await
+        {
+            return Ok(Err(e.into()));
         }
         let engine = self.engine;
         let roots = self.roots;
@@ -53,6 +59,11 @@ impl f::Host for DockerHost<'_> {
     ) -> wasmtime::Result<Result<f::CopyReport, types::DockerError>> {
         if let Some(refused) = self.refuse_write() {
             return Ok(Err(refused));
+        }
+        if let Err(e) =
+            super::scope::check_scope(self.engine, self.scope, Kind::Container, &container).await
+        {
+            return Ok(Err(e.into()));
         }
         let engine = self.engine;
         let roots = self.roots;

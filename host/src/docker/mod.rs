@@ -18,6 +18,7 @@ mod observe;
 mod pump;
 mod push_pull;
 mod raw;
+mod scope;
 mod volumes;
 
 pub use containers::{DockerData, DockerHost, LogStream};
@@ -25,6 +26,7 @@ pub use credentials::{CredentialStore, Login};
 pub use error::DockerError;
 pub use jobs::Job;
 pub use observe::{EventStream, StatsStream};
+pub use scope::{InvalidScope, PROVENANCE, Scope};
 
 use bollard::Docker;
 use std::time::Duration;

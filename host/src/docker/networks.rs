@@ -1,6 +1,7 @@
 //! `networks`: the capability interface, on bollard.
 
 use super::containers::{DockerHost, filter_map, sorted_labels, wit};
+use super::scope::Kind;
 use super::{DockerError, error::ErrorKind};
 use crate::runtime::bindings::wharf::docker::{networks as n, types};
 use bollard::models::{
@@ -12,6 +13,7 @@ type WitResult<T> = wasmtime::Result<Result<T, types::DockerError>>;
 
 impl n::Host for DockerHost<'_> {
     async fn list(&mut self, filters: Vec<types::Filter>) -> WitResult<Vec<n::NetworkSummary>> {
+        let filters = self.scoped(filters);
         let engine = self.engine;
         wit(async {
             let opts = q::ListNetworksOptions {
@@ -45,6 +47,10 @@ impl n::Host for DockerHost<'_> {
     }
 
     async fn inspect(&mut self, id: String) -> WitResult<String> {
+        if let Err(e) = super::scope::check_scope(self.engine, self.scope, Kind::Network, &id).await
+        {
+            return Ok(Err(e.into()));
+        }
         let engine = self.engine;
         wit(async {
             let info = engine
@@ -63,6 +69,10 @@ impl n::Host for DockerHost<'_> {
         if let Some(refused) = self.refuse_write() {
             return Ok(Err(refused));
         }
+        let spec = match self.labelled(spec) {
+            Ok(spec) => spec,
+            Err(e) => return Ok(Err(e.into())),
+        };
         let engine = self.engine;
         wit(async {
             let body: NetworkCreateRequest = serde_json::from_str(&spec).map_err(|e| {
@@ -80,6 +90,10 @@ impl n::Host for DockerHost<'_> {
         if let Some(refused) = self.refuse_write() {
             return Ok(Err(refused));
         }
+        if let Err(e) = super::scope::check_scope(self.engine, self.scope, Kind::Network, &id).await
+        {
+            return Ok(Err(e.into()));
+        }
         wit(self
             .engine
             .request(|d| async move { d.remove_network(&id).await }))
@@ -94,6 +108,16 @@ impl n::Host for DockerHost<'_> {
     ) -> WitResult<()> {
         if let Some(refused) = self.refuse_write() {
             return Ok(Err(refused));
+        }
+        if let Err(e) =
+            super::scope::check_scope(self.engine, self.scope, Kind::Network, &network).await
+        {
+            return Ok(Err(e.into()));
+        }
+        if let Err(e) =
+            super::scope::check_scope(self.engine, self.scope, Kind::Container, &container).await
+        {
+            return Ok(Err(e.into()));
         }
         let engine = self.engine;
         wit(async {
@@ -122,6 +146,16 @@ impl n::Host for DockerHost<'_> {
         if let Some(refused) = self.refuse_write() {
             return Ok(Err(refused));
         }
+        if let Err(e) =
+            super::scope::check_scope(self.engine, self.scope, Kind::Network, &network).await
+        {
+            return Ok(Err(e.into()));
+        }
+        if let Err(e) =
+            super::scope::check_scope(self.engine, self.scope, Kind::Container, &container).await
+        {
+            return Ok(Err(e.into()));
+        }
         let req = NetworkDisconnectRequest {
             container,
             force: Some(force),
@@ -136,6 +170,7 @@ impl n::Host for DockerHost<'_> {
         if let Some(refused) = self.refuse_write() {
             return Ok(Err(refused));
         }
+        let filters = self.scoped(filters);
         let engine = self.engine;
         wit(async {
             let opts = q::PruneNetworksOptions {

@@ -1,6 +1,7 @@
 //! `volumes`: the capability interface, on bollard.
 
 use super::containers::{DockerHost, filter_map, sorted_labels, wit};
+use super::scope::Kind;
 use super::{DockerError, error::ErrorKind};
 use crate::runtime::bindings::wharf::docker::{types, volumes as v};
 use bollard::models::VolumeCreateRequest;
@@ -14,6 +15,7 @@ fn json(value: &impl serde::Serialize) -> Result<String, DockerError> {
 
 impl v::Host for DockerHost<'_> {
     async fn list(&mut self, filters: Vec<types::Filter>) -> WitResult<Vec<v::VolumeSummary>> {
+        let filters = self.scoped(filters);
         let engine = self.engine;
         wit(async {
             let opts = q::ListVolumesOptions {
@@ -41,6 +43,11 @@ impl v::Host for DockerHost<'_> {
     }
 
     async fn inspect(&mut self, name: String) -> WitResult<String> {
+        if let Err(e) =
+            super::scope::check_scope(self.engine, self.scope, Kind::Volume, &name).await
+        {
+            return Ok(Err(e.into()));
+        }
         let engine = self.engine;
         wit(async {
             let vol = engine
@@ -55,6 +62,10 @@ impl v::Host for DockerHost<'_> {
         if let Some(refused) = self.refuse_write() {
             return Ok(Err(refused));
         }
+        let spec = match self.labelled(spec) {
+            Ok(spec) => spec,
+            Err(e) => return Ok(Err(e.into())),
+        };
         let engine = self.engine;
         wit(async {
             let body: VolumeCreateRequest = serde_json::from_str(&spec).map_err(|e| {
@@ -82,6 +93,11 @@ impl v::Host for DockerHost<'_> {
         if let Some(refused) = self.refuse_write() {
             return Ok(Err(refused));
         }
+        if let Err(e) =
+            super::scope::check_scope(self.engine, self.scope, Kind::Volume, &name).await
+        {
+            return Ok(Err(e.into()));
+        }
         let opts = q::RemoveVolumeOptions { force };
         wit(self
             .engine
@@ -89,10 +105,11 @@ impl v::Host for DockerHost<'_> {
         .await
     }
 
-    async fn prune(&mut self, mut filters: Vec<types::Filter>) -> WitResult<v::PruneReport> {
+    async fn prune(&mut self, filters: Vec<types::Filter>) -> WitResult<v::PruneReport> {
         if let Some(refused) = self.refuse_write() {
             return Ok(Err(refused));
         }
+        let mut filters = self.scoped(filters);
         let engine = self.engine;
         wit(async {
             let docker = engine.client().await?;

@@ -3,21 +3,51 @@
 
 use super::AllowedRoots;
 use bollard::models::{ContainerCreateBody, MountType};
+use serde::Deserialize;
+use std::collections::BTreeSet;
 use std::path::Path;
+
+/// `[allow]` in wharf.toml: what the create check lets through for a trusted setup. Mounting
+/// the Docker socket stays refused whatever it says.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAllowances {
+    #[serde(default)]
+    pub privileged: bool,
+    /// The host's network, PID, IPC, UTS and user namespaces.
+    #[serde(default)]
+    pub host_namespaces: bool,
+    #[serde(default)]
+    pub devices: bool,
+    /// Capabilities that may be added (`NET_ADMIN`...), or `ALL`.
+    #[serde(default)]
+    pub capabilities: BTreeSet<String>,
+    /// `seccomp=unconfined`, `apparmor=unconfined`...
+    #[serde(default)]
+    pub unconfined: bool,
+    #[serde(default)]
+    pub volumes_from: bool,
+}
+
+fn refused(what: &str, allow: &str) -> String {
+    format!("{what} refused; to allow it, set {allow} in [allow] of wharf.toml")
+}
 
 /// Refuse what would hand a container the host: privileges, host namespaces, devices,
 /// added capabilities, unconfined security, other containers' volumes, bind mounts from
-/// outside the allowed roots, and the Docker socket (or a directory holding it).
+/// outside the allowed roots, and the Docker socket (or a directory holding it). `allow`
+/// lifts all but the last two.
 pub fn check_create(
     body: &ContainerCreateBody,
+    allow: &CreateAllowances,
     roots: &AllowedRoots,
     engine_socket: Option<&Path>,
 ) -> Result<(), String> {
     let Some(host) = &body.host_config else {
         return Ok(());
     };
-    if host.privileged == Some(true) {
-        return Err("privileged containers are refused".into());
+    if host.privileged == Some(true) && !allow.privileged {
+        return Err(refused("privileged containers are", "privileged = true"));
     }
     for (what, mode) in [
         ("network", &host.network_mode),
@@ -26,26 +56,43 @@ pub fn check_create(
         ("UTS", &host.uts_mode),
         ("user", &host.userns_mode),
     ] {
-        if mode.as_deref() == Some("host") {
-            return Err(format!("the host {what} namespace is refused"));
+        if mode.as_deref() == Some("host") && !allow.host_namespaces {
+            return Err(refused(
+                &format!("the host {what} namespace is"),
+                "host_namespaces = true",
+            ));
         }
     }
-    if host.devices.as_ref().is_some_and(|d| !d.is_empty()) {
-        return Err("host devices are refused".into());
+    if host.devices.as_ref().is_some_and(|d| !d.is_empty()) && !allow.devices {
+        return Err(refused("host devices are", "devices = true"));
     }
-    if host.cap_add.as_ref().is_some_and(|c| !c.is_empty()) {
-        return Err("added capabilities are refused".into());
+    let all_caps = allow.capabilities.contains("ALL");
+    if let Some(cap) = host.cap_add.iter().flatten().find(|c| {
+        let bare = c.trim_start_matches("CAP_");
+        !all_caps && !allow.capabilities.contains(bare) && !allow.capabilities.contains(*c)
+    }) {
+        return Err(refused(
+            &format!("adding the capability `{cap}` is"),
+            &format!("capabilities = [\"{}\"]", cap.trim_start_matches("CAP_")),
+        ));
     }
-    if host.volumes_from.as_ref().is_some_and(|v| !v.is_empty()) {
-        return Err("volumes_from (another container's mounts) is refused".into());
+    if host.volumes_from.as_ref().is_some_and(|v| !v.is_empty()) && !allow.volumes_from {
+        return Err(refused(
+            "volumes_from (another container's mounts) is",
+            "volumes_from = true",
+        ));
     }
     if let Some(opt) = host
         .security_opt
         .iter()
         .flatten()
         .find(|o| o.contains("unconfined"))
+        && !allow.unconfined
     {
-        return Err(format!("security option `{opt}` is refused"));
+        return Err(refused(
+            &format!("security option `{opt}` is"),
+            "unconfined = true",
+        ));
     }
 
     let mut sources: Vec<&str> = host
@@ -99,6 +146,7 @@ mod tests {
     #[test]
     fn dangerous_settings_are_refused() {
         let roots = AllowedRoots::new([std::env::temp_dir()]);
+        let none = CreateAllowances::default();
         for (host, why) in [
             (json!({"Privileged": true}), "privileged"),
             (json!({"PidMode": "host"}), "PID namespace"),
@@ -116,10 +164,57 @@ mod tests {
                 "device",
             ),
         ] {
-            let err = check_create(&body(host.clone()), &roots, None).unwrap_err();
+            let err = check_create(&body(host.clone()), &none, &roots, None).unwrap_err();
             assert!(err.contains(why), "{host}: {err}");
+            assert!(
+                err.ends_with("in [allow] of wharf.toml") || why == "device",
+                "{err}"
+            );
         }
-        assert!(check_create(&body(json!({"NetworkMode": "bridge"})), &roots, None).is_ok());
+        assert!(check_create(&body(json!({"NetworkMode": "bridge"})), &none, &roots, None).is_ok());
+    }
+
+    #[test]
+    fn the_config_can_allow_what_is_refused_by_default() {
+        let roots = AllowedRoots::new([std::env::temp_dir()]);
+        let allow = CreateAllowances {
+            privileged: true,
+            host_namespaces: true,
+            capabilities: BTreeSet::from(["NET_ADMIN".to_owned()]),
+            ..Default::default()
+        };
+        for host in [
+            json!({"Privileged": true}),
+            json!({"NetworkMode": "host", "PidMode": "host"}),
+            json!({"CapAdd": ["NET_ADMIN", "CAP_NET_ADMIN"]}),
+        ] {
+            assert!(
+                check_create(&body(host.clone()), &allow, &roots, None).is_ok(),
+                "{host}"
+            );
+        }
+        let err = check_create(
+            &body(json!({"CapAdd": ["SYS_ADMIN"]})),
+            &allow,
+            &roots,
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "adding the capability `SYS_ADMIN` is refused; to allow it, set \
+             capabilities = [\"SYS_ADMIN\"] in [allow] of wharf.toml"
+        );
+        let socket = body(json!({"Binds": ["/var/run/docker.sock:/s"]}));
+        let everything = CreateAllowances {
+            privileged: true,
+            host_namespaces: true,
+            devices: true,
+            capabilities: BTreeSet::from(["ALL".to_owned()]),
+            unconfined: true,
+            volumes_from: true,
+        };
+        assert!(check_create(&socket, &everything, &roots, None).is_err());
     }
 
     #[test]
@@ -128,15 +223,16 @@ mod tests {
         std::fs::create_dir(dir.path().join("run")).unwrap();
         std::fs::write(dir.path().join("run/docker.sock"), "").unwrap();
         let roots = AllowedRoots::new([dir.path().to_owned()]);
+        let none = CreateAllowances::default();
         let root = dir.path().canonicalize().unwrap();
         let socket = root.join("run/docker.sock");
         let ok = body(json!({"Binds": [format!("{}:/data", root.display()), "named:/v"]}));
-        assert!(check_create(&ok, &roots, Some(Path::new("/var/run/docker.sock"))).is_ok());
+        assert!(check_create(&ok, &none, &roots, Some(Path::new("/var/run/docker.sock"))).is_ok());
         let parent = body(json!({"Binds": [format!("{}/run:/s", root.display())]}));
-        let err = check_create(&parent, &roots, Some(&socket)).unwrap_err();
+        let err = check_create(&parent, &none, &roots, Some(&socket)).unwrap_err();
         assert!(err.contains("exposes the Docker socket"), "{err}");
         let outside = body(json!({"Mounts": [{"Type": "bind", "Source": "/etc", "Target": "/e"}]}));
-        let err = check_create(&outside, &roots, None).unwrap_err();
+        let err = check_create(&outside, &none, &roots, None).unwrap_err();
         assert!(
             err.starts_with("bind mount source refused: `/etc` is outside"),
             "{err}"

@@ -17,8 +17,8 @@ pub use context::{CallHooks, Progress, ProgressReceiver, ProgressSender, progres
 pub use load::LoadError;
 pub use plugin::{Annotations, CallError, Output, Plugin, PluginInfo, ToolDef, ToolError};
 
-use crate::docker::{CredentialStore, Engine as DockerEngine};
-use crate::policy::AllowedRoots;
+use crate::docker::{CredentialStore, Engine as DockerEngine, Scope};
+use crate::policy::{AllowedRoots, CreateAllowances};
 use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::{Config, Engine};
@@ -34,6 +34,10 @@ pub struct HostServices {
     /// Read-only mode: every Docker request that changes state is refused, whatever tool
     /// asks, so a plugin that labels a writing tool read-only still cannot write.
     pub read_only: bool,
+    /// Only containers, networks and volumes carrying this label are seen and touched.
+    pub scope: Option<Scope>,
+    /// What the container create check lets through beyond its defaults.
+    pub allow: CreateAllowances,
 }
 
 /// Per-plugin resource limits.

@@ -31,16 +31,8 @@ pub fn inspect_container(args: InspectArgs, _ctx: &Context) -> ToolResult<Output
     })
 }
 
-/// `KEY=value` entries become `KEY=<redacted>`: names stay visible, values do not.
 fn redact_env(v: &mut Value) {
-    if let Some(env) = v.pointer_mut("/Config/Env").and_then(Value::as_array_mut) {
-        for e in env.iter_mut() {
-            if let Some(s) = e.as_str() {
-                let key = s.split('=').next().unwrap_or(s);
-                *e = Value::String(format!("{key}=<redacted>"));
-            }
-        }
-    }
+    wharf_plugin_sdk::redact::env_at(v, &["/Config/Env"]);
 }
 
 fn summarize(v: &Value) -> Value {

@@ -4,6 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use wharf_plugin_sdk::docker::{images_read, images_write};
+use wharf_plugin_sdk::redact;
 use wharf_plugin_sdk::text::{human_bytes, short_id, truncate};
 use wharf_plugin_sdk::{Context, Filters, Output, ToolError, ToolResult};
 
@@ -118,24 +119,8 @@ pub(crate) fn inspect_image(a: InspectArgs, _: &Context) -> ToolResult<Output> {
 }
 
 /// Environment values baked into images can hold secrets: keep the names only.
-fn env_names(env: &Value) -> Value {
-    json!(
-        env.as_array()
-            .map(|e| e
-                .iter()
-                .filter_map(Value::as_str)
-                .map(|s| format!("{}=<redacted>", s.split('=').next().unwrap_or(s)))
-                .collect::<Vec<_>>())
-            .unwrap_or_default()
-    )
-}
-
 fn redact_env(mut v: Value) -> Value {
-    for path in ["/Config/Env", "/ContainerConfig/Env"] {
-        if let Some(env) = v.pointer_mut(path) {
-            *env = env_names(env);
-        }
-    }
+    redact::env_at(&mut v, &["/Config/Env", "/ContainerConfig/Env"]);
     v
 }
 
@@ -157,7 +142,7 @@ fn summarize(v: &Value) -> Value {
         "command": c["Cmd"],
         "working_dir": c["WorkingDir"],
         "user": c["User"],
-        "env": env_names(&c["Env"]),
+        "env": redact::env_list(&c["Env"]),
         "exposed_ports": keys(&c["ExposedPorts"]),
         "volumes": keys(&c["Volumes"]),
         "labels": c["Labels"],

@@ -22,6 +22,7 @@ mod error;
 mod filters;
 pub mod jobs;
 mod output;
+pub mod redact;
 pub mod text;
 mod toolbox;
 
