@@ -110,12 +110,7 @@ impl n::Host for DockerHost<'_> {
             return Ok(Err(refused));
         }
         if let Err(e) =
-            super::scope::check_scope(self.engine, self.scope, Kind::Network, &network).await
-        {
-            return Ok(Err(e.into()));
-        }
-        if let Err(e) =
-            super::scope::check_scope(self.engine, self.scope, Kind::Container, &container).await
+            super::scope::check_attachment(self.engine, self.scope, &network, &container).await
         {
             return Ok(Err(e.into()));
         }
@@ -147,12 +142,7 @@ impl n::Host for DockerHost<'_> {
             return Ok(Err(refused));
         }
         if let Err(e) =
-            super::scope::check_scope(self.engine, self.scope, Kind::Network, &network).await
-        {
-            return Ok(Err(e.into()));
-        }
-        if let Err(e) =
-            super::scope::check_scope(self.engine, self.scope, Kind::Container, &container).await
+            super::scope::check_attachment(self.engine, self.scope, &network, &container).await
         {
             return Ok(Err(e.into()));
         }

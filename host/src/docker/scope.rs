@@ -170,6 +170,17 @@ pub(super) async fn check_scope(
     }
 }
 
+/// Both ends of a network (dis)connection must be in scope.
+pub(super) async fn check_attachment(
+    engine: &Engine,
+    scope: Option<&Scope>,
+    network: &str,
+    container: &str,
+) -> Result<(), DockerError> {
+    check_scope(engine, scope, Kind::Network, network).await?;
+    check_scope(engine, scope, Kind::Container, container).await
+}
+
 /// The networks and named volumes a new container would use must be in scope too; a named
 /// volume that does not exist yet would be created without the label, so it is refused
 /// with a pointer to create_volume.

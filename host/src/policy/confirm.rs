@@ -101,21 +101,8 @@ pub fn question(tool: &ToolDef, args: &serde_json::Map<String, serde_json::Value
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::Annotations;
-
     fn tool(name: &str, read_only: bool, destructive: bool) -> ToolDef {
-        ToolDef {
-            name: name.into(),
-            title: "T".into(),
-            description: String::new(),
-            input_schema: Default::default(),
-            output_schema: None,
-            annotations: Annotations {
-                read_only,
-                destructive,
-                ..Default::default()
-            },
-        }
+        ToolDef::for_tests(name, read_only, destructive)
     }
 
     #[test]

@@ -70,22 +70,8 @@ impl ToolPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::Annotations;
-
     fn tool(name: &str, read_only: bool, destructive: bool) -> ToolDef {
-        ToolDef {
-            name: name.into(),
-            title: String::new(),
-            description: String::new(),
-            input_schema: Default::default(),
-            output_schema: None,
-            annotations: Annotations {
-                read_only,
-                destructive,
-                idempotent: false,
-                open_world: false,
-            },
-        }
+        ToolDef::for_tests(name, read_only, destructive)
     }
 
     #[test]

@@ -36,6 +36,25 @@ pub struct ToolDef {
     pub annotations: Annotations,
 }
 
+#[cfg(test)]
+impl ToolDef {
+    /// A tool with only a name and the two hints policy decisions read.
+    pub(crate) fn for_tests(name: &str, read_only: bool, destructive: bool) -> ToolDef {
+        ToolDef {
+            name: name.into(),
+            title: name.into(),
+            description: String::new(),
+            input_schema: Default::default(),
+            output_schema: None,
+            annotations: Annotations {
+                read_only,
+                destructive,
+                ..Default::default()
+            },
+        }
+    }
+}
+
 /// A successful call's result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Output {
