@@ -164,3 +164,36 @@ async fn a_build_cut_off_by_the_fault_fails_and_leaves_no_image() {
     // And wharf serves again.
     within("list", w.ok("list_images", json!({}))).await;
 }
+
+#[test]
+fn doctor_reports_the_setup_and_fails_on_an_unreachable_engine() {
+    require_docker();
+    let dir = tempfile::tempdir().unwrap();
+    let out = support::wharf_cli(dir.path())
+        .arg("doctor")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("ok    engine   unix://"), "{text}");
+    assert!(
+        text.contains("containers 0.1.0: 16 tools; grants containers-read"),
+        "{text}"
+    );
+    assert!(text.contains("(not found: defaults apply)"), "{text}");
+
+    let out = support::wharf_cli(dir.path())
+        .arg("doctor")
+        .env("DOCKER_HOST", "unix:///nonexistent/wharf-doctor.sock")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains(
+            "FAIL  engine   Docker engine unreachable at unix:///nonexistent/wharf-doctor.sock"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("ok    plugins  5 loaded"), "{text}");
+}

@@ -33,6 +33,12 @@
 //! unconfined = false
 //! volumes_from = false
 //!
+//! # wharf serve --http: the bearer token (better: WHARF_HTTP_TOKEN in the environment),
+//! # Host names accepted beyond loopback, browser origins allowed.
+//! [http]
+//! allowed_hosts = ["wharf.internal:8080"]
+//! allowed_origins = []
+//!
 //! [plugin.containers]
 //! grants = ["containers-read"]   # narrow a built-in plugin to read-only Docker access
 //! memory_mib = 64
@@ -93,6 +99,9 @@ pub struct Config {
     /// What containers may be created with beyond the safe defaults.
     #[serde(default)]
     pub allow: CreateAllowances,
+    /// `wharf serve --http`: who may connect.
+    #[serde(default)]
+    pub http: HttpConfig,
     /// When destructive tools ask the user first.
     #[serde(default)]
     pub confirm: ConfirmPolicy,
@@ -105,6 +114,33 @@ pub struct Config {
     /// the user's Docker config.
     #[serde(default)]
     pub registries: BTreeMap<String, Login>,
+}
+
+/// `[http]`: access to `wharf serve --http`.
+#[derive(Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// The bearer token (`WHARF_HTTP_TOKEN` overrides it). Without either, wharf generates
+    /// one at start and prints it once.
+    pub token: Option<String>,
+    /// `Host` header values accepted (default: loopback names). Needed when serving on a
+    /// non-loopback address.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    /// Browser origins allowed to call wharf (`"https://app.example.com:443"`); a request
+    /// with any other `Origin` header is refused.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+}
+
+impl std::fmt::Debug for HttpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpConfig")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("allowed_origins", &self.allowed_origins)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

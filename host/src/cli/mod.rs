@@ -1,9 +1,11 @@
 //! The command line: `wharf serve`, `wharf tools`, `wharf call`.
 
 mod call;
+mod doctor;
 mod setup;
 mod tools;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,8 +54,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve MCP over stdio (what Claude Desktop runs).
-    Serve,
+    /// Serve MCP over stdio (what Claude Desktop runs), or over Streamable HTTP.
+    Serve {
+        /// Serve MCP over Streamable HTTP at http://ADDR/mcp instead of stdio, e.g.
+        /// 127.0.0.1:8080. Clients must send the bearer token (WHARF_HTTP_TOKEN, [http]
+        /// token, or one generated and printed at start).
+        #[arg(long, value_name = "ADDR")]
+        http: Option<std::net::SocketAddr>,
+    },
     /// List every tool, grouped by plugin, with its annotations.
     Tools {
         /// Also show each plugin's capabilities and limits, and full descriptions.
@@ -63,6 +71,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check the setup: config, Docker engine, plugins and their grants. Exits non-zero
+    /// when something needs fixing.
+    Doctor,
     /// Call one tool and print its result, as an MCP client would receive it.
     Call {
         /// Tool name, e.g. list_containers.
@@ -75,11 +86,30 @@ pub enum Command {
     },
 }
 
+/// SIGINT (Ctrl-C) or, on unix, SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+                return;
+            }
+            Err(e) => tracing::warn!("cannot watch for SIGTERM: {e}"),
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
 /// Logs go to stderr: stdout belongs to the MCP stream. `WHARF_LOG` (or `RUST_LOG`) sets
 /// the filter.
 pub fn init_logging(cli: &Cli) {
     let default = match cli.command {
-        Command::Serve => "wharf=info",
+        Command::Serve { .. } => "wharf=info",
         _ => "wharf=warn",
     };
     let filter = std::env::var("WHARF_LOG")
@@ -93,15 +123,32 @@ pub fn init_logging(cli: &Cli) {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let registry = setup::registry(&cli).await?;
+    let setup::Loaded {
+        config,
+        config_file,
+        engine,
+        registry,
+    } = setup::load(&cli).await?;
     match cli.command {
-        Command::Serve => {
+        Command::Serve { http: None } => {
             crate::transport::serve_stdio(registry)
                 .await
                 .map_err(|e| anyhow::anyhow!("MCP transport failed: {e}"))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Serve { http: Some(addr) } => {
+            let access = setup::http_access(&config)?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let local = listener.local_addr()?;
+            // The one line a person (or a test) needs: where to connect.
+            eprintln!("wharf: serving MCP at http://{local}/mcp");
+            crate::transport::http::serve_http(registry, listener, access, shutdown_signal()).await;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Tools { verbose, json } => tools::print(&registry, verbose, json),
+        Command::Doctor => Ok(doctor::run(&config, config_file.as_ref(), &engine, &registry).await),
         Command::Call { tool, args, json } => {
             call::run(&registry, &tool, args.as_deref(), json).await
         }

@@ -4,15 +4,33 @@ use crate::docker::{CredentialStore, Engine};
 use crate::policy::{AllowedRoots, AuditLog, Mode};
 use crate::registry::Registry;
 use crate::runtime::{ArtifactCache, HostServices, Runtime};
+use crate::transport::http::{HttpAccess, generate_token};
 use anyhow::Context;
+use std::path::PathBuf;
 use std::sync::Arc;
 
+/// What start-up produced: the merged config, where it came from, the engine, the plugins.
+pub struct Loaded {
+    pub config: Config,
+    /// The config file read, or the default path that did not exist.
+    pub config_file: Option<(PathBuf, bool)>,
+    pub engine: Arc<Engine>,
+    pub registry: Arc<Registry>,
+}
+
 /// Config file and flags merged, plugins loaded.
-pub async fn registry(cli: &Cli) -> anyhow::Result<Arc<Registry>> {
+pub async fn load(cli: &Cli) -> anyhow::Result<Loaded> {
+    let config_file = match &cli.config {
+        Some(path) => Some((path.clone(), true)),
+        None => Config::default_path().map(|p| {
+            let found = p.exists();
+            (p, found)
+        }),
+    };
     let mut config = match &cli.config {
         Some(path) => Config::load(path, true)?,
-        None => match Config::default_path() {
-            Some(path) => Config::load(&path, false)?,
+        None => match &config_file {
+            Some((path, _)) => Config::load(path, false)?,
             None => Config::default(),
         },
     };
@@ -47,8 +65,9 @@ pub async fn registry(cli: &Cli) -> anyhow::Result<Arc<Registry>> {
             .or_else(ArtifactCache::default_dir)
             .map(ArtifactCache::new)
     };
+    let engine = Arc::new(Engine::from_env());
     let services = HostServices {
-        docker: Arc::new(Engine::from_env()),
+        docker: engine.clone(),
         roots: Arc::new(AllowedRoots::new(config.allowed_roots.clone())),
         credentials: Arc::new(CredentialStore::new(config.registries.clone())),
         read_only: config.mode == Mode::ReadOnly,
@@ -70,5 +89,36 @@ pub async fn registry(cli: &Cli) -> anyhow::Result<Arc<Registry>> {
     if config.mode != Mode::Full {
         tracing::info!(mode = %config.mode, withheld = registry.withheld().count(), "tools withheld by the mode");
     }
-    Ok(Arc::new(registry))
+    Ok(Loaded {
+        config,
+        config_file,
+        engine,
+        registry: Arc::new(registry),
+    })
+}
+
+/// Who may use `serve --http`: the token from `WHARF_HTTP_TOKEN`, else the config, else a
+/// new one, printed once (to stderr, never to a log file) for the person starting wharf.
+pub fn http_access(config: &Config) -> anyhow::Result<HttpAccess> {
+    let configured = std::env::var("WHARF_HTTP_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .or_else(|| config.http.token.clone());
+    let token = match configured {
+        Some(t) => t.trim().to_owned(),
+        None => {
+            let t =
+                generate_token().map_err(|e| anyhow::anyhow!("cannot generate a token: {e}"))?;
+            eprintln!(
+                "wharf: no HTTP token configured (WHARF_HTTP_TOKEN or [http] token); clients \
+                 must send this one, valid until wharf stops:\nAuthorization: Bearer {t}"
+            );
+            t
+        }
+    };
+    Ok(HttpAccess {
+        token,
+        allowed_hosts: config.http.allowed_hosts.clone(),
+        allowed_origins: config.http.allowed_origins.clone(),
+    })
 }

@@ -1,0 +1,206 @@
+//! `wharf serve --http`: MCP over Streamable HTTP with a bearer token, Host and Origin
+//! checks, independent sessions, progress, and a graceful stop on SIGTERM.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use support::{Cleanup, FIXTURE, require_docker, unique};
+
+/// A `wharf serve --http 127.0.0.1:0` process, killed when dropped.
+struct HttpWharf {
+    child: Child,
+    /// `http://127.0.0.1:PORT/mcp`
+    url: String,
+    /// What wharf printed to stderr up to the address line.
+    banner: Vec<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl HttpWharf {
+    fn start(token: Option<&str>) -> HttpWharf {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(support::wharf_bin());
+        cmd.args(["serve", "--http", "127.0.0.1:0", "--allowed-root"])
+            .arg(dir.path())
+            .current_dir(dir.path())
+            .env("WHARF_CONFIG", dir.path().join("none.toml"))
+            .env("WHARF_CACHE_DIR", support::cache_dir())
+            .env("WHARF_LOG", "wharf=warn")
+            .env("DOCKER_CONFIG", dir.path().join("no-docker-config"))
+            .env_remove("WHARF_HTTP_TOKEN")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(t) = token {
+            cmd.env("WHARF_HTTP_TOKEN", t);
+        }
+        let mut child = cmd.spawn().expect("spawn wharf serve --http");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut banner = Vec::new();
+        let url = loop {
+            let line = rx
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("wharf did not say where it listens: {banner:?}"));
+            if let Some(url) = line.strip_prefix("wharf: serving MCP at ") {
+                break url.to_owned();
+            }
+            banner.push(line);
+        };
+        HttpWharf {
+            child,
+            url,
+            banner,
+            _dir: dir,
+        }
+    }
+
+    fn authority(&self) -> &str {
+        self.url
+            .trim_start_matches("http://")
+            .trim_end_matches("/mcp")
+    }
+
+    /// POST an `initialize` with these extra headers; the response's status code.
+    fn initialize_status(&self, path: &str, headers: &[(&str, &str)]) -> u16 {
+        let body = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
+        let mut request = format!(
+            "POST {path} HTTP/1.1\r\nContent-Type: application/json\r\n\
+             Accept: application/json, text/event-stream\r\nContent-Length: {}\r\n\
+             Connection: close\r\n",
+            body.len()
+        );
+        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+            request.push_str(&format!("Host: {}\r\n", self.authority()));
+        }
+        for (k, v) in headers {
+            request.push_str(&format!("{k}: {v}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
+        let mut stream = TcpStream::connect(self.authority()).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut status = [0u8; 12];
+        stream.read_exact(&mut status).unwrap();
+        let line = String::from_utf8_lossy(&status);
+        line[9..12]
+            .parse()
+            .unwrap_or_else(|_| panic!("not an HTTP status line: {line}"))
+    }
+}
+
+impl Drop for HttpWharf {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn only_requests_with_the_token_and_a_trusted_host_and_origin_get_through() {
+    let w = HttpWharf::start(Some("s3cret-token"));
+    let bearer = ("Authorization", "Bearer s3cret-token");
+    assert_eq!(w.initialize_status("/mcp", &[bearer]), 200);
+    assert_eq!(w.initialize_status("/mcp", &[]), 401, "no token");
+    assert_eq!(
+        w.initialize_status("/mcp", &[("Authorization", "Bearer s3cret-tokeN")]),
+        401,
+        "wrong token"
+    );
+    assert_eq!(
+        w.initialize_status("/mcp", &[bearer, ("Origin", "http://evil.example")]),
+        403,
+        "a web page's origin"
+    );
+    assert_eq!(
+        w.initialize_status("/mcp", &[bearer, ("Host", "evil.example")]),
+        403,
+        "a rebound DNS name"
+    );
+    assert_eq!(w.initialize_status("/other", &[bearer]), 404);
+}
+
+#[test]
+fn without_a_configured_token_one_is_generated_and_printed_once() {
+    let w = HttpWharf::start(None);
+    let token = w
+        .banner
+        .iter()
+        .find_map(|l| l.strip_prefix("Authorization: Bearer "))
+        .unwrap_or_else(|| panic!("no token printed: {:?}", w.banner))
+        .to_owned();
+    assert_eq!(token.len(), 64, "{token}");
+    let bearer = format!("Bearer {token}");
+    assert_eq!(
+        w.initialize_status("/mcp", &[("Authorization", &bearer)]),
+        200
+    );
+    assert_eq!(w.initialize_status("/mcp", &[]), 401);
+}
+
+#[test]
+fn the_python_sdk_works_over_http_with_progress_and_many_sessions() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let tag = cleanup.image(&format!("{}:1", unique("http-build")));
+    let w = HttpWharf::start(Some("py-token"));
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/interop/python_http.py"
+    );
+    let out = Command::new("python3")
+        .args([script, &w.url, "py-token", &tag, FIXTURE])
+        .output()
+        .expect("python3 (with the mcp SDK; .ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "the Python SDK's HTTP client failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("python mcp sdk over http: ok"));
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_the_server_gracefully() {
+    let mut w = HttpWharf::start(Some("t"));
+    assert_eq!(
+        w.initialize_status("/mcp", &[("Authorization", "Bearer t")]),
+        200
+    );
+    let pid = i32::try_from(w.child.id()).unwrap();
+    // SAFETY: kill(2) on a child process this test started and has not reaped.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = w.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "wharf did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(
+        TcpStream::connect(w.authority()).is_err(),
+        "still listening"
+    );
+}
