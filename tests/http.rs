@@ -204,3 +204,33 @@ fn sigterm_stops_the_server_gracefully() {
         "still listening"
     );
 }
+
+#[test]
+fn destructive_calls_are_confirmed_through_the_python_sdk_over_http() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let remove_me = cleanup.container(&unique("http-confirm-yes"));
+    let keep_me = cleanup.container(&unique("http-confirm-no"));
+    support::run_fixture(&remove_me, &[], &["sleep", "300"]);
+    support::run_fixture(&keep_me, &[], &["sleep", "300"]);
+    let w = HttpWharf::start(Some("py-token"));
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/interop/python_confirm.py"
+    );
+    let out = Command::new("python3")
+        .args([script, &w.url, "py-token", &remove_me, &keep_me])
+        .output()
+        .expect("python3 (with the mcp SDK; .ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "confirmation through the Python SDK failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(support::docker(&["ps", "-aq", "--filter", &format!("name=^{remove_me}$")]).is_empty());
+    assert_eq!(
+        support::docker(&["inspect", "-f", "{{.State.Running}}", &keep_me]),
+        "true"
+    );
+}

@@ -51,6 +51,9 @@ pub enum Answer {
     No,
     /// The client has no way to ask (or the question could not be delivered).
     CannotAsk,
+    /// The question goes back to the client in the call's response (MCP's multi-round-trip
+    /// requests); the client asks its user and calls again with the answer.
+    Pending,
 }
 
 /// Who answers the confirmation question for a call.

@@ -40,6 +40,10 @@ pub enum RegistryError {
          to safe_tools in [confirm] of wharf.toml, or set without_elicitation = \"proceed\" there"
     )]
     Unconfirmed(String),
+    /// The confirmation question must go back to the client, which calls again with the
+    /// user's answer.
+    #[error("`{tool}` waits for the user's confirmation")]
+    AwaitingConfirmation { tool: String, question: String },
     #[error(transparent)]
     Call(#[from] CallError),
 }
@@ -291,7 +295,10 @@ impl Registry {
     ) -> Result<Output, RegistryError> {
         let started = Instant::now();
         let outcome = self.dispatch(tool, args, hooks, confirm).await;
+        // A call waiting for its confirmation has not happened yet: its retry is audited.
+        let pending = matches!(outcome, Err(RegistryError::AwaitingConfirmation { .. }));
         if let Some(audit) = &self.audit
+            && !pending
             && let Some(slot) = self.slot(tool)
         {
             let (plugin, def) = self.def(slot);
@@ -346,6 +353,12 @@ impl Registry {
                 Answer::No => return Err(RegistryError::Declined(tool.to_owned())),
                 Answer::CannotAsk if self.confirm.proceeds_without_asking() => {}
                 Answer::CannotAsk => return Err(RegistryError::Unconfirmed(tool.to_owned())),
+                Answer::Pending => {
+                    return Err(RegistryError::AwaitingConfirmation {
+                        tool: tool.to_owned(),
+                        question,
+                    });
+                }
             }
         }
         Ok(plugin.call(tool, &args.to_string(), hooks).await?)

@@ -1,7 +1,7 @@
-use super::confirm::Elicit;
+use super::confirm::{Elicit, Rounds, input_required};
 use super::result::{to_mcp, to_mcp_tool};
 use super::{prompts, resources};
-use crate::registry::Registry;
+use crate::registry::{Registry, RegistryError};
 use crate::runtime::{CallHooks, progress_channel};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse,
@@ -145,9 +145,21 @@ impl ServerHandler for WharfServer {
                 }
             })
         });
+        // From MCP 2026-07-28 the confirmation question travels in the result.
+        let rounds = context
+            .protocol_version()
+            .filter(|v| !v.has_initialize())
+            .map(|_| Rounds {
+                can_ask: context
+                    .client_capabilities()
+                    .is_some_and(|c| c.elicitation.is_some()),
+                responses: request.input_responses.as_ref(),
+                state: request.request_state.as_deref(),
+            });
         let ask = Elicit {
             peer: &context.peer,
             cancel: &context.ct,
+            rounds,
         };
         let outcome = self
             .registry
@@ -159,6 +171,9 @@ impl ServerHandler for WharfServer {
         }
         if context.ct.is_cancelled() {
             return Err(McpError::internal_error("request cancelled", None));
+        }
+        if let Err(RegistryError::AwaitingConfirmation { question, .. }) = &outcome {
+            return Ok(input_required(question).into());
         }
         to_mcp(outcome).map(Into::into)
     }
