@@ -1,7 +1,7 @@
 //! `exec`: run a command in a container, keeping a capped prefix of its output.
 
 use super::DockerError;
-use super::containers::{DockerHost, wit};
+use super::host::{DockerHost, wit};
 use super::scope::Kind;
 use crate::runtime::bindings::wharf::docker::{exec as x, types};
 use bollard::container::LogOutput;

@@ -2,8 +2,8 @@
 //! speaks are built and unpacked here, never by the plugin.
 
 use super::DockerError;
-use super::containers::{DockerHost, wit};
 use super::error::ErrorKind;
+use super::host::{DockerHost, wit};
 use super::scope::Kind;
 use crate::runtime::bindings::wharf::docker::{files as f, types};
 use bollard::query_parameters as q;

@@ -3,8 +3,8 @@
 
 use super::DockerError;
 use super::build_context::{self, Spec};
-use super::containers::DockerHost;
 use super::error::ErrorKind;
+use super::host::DockerHost;
 use super::jobs::{Job, build_events};
 use super::pump::Pump;
 use super::push_pull::split_reference;

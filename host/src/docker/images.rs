@@ -1,6 +1,6 @@
 //! `images-read` and `images-write`: the capability interfaces, on bollard.
 
-use super::containers::{DockerHost, filter_map, sorted_labels, wit};
+use super::host::{DockerHost, filter_map, sorted_labels, wit};
 use super::{DockerError, error::ErrorKind};
 use crate::runtime::bindings::wharf::docker::{images_read as r, images_write as w, types};
 use bollard::query_parameters as q;

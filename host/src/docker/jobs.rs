@@ -1,7 +1,7 @@
 //! Long engine operations (pull, push, build) as the WIT `job` resource: a [`Pump`] of
 //! [`JobEvent`]s translated from the engine's progress messages.
 
-use super::containers::DockerHost;
+use super::host::DockerHost;
 use super::pump::Pump;
 use crate::runtime::bindings::wharf::docker::types::{self, JobEvent, LayerProgress};
 use bollard::models::{BuildInfo, CreateImageInfo, ProgressDetail, PushImageInfo};

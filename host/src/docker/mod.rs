@@ -5,11 +5,13 @@
 
 mod build_context;
 mod containers;
+mod containers_write;
 mod credentials;
 mod dockerignore;
 mod error;
 mod exec;
 mod files;
+mod host;
 mod image_build;
 mod images;
 mod jobs;
@@ -21,9 +23,10 @@ mod raw;
 mod scope;
 mod volumes;
 
-pub use containers::{DockerData, DockerHost, LogStream};
+pub use containers::LogStream;
 pub use credentials::{CredentialStore, Login};
 pub use error::DockerError;
+pub use host::{DockerData, DockerHost};
 pub use jobs::Job;
 pub use observe::{EventStream, StatsStream};
 pub use scope::{InvalidScope, PROVENANCE, Scope};

@@ -1,6 +1,6 @@
 //! `networks`: the capability interface, on bollard.
 
-use super::containers::{DockerHost, filter_map, sorted_labels, wit};
+use super::host::{DockerHost, filter_map, sorted_labels, wit};
 use super::scope::Kind;
 use super::{DockerError, error::ErrorKind};
 use crate::runtime::bindings::wharf::docker::{networks as n, types};

@@ -1,8 +1,9 @@
 //! Watching the engine: container stats, processes and followed logs (`containers-read`),
 //! and engine information, disk usage and events (`system`).
 
-use super::containers::{DockerHost, LogStream, filter_map, wit};
+use super::containers::LogStream;
 use super::error::ErrorKind;
+use super::host::{DockerHost, filter_map, wit};
 use super::pump::Pump;
 use super::{DockerError, Engine};
 use crate::runtime::bindings::wharf::docker::{containers_read as r, system as s, types};

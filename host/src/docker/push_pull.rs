@@ -1,8 +1,8 @@
 //! `registry`: pull and push, with the host's credentials, as jobs.
 
 use super::DockerError;
-use super::containers::DockerHost;
 use super::credentials::registry_of;
+use super::host::DockerHost;
 use super::jobs::{Job, pull_events, push_events};
 use super::pump::Pump;
 use crate::runtime::bindings::wharf::docker::{registry as r, types};

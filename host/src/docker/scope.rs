@@ -3,7 +3,7 @@
 //! networks and volumes carrying the scope label (and gives it to what it creates); the host
 //! enforces this, whatever a plugin asks.
 
-use super::containers::DockerHost;
+use super::host::DockerHost;
 use super::{DockerError, Engine};
 use crate::runtime::bindings::wharf::docker::types;
 use bollard::query_parameters as q;
