@@ -43,11 +43,14 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn start(&mut self, id: String) -> WitResult<()> {
-        if let Some(refused) = self.refuse_write() {
-            return Ok(Err(refused));
-        }
-        if let Err(e) =
-            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
+        if let Err(e) = super::scope::change_guard(
+            self.read_only,
+            self.engine,
+            self.scope,
+            Kind::Container,
+            &id,
+        )
+        .await
         {
             return Ok(Err(e.into()));
         }
@@ -59,11 +62,14 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn stop(&mut self, id: String, timeout_secs: Option<u32>) -> WitResult<()> {
-        if let Some(refused) = self.refuse_write() {
-            return Ok(Err(refused));
-        }
-        if let Err(e) =
-            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
+        if let Err(e) = super::scope::change_guard(
+            self.read_only,
+            self.engine,
+            self.scope,
+            Kind::Container,
+            &id,
+        )
+        .await
         {
             return Ok(Err(e.into()));
         }
@@ -78,11 +84,14 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn restart(&mut self, id: String, timeout_secs: Option<u32>) -> WitResult<()> {
-        if let Some(refused) = self.refuse_write() {
-            return Ok(Err(refused));
-        }
-        if let Err(e) =
-            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
+        if let Err(e) = super::scope::change_guard(
+            self.read_only,
+            self.engine,
+            self.scope,
+            Kind::Container,
+            &id,
+        )
+        .await
         {
             return Ok(Err(e.into()));
         }
@@ -97,11 +106,14 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn kill(&mut self, id: String, signal: Option<String>) -> WitResult<()> {
-        if let Some(refused) = self.refuse_write() {
-            return Ok(Err(refused));
-        }
-        if let Err(e) =
-            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
+        if let Err(e) = super::scope::change_guard(
+            self.read_only,
+            self.engine,
+            self.scope,
+            Kind::Container,
+            &id,
+        )
+        .await
         {
             return Ok(Err(e.into()));
         }
@@ -115,11 +127,14 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn pause(&mut self, id: String) -> WitResult<()> {
-        if let Some(refused) = self.refuse_write() {
-            return Ok(Err(refused));
-        }
-        if let Err(e) =
-            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
+        if let Err(e) = super::scope::change_guard(
+            self.read_only,
+            self.engine,
+            self.scope,
+            Kind::Container,
+            &id,
+        )
+        .await
         {
             return Ok(Err(e.into()));
         }
@@ -130,11 +145,14 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn unpause(&mut self, id: String) -> WitResult<()> {
-        if let Some(refused) = self.refuse_write() {
-            return Ok(Err(refused));
-        }
-        if let Err(e) =
-            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
+        if let Err(e) = super::scope::change_guard(
+            self.read_only,
+            self.engine,
+            self.scope,
+            Kind::Container,
+            &id,
+        )
+        .await
         {
             return Ok(Err(e.into()));
         }
@@ -145,11 +163,14 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn remove(&mut self, id: String, force: bool, volumes: bool) -> WitResult<()> {
-        if let Some(refused) = self.refuse_write() {
-            return Ok(Err(refused));
-        }
-        if let Err(e) =
-            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
+        if let Err(e) = super::scope::change_guard(
+            self.read_only,
+            self.engine,
+            self.scope,
+            Kind::Container,
+            &id,
+        )
+        .await
         {
             return Ok(Err(e.into()));
         }
@@ -165,11 +186,14 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn rename(&mut self, id: String, new_name: String) -> WitResult<()> {
-        if let Some(refused) = self.refuse_write() {
-            return Ok(Err(refused));
-        }
-        if let Err(e) =
-            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
+        if let Err(e) = super::scope::change_guard(
+            self.read_only,
+            self.engine,
+            self.scope,
+            Kind::Container,
+            &id,
+        )
+        .await
         {
             return Ok(Err(e.into()));
         }

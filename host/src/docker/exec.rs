@@ -18,11 +18,14 @@ impl x::Host for DockerHost<'_> {
         container: String,
         spec: x::ExecSpec,
     ) -> wasmtime::Result<Result<x::ExecOutput, types::DockerError>> {
-        if let Some(refused) = self.refuse_write() {
-            return Ok(Err(refused));
-        }
-        if let Err(e) =
-            super::scope::check_scope(self.engine, self.scope, Kind::Container, &container).await
+        if let Err(e) = super::scope::change_guard(
+            self.read_only,
+            self.engine,
+            self.scope,
+            Kind::Container,
+            &container,
+        )
+        .await
         {
             return Ok(Err(e.into()));
         }

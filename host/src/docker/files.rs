@@ -21,11 +21,14 @@ impl f::Host for DockerHost<'_> {
         host_path: String,
         container_dir: String,
     ) -> wasmtime::Result<Result<f::CopyReport, types::DockerError>> {
-        if let Some(refused) = self.refuse_write() {
-            return Ok(Err(refused));
-        }
-        if let Err(e) =
-            super::scope::check_scope(self.engine, self.scope, Kind::Container, &container).await
+        if let Err(e) = super::scope::change_guard(
+            self.read_only,
+            self.engine,
+            self.scope,
+            Kind::Container,
+            &container,
+        )
+        .await
         {
             return Ok(Err(e.into()));
         }
@@ -57,11 +60,14 @@ impl f::Host for DockerHost<'_> {
         host_dir: String,
         overwrite: bool,
     ) -> wasmtime::Result<Result<f::CopyReport, types::DockerError>> {
-        if let Some(refused) = self.refuse_write() {
-            return Ok(Err(refused));
-        }
-        if let Err(e) =
-            super::scope::check_scope(self.engine, self.scope, Kind::Container, &container).await
+        if let Err(e) = super::scope::change_guard(
+            self.read_only,
+            self.engine,
+            self.scope,
+            Kind::Container,
+            &container,
+        )
+        .await
         {
             return Ok(Err(e.into()));
         }

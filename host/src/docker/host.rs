@@ -45,9 +45,9 @@ impl DockerData {
 impl DockerHost<'_> {
     /// The error for a request that would change state while wharf is read-only.
     pub(super) fn refuse_write(&self) -> Option<types::DockerError> {
-        self.read_only.then(|| {
-            DockerError::denied("wharf runs in read-only mode: Docker changes are refused").into()
-        })
+        super::scope::refuse_if_read_only(self.read_only)
+            .err()
+            .map(Into::into)
     }
 }
 

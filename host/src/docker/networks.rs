@@ -106,11 +106,14 @@ impl n::Host for DockerHost<'_> {
         container: String,
         endpoint: String,
     ) -> WitResult<()> {
-        if let Some(refused) = self.refuse_write() {
-            return Ok(Err(refused));
-        }
-        if let Err(e) =
-            super::scope::check_attachment(self.engine, self.scope, &network, &container).await
+        if let Err(e) = super::scope::attachment_change_guard(
+            self.read_only,
+            self.engine,
+            self.scope,
+            &network,
+            &container,
+        )
+        .await
         {
             return Ok(Err(e.into()));
         }
@@ -138,11 +141,14 @@ impl n::Host for DockerHost<'_> {
         container: String,
         force: bool,
     ) -> WitResult<()> {
-        if let Some(refused) = self.refuse_write() {
-            return Ok(Err(refused));
-        }
-        if let Err(e) =
-            super::scope::check_attachment(self.engine, self.scope, &network, &container).await
+        if let Err(e) = super::scope::attachment_change_guard(
+            self.read_only,
+            self.engine,
+            self.scope,
+            &network,
+            &container,
+        )
+        .await
         {
             return Ok(Err(e.into()));
         }

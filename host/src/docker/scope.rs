@@ -170,6 +170,42 @@ pub(super) async fn check_scope(
     }
 }
 
+/// Before a request that changes an existing object: refused in read-only mode, then
+/// outside the scope. Free functions for the same reason as [`check_scope`].
+pub(super) async fn change_guard(
+    read_only: bool,
+    engine: &Engine,
+    scope: Option<&Scope>,
+    kind: Kind,
+    id: &str,
+) -> Result<(), DockerError> {
+    refuse_if_read_only(read_only)?;
+    check_scope(engine, scope, kind, id).await
+}
+
+/// [`change_guard`] for a network (dis)connection: both ends.
+pub(super) async fn attachment_change_guard(
+    read_only: bool,
+    engine: &Engine,
+    scope: Option<&Scope>,
+    network: &str,
+    container: &str,
+) -> Result<(), DockerError> {
+    refuse_if_read_only(read_only)?;
+    check_attachment(engine, scope, network, container).await
+}
+
+/// The refusal of a Docker change while wharf is read-only.
+pub(super) fn refuse_if_read_only(read_only: bool) -> Result<(), DockerError> {
+    if read_only {
+        Err(DockerError::denied(
+            "wharf runs in read-only mode: Docker changes are refused",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// Both ends of a network (dis)connection must be in scope.
 pub(super) async fn check_attachment(
     engine: &Engine,

@@ -90,11 +90,9 @@ impl v::Host for DockerHost<'_> {
     }
 
     async fn remove(&mut self, name: String, force: bool) -> WitResult<()> {
-        if let Some(refused) = self.refuse_write() {
-            return Ok(Err(refused));
-        }
         if let Err(e) =
-            super::scope::check_scope(self.engine, self.scope, Kind::Volume, &name).await
+            super::scope::change_guard(self.read_only, self.engine, self.scope, Kind::Volume, &name)
+                .await
         {
             return Ok(Err(e.into()));
         }
