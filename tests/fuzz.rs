@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use wharf::config::Config;
-use wharf::docker::{CredentialStore, Engine};
+use wharf::docker::{CredentialStore, Engine, Engines};
 use wharf::policy::{AllowedRoots, Confirmed};
 use wharf::registry::Registry;
 use wharf::runtime::{ArtifactCache, CallHooks, HostServices, Runtime};
@@ -54,7 +54,7 @@ fn count_panics() -> &'static AtomicUsize {
 
 async fn registry(root: &std::path::Path) -> Arc<Registry> {
     let services = HostServices {
-        docker: Arc::new(Engine::new(NOWHERE)),
+        engines: Arc::new(Engines::single(Engine::at(NOWHERE).unwrap())),
         roots: Arc::new(AllowedRoots::new([root.to_owned()])),
         credentials: Arc::new(CredentialStore::default()),
         read_only: false,

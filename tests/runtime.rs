@@ -10,7 +10,7 @@ use serde_json::json;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wharf::docker::{CredentialStore, Engine};
+use wharf::docker::{CredentialStore, Engine, Engines};
 use wharf::policy::{AllowedRoots, Capability, Grants};
 use wharf::runtime::{CallError, CallHooks, HostServices, Limits, LoadError, Plugin, Runtime};
 
@@ -18,7 +18,9 @@ const HOSTILE: &str = env!("WHARF_TEST_HOSTILE_WASM");
 
 fn runtime() -> Runtime {
     let services = HostServices {
-        docker: Arc::new(Engine::from_env()),
+        engines: Arc::new(Engines::single(
+            Engine::from_env().expect("the Docker endpoint of this environment"),
+        )),
         roots: Arc::new(AllowedRoots::new([std::env::temp_dir()])),
         credentials: Arc::new(CredentialStore::default()),
         read_only: false,

@@ -49,12 +49,26 @@
 //! [plugin.registry]
 //! enabled = false
 //!
+//! # Docker engines, each a name tools accept as their `engine` argument. Without this
+//! # table: the engine the docker CLI would use (DOCKER_HOST, the current context, or
+//! # /var/run/docker.sock), named "default".
+//! default_engine = "local"
+//! [engines.local]
+//! host = "unix:///var/run/docker.sock"
+//! [engines.build]
+//! host = "tcp://build.internal:2376"
+//! cert_path = "/home/me/.docker/build"   # ca.pem, cert.pem, key.pem; tls_verify = true
+//! [engines.prod]
+//! context = "prod"                        # a docker CLI context
+//! read_only = true
+//!
 //! # Registry logins, tried before ~/.docker/config.json. Prefer password_env to password.
 //! [registries."registry.example.com:5000"]
 //! username = "ci"
 //! password_env = "REGISTRY_TOKEN"
 //! ```
 
+use crate::docker::engines::EngineConfig;
 use crate::docker::{Login, Scope};
 use crate::policy::{Capability, ConfirmPolicy, CreateAllowances, Mode, ToolPolicy};
 use crate::runtime::Limits;
@@ -110,6 +124,13 @@ pub struct Config {
     pub cache_dir: Option<PathBuf>,
     #[serde(default)]
     pub plugin: BTreeMap<String, PluginConfig>,
+    /// The engine tools use when called without an `engine` argument.
+    #[serde(default)]
+    pub default_engine: Option<String>,
+    /// Named Docker engines. Without any, wharf manages the engine the docker CLI would
+    /// use (`DOCKER_HOST`, the current context, or the local socket).
+    #[serde(default)]
+    pub engines: BTreeMap<String, EngineConfig>,
     /// Registry logins by host (`"registry.example.com:5000"`, `"docker.io"`), used before
     /// the user's Docker config.
     #[serde(default)]

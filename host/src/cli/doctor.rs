@@ -2,7 +2,7 @@
 //! `ok`, `warn` or `FAIL`, with what was found; the exit code is non-zero on any FAIL.
 
 use crate::config::Config;
-use crate::docker::Engine;
+use crate::docker::{Engine, Engines};
 use crate::registry::Registry;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,7 +14,7 @@ const ENGINE_TIMEOUT: Duration = Duration::from_secs(10);
 pub async fn run(
     config: &Config,
     config_file: Option<&(PathBuf, bool)>,
-    engine: &Engine,
+    engines: &Engines,
     registry: &Registry,
 ) -> ExitCode {
     let mut failed = false;
@@ -49,34 +49,12 @@ pub async fn run(
     }
     check("ok", "policy", policy);
 
-    let version = tokio::time::timeout(
-        ENGINE_TIMEOUT,
-        engine.request(|d| async move { d.version().await }),
-    )
-    .await;
-    match version {
-        Ok(Ok(v)) => check(
-            "ok",
-            "engine",
-            format!(
-                "{}: Docker {}, API {}, {}/{}",
-                engine.endpoint(),
-                v.version.unwrap_or_default(),
-                v.api_version.unwrap_or_default(),
-                v.os.unwrap_or_default(),
-                v.arch.unwrap_or_default()
-            ),
-        ),
-        Ok(Err(e)) => check("FAIL", "engine", e.to_string()),
-        Err(_) => check(
-            "FAIL",
-            "engine",
-            format!(
-                "{} did not answer within {} s",
-                engine.endpoint(),
-                ENGINE_TIMEOUT.as_secs()
-            ),
-        ),
+    // Engines are asked at once: one that does not answer costs its timeout, not the
+    // others' too.
+    let answers =
+        futures::future::join_all(engines.iter().map(|e| engine_line(e, engines.len()))).await;
+    for (status, detail) in answers {
+        check(status, "engine", detail);
     }
 
     let served = registry.tools().count();
@@ -115,5 +93,45 @@ pub async fn run(
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// One engine's check: reachable, and what it runs.
+async fn engine_line(engine: &Engine, count: usize) -> (&'static str, String) {
+    let mut name = String::new();
+    if count > 1 {
+        name = format!("{} ", engine.name());
+    }
+    let access = if engine.is_read_only() {
+        ", read-only"
+    } else {
+        ""
+    };
+    let version = tokio::time::timeout(
+        ENGINE_TIMEOUT,
+        engine.request(|d| async move { d.version().await }),
+    )
+    .await;
+    match version {
+        Ok(Ok(v)) => (
+            "ok",
+            format!(
+                "{name}{}: Docker {}, API {}, {}/{}{access}",
+                engine.describe(),
+                v.version.unwrap_or_default(),
+                v.api_version.unwrap_or_default(),
+                v.os.unwrap_or_default(),
+                v.arch.unwrap_or_default()
+            ),
+        ),
+        Ok(Err(e)) => ("FAIL", format!("{name}{e} (address from {})", engine.source())),
+        Err(_) => (
+            "FAIL",
+            format!(
+                "{name}{} did not answer within {} s",
+                engine.describe(),
+                ENGINE_TIMEOUT.as_secs()
+            ),
+        ),
     }
 }

@@ -126,7 +126,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let setup::Loaded {
         config,
         config_file,
-        engine,
+        engines,
         registry,
     } = setup::load(&cli).await?;
     match cli.command {
@@ -148,7 +148,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Tools { verbose, json } => tools::print(&registry, verbose, json),
-        Command::Doctor => Ok(doctor::run(&config, config_file.as_ref(), &engine, &registry).await),
+        Command::Doctor => {
+            Ok(doctor::run(&config, config_file.as_ref(), &engines, &registry).await)
+        }
         Command::Call { tool, args, json } => {
             call::run(&registry, &tool, args.as_deref(), json).await
         }

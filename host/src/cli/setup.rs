@@ -1,6 +1,6 @@
 use super::Cli;
 use crate::config::Config;
-use crate::docker::{CredentialStore, Engine};
+use crate::docker::{CredentialStore, Engines, endpoint::ProcessEnv};
 use crate::policy::{AllowedRoots, AuditLog, Mode};
 use crate::registry::Registry;
 use crate::runtime::{ArtifactCache, HostServices, Runtime};
@@ -14,7 +14,7 @@ pub struct Loaded {
     pub config: Config,
     /// The config file read, or the default path that did not exist.
     pub config_file: Option<(PathBuf, bool)>,
-    pub engine: Arc<Engine>,
+    pub engines: Arc<Engines>,
     pub registry: Arc<Registry>,
 }
 
@@ -65,9 +65,14 @@ pub async fn load(cli: &Cli) -> anyhow::Result<Loaded> {
             .or_else(ArtifactCache::default_dir)
             .map(ArtifactCache::new)
     };
-    let engine = Arc::new(Engine::from_env());
+    let engines = Arc::new(Engines::from_config(
+        &config.engines,
+        config.default_engine.as_deref(),
+        config.mode == Mode::ReadOnly,
+        &ProcessEnv,
+    )?);
     let services = HostServices {
-        docker: engine.clone(),
+        engines: engines.clone(),
         roots: Arc::new(AllowedRoots::new(config.allowed_roots.clone())),
         credentials: Arc::new(CredentialStore::new(config.registries.clone())),
         read_only: config.mode == Mode::ReadOnly,
@@ -92,7 +97,7 @@ pub async fn load(cli: &Cli) -> anyhow::Result<Loaded> {
     Ok(Loaded {
         config,
         config_file,
-        engine,
+        engines,
         registry: Arc::new(registry),
     })
 }

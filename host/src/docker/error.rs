@@ -57,6 +57,16 @@ impl DockerError {
                     401 | 403 => ErrorKind::Denied,
                     _ => ErrorKind::Engine,
                 };
+                // A plain-HTTP request to an engine that only speaks TLS (Go's answer).
+                if message.contains("HTTP request to an HTTPS server") {
+                    return Self::new(
+                        ErrorKind::Unavailable,
+                        format!(
+                            "the Docker engine at {endpoint} speaks TLS: set DOCKER_TLS_VERIFY \
+                             and DOCKER_CERT_PATH, or cert_path for the engine in wharf.toml"
+                        ),
+                    );
+                }
                 let message = match (status_code, message.trim()) {
                     (304, "") => "the container is already in that state".to_owned(),
                     (_, "") => format!("the engine answered HTTP {status_code}"),

@@ -31,11 +31,11 @@ impl HasData for DockerData {
 impl DockerData {
     pub fn view(s: &mut CallState) -> DockerHost<'_> {
         DockerHost {
-            engine: &s.services.docker,
+            engine: &s.engine,
             roots: &s.services.roots,
             credentials: &s.services.credentials,
             table: &mut s.table,
-            read_only: s.services.read_only,
+            read_only: s.services.read_only || s.engine.is_read_only(),
             scope: s.services.scope.as_ref(),
             allow: &s.services.allow,
         }

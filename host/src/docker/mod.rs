@@ -8,6 +8,8 @@ mod containers;
 mod containers_write;
 mod credentials;
 mod dockerignore;
+pub mod endpoint;
+pub mod engines;
 mod error;
 mod exec;
 mod files;
@@ -21,10 +23,13 @@ mod pump;
 mod push_pull;
 mod raw;
 mod scope;
+mod tls;
 mod volumes;
 
 pub use containers::LogStream;
 pub use credentials::{CredentialStore, Login};
+pub use endpoint::{Endpoint, EndpointError};
+pub use engines::{DEFAULT_ENGINE, Engines, EnginesError};
 pub use error::DockerError;
 pub use host::{DockerData, DockerHost};
 pub use jobs::Job;
@@ -33,6 +38,7 @@ pub use scope::{InvalidScope, PROVENANCE, Scope};
 
 use bollard::Docker;
 use std::time::Duration;
+use tls::TlsConnector;
 use tokio::sync::OnceCell;
 
 /// A request that should answer promptly (list, inspect, create...): past this the engine
@@ -42,65 +48,162 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// period) are bounded by the runtime's per-call deadline instead.
 const LONG_REQUEST_TIMEOUT: Duration = Duration::from_secs(3600);
 
-/// A lazily connected Docker engine client.
+/// How long connecting (and agreeing on an API version) may take before the engine is
+/// reported as not answering: an engine behind a dead route must not hold a call for the
+/// whole request timeout.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// One Docker engine wharf manages, connected lazily.
 ///
 /// Connecting (and negotiating the API version) happens on first use, so start-up never
-/// waits for the engine, and a failed attempt is retried on the next call: an engine that
-/// comes back is used again without restarting wharf.
+/// waits for an engine, and a failed attempt is retried on the next call: an engine that
+/// comes back is used again without restarting wharf. Engines are independent: one that
+/// does not answer holds up only the calls made on it.
 pub struct Engine {
-    endpoint: String,
-    client: OnceCell<Docker>,
+    name: String,
+    endpoint: Endpoint,
+    read_only: bool,
+    connected: OnceCell<Connected>,
+}
+
+struct Connected {
+    docker: Docker,
+    /// For the few requests made beside bollard (see `raw.rs`) on a TLS engine.
+    tls: Option<TlsConnector>,
 }
 
 impl Engine {
-    /// The engine named by `DOCKER_HOST`, or the platform's default socket.
-    pub fn from_env() -> Self {
-        let endpoint = std::env::var("DOCKER_HOST")
-            .ok()
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned());
-        Self::new(endpoint)
+    /// The engine the docker CLI would use (`DOCKER_HOST`, the current context, or the
+    /// local socket), named `default`.
+    pub fn from_env() -> Result<Self, EndpointError> {
+        Ok(Self::new(
+            DEFAULT_ENGINE,
+            Endpoint::from_docker_cli(&endpoint::ProcessEnv)?,
+        ))
     }
 
-    /// The engine at `endpoint` (`unix:///path`, `tcp://host:port`).
-    pub fn new(endpoint: impl Into<String>) -> Self {
+    /// The engine at a `unix://` or `tcp://` address without TLS, named `default`.
+    pub fn at(host: &str) -> Result<Self, EndpointError> {
+        Ok(Self::new(
+            DEFAULT_ENGINE,
+            Endpoint::checked(host.to_owned(), None, "an address".into())?,
+        ))
+    }
+
+    pub fn new(name: impl Into<String>, endpoint: Endpoint) -> Self {
         Engine {
-            endpoint: endpoint.into(),
-            client: OnceCell::new(),
+            name: name.into(),
+            endpoint,
+            read_only: false,
+            connected: OnceCell::new(),
         }
     }
 
+    /// Refuse every request that would change this engine's state.
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
+    }
+
+    /// The name tools take as their `engine` argument.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Its address (`unix:///var/run/docker.sock`, `tcp://host:2376`), as errors name it.
     pub fn endpoint(&self) -> &str {
-        &self.endpoint
+        &self.endpoint.host
+    }
+
+    /// Where its address came from (`DOCKER_HOST`, a context, wharf.toml...).
+    pub fn source(&self) -> &str {
+        &self.endpoint.source
+    }
+
+    /// Its address, TLS settings and where they came from.
+    pub fn describe(&self) -> String {
+        format!("{} from {}", self.endpoint, self.endpoint.source)
     }
 
     /// The engine's socket file, when it is reached through one.
     pub fn socket_path(&self) -> Option<std::path::PathBuf> {
-        let path = std::path::Path::new(self.endpoint.strip_prefix("unix://")?);
+        let path = self.endpoint.socket_path()?;
         Some(path.canonicalize().unwrap_or_else(|_| path.to_owned()))
     }
 
     /// The connected client, connecting first if needed.
     pub async fn client(&self) -> Result<&Docker, DockerError> {
-        self.client
+        Ok(&self.connection().await?.docker)
+    }
+
+    /// The TLS connector of a `tcp://` engine reached over TLS.
+    pub(crate) async fn tls(&self) -> Result<Option<&TlsConnector>, DockerError> {
+        Ok(self.connection().await?.tls.as_ref())
+    }
+
+    async fn connection(&self) -> Result<&Connected, DockerError> {
+        self.connected
             .get_or_try_init(|| async {
-                let docker = Docker::connect_with_host(&self.endpoint)
-                    .map_err(|e| self.error(e))?
-                    .with_timeout(REQUEST_TIMEOUT);
-                // bollard speaks the newest API by default; older engines (Debian's 20.10
-                // speaks 1.41) refuse it, so agree on a version first.
-                let docker = docker
-                    .negotiate_version()
+                let connected = tokio::time::timeout(CONNECT_TIMEOUT, self.connect())
                     .await
-                    .map_err(|e| self.error(e))?;
+                    .map_err(|_| {
+                        DockerError::new(
+                            error::ErrorKind::Timeout,
+                            format!(
+                                "the Docker engine at {} did not answer within {} s",
+                                self.endpoint(),
+                                CONNECT_TIMEOUT.as_secs()
+                            ),
+                        )
+                    })??;
                 tracing::info!(
+                    engine = %self.name,
                     endpoint = %self.endpoint,
-                    api = %docker.client_version(),
+                    api = %connected.docker.client_version(),
                     "connected to the Docker engine"
                 );
-                Ok(docker)
+                Ok(connected)
             })
             .await
+    }
+
+    async fn connect(&self) -> Result<Connected, DockerError> {
+        let (docker, tls) = match (&self.endpoint.tls, self.endpoint.tcp_addr()) {
+            (Some(files), Some(addr)) => {
+                let tls = TlsConnector::new(addr, files)?;
+                let transport = {
+                    let tls = tls.clone();
+                    move |request: bollard::BollardRequest| {
+                        let tls = tls.clone();
+                        async move { tls.send(request).await }
+                    }
+                };
+                let docker = Docker::connect_with_custom_transport(
+                    transport,
+                    Some(format!("https://{addr}")),
+                    REQUEST_TIMEOUT.as_secs(),
+                    bollard::API_DEFAULT_VERSION,
+                )
+                .map_err(|e| self.error(e))?;
+                (docker, Some(tls))
+            }
+            _ => (
+                Docker::connect_with_host(&self.endpoint.host).map_err(|e| self.error(e))?,
+                None,
+            ),
+        };
+        // bollard speaks the newest API by default; older engines (Debian's 20.10 speaks
+        // 1.41) refuse it, so agree on a version first.
+        let docker = docker
+            .with_timeout(REQUEST_TIMEOUT)
+            .negotiate_version()
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(Connected { docker, tls })
     }
 
     /// The client for requests that may take long (see [`LONG_REQUEST_TIMEOUT`]).
@@ -138,6 +241,6 @@ impl Engine {
 
     /// Map a bollard error to a [`DockerError`], naming the engine when it is unreachable.
     pub(crate) fn error(&self, e: bollard::errors::Error) -> DockerError {
-        DockerError::from_bollard(&self.endpoint, e)
+        DockerError::from_bollard(self.endpoint(), e)
     }
 }

@@ -6,10 +6,10 @@
 //! few requests read the bytes themselves.
 
 use super::error::ErrorKind;
+use super::tls::exchange;
 use super::{DockerError, Engine};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Limited};
-use hyper_util::rt::TokioIo;
 use std::time::Duration;
 
 /// Larger answers are refused rather than buffered.
@@ -42,19 +42,19 @@ async fn send(engine: &Engine, uri: &str) -> Result<Bytes, DockerError> {
         .header(hyper::header::HOST, "docker")
         .body(Empty::<Bytes>::new())
         .map_err(|e| DockerError::invalid(e.to_string()))?;
-    let response = if let Some(path) = endpoint.strip_prefix("unix://") {
+    let response = if let Some(tls) = engine.tls().await? {
+        let stream = tls.connect().await.map_err(|e| unreachable(&e))?;
+        exchange(stream, request).await
+    } else if let Some(path) = endpoint.strip_prefix("unix://") {
         let stream = tokio::net::UnixStream::connect(path)
             .await
             .map_err(|e| unreachable(&e))?;
-        exchange(TokioIo::new(stream), request).await
-    } else if let Some(addr) = endpoint
-        .strip_prefix("tcp://")
-        .or_else(|| endpoint.strip_prefix("http://"))
-    {
-        let stream = tokio::net::TcpStream::connect(addr.trim_end_matches('/'))
+        exchange(stream, request).await
+    } else if let Some(addr) = endpoint.strip_prefix("tcp://") {
+        let stream = tokio::net::TcpStream::connect(addr)
             .await
             .map_err(|e| unreachable(&e))?;
-        exchange(TokioIo::new(stream), request).await
+        exchange(stream, request).await
     } else {
         return Err(DockerError::invalid(format!(
             "this request needs a unix:// or tcp:// engine endpoint, not {endpoint}"
@@ -82,21 +82,4 @@ async fn send(engine: &Engine, uri: &str) -> Result<Bytes, DockerError> {
             message,
         },
     ))
-}
-
-async fn exchange<S>(
-    io: TokioIo<S>,
-    request: hyper::Request<Empty<Bytes>>,
-) -> Result<hyper::Response<hyper::body::Incoming>, hyper::Error>
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(io).await?;
-    // The connection is driven beside the request and ends with it.
-    tokio::spawn(async move {
-        if let Err(e) = connection.await {
-            tracing::debug!("engine connection: {e}");
-        }
-    });
-    sender.send_request(request).await
 }

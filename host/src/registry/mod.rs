@@ -2,8 +2,10 @@
 //! the argument check here before it reaches a plugin, and leaves its audit record here.
 
 mod arguments;
+mod engine_argument;
 
 use crate::config::Config;
+use crate::docker::{Engine, Engines};
 use crate::plugins::BUILTIN;
 use crate::policy::audit::{AuditLog, Outcome};
 use crate::policy::confirm::question;
@@ -58,6 +60,7 @@ pub struct Registry {
     policy: ToolPolicy,
     confirm: ConfirmPolicy,
     audit: Option<AuditLog>,
+    engines: Arc<Engines>,
 }
 
 /// Where a tool lives: (plugin index, tool index).
@@ -70,6 +73,9 @@ struct Slot {
 struct Entry {
     slot: Slot,
     arguments: ArgumentCheck,
+    /// The tool as clients see it: the plugin's definition, plus the `engine` argument
+    /// when several engines are configured.
+    served: ToolDef,
 }
 
 /// One plugin to load: where its bytes come from and what it is granted.
@@ -91,6 +97,7 @@ impl Registry {
             policy: config.tool_policy(),
             confirm: config.confirm.clone(),
             audit: None,
+            engines: runtime.engines().clone(),
         };
         let mut sources: Vec<Source> = BUILTIN
             .iter()
@@ -194,11 +201,43 @@ impl Registry {
             );
             return;
         }
+        // Tools of a plugin that reaches Docker may name their engine when there is a
+        // choice; the argument is the host's, so the plugin may not declare it.
+        let docker = !plugin.capabilities().is_empty();
+        if docker
+            && let Some(t) = plugin
+                .tools()
+                .iter()
+                .find(|t| engine_argument::declared(&t.input_schema))
+        {
+            self.fail(
+                &name,
+                format!(
+                    "its tool `{}` declares an `{}` argument, which wharf reserves for choosing \
+                     the Docker engine",
+                    t.name,
+                    engine_argument::NAME
+                ),
+            );
+            return;
+        }
+        let routed = docker && self.engines.len() > 1;
         // A schema the host cannot check is refused here, not discovered at the first call.
-        let mut checks = Vec::new();
-        for t in plugin.tools() {
-            match ArgumentCheck::compile(&t.input_schema) {
-                Ok(c) => checks.push(c),
+        let mut entries = Vec::new();
+        for (i, t) in plugin.tools().iter().enumerate() {
+            let mut served = t.clone();
+            if routed {
+                served.input_schema = engine_argument::added(&t.input_schema, &self.engines);
+            }
+            match ArgumentCheck::compile(&served.input_schema) {
+                Ok(arguments) => entries.push(Entry {
+                    slot: Slot {
+                        plugin: self.plugins.len(),
+                        tool: i,
+                    },
+                    arguments,
+                    served,
+                }),
                 Err(e) => {
                     self.fail(
                         &name,
@@ -208,21 +247,17 @@ impl Registry {
                 }
             }
         }
-        let index = self.plugins.len();
         let mut served = 0;
-        for ((i, t), arguments) in plugin.tools().iter().enumerate().zip(checks) {
-            let slot = Slot {
-                plugin: index,
-                tool: i,
-            };
+        for entry in entries {
+            let t = &entry.served;
             match self.policy.refusal(t) {
                 Some(reason) => {
                     tracing::debug!(tool = %t.name, "withheld: {reason}");
-                    self.refused.insert(t.name.clone(), (slot, reason));
+                    self.refused.insert(t.name.clone(), (entry.slot, reason));
                 }
                 None => {
                     served += 1;
-                    self.tools.insert(t.name.clone(), Entry { slot, arguments });
+                    self.tools.insert(t.name.clone(), entry);
                 }
             }
         }
@@ -263,12 +298,12 @@ impl Registry {
             .flat_map(|p| self.tools_of(p).map(move |t| (p.as_ref(), t)))
     }
 
-    /// The served tools of one plugin.
+    /// The served tools of one plugin, as clients see them.
     pub fn tools_of<'a>(&'a self, plugin: &'a Plugin) -> impl Iterator<Item = &'a ToolDef> {
         plugin
             .tools()
             .iter()
-            .filter(|t| self.tools.contains_key(&t.name))
+            .filter_map(|t| self.tools.get(&t.name).map(|e| &e.served))
     }
 
     /// The tools the policy withholds, with the reason for each.
@@ -278,9 +313,16 @@ impl Registry {
             .map(|(n, (_, r))| (n.as_str(), r.as_str()))
     }
 
-    /// A served tool.
+    /// A served tool, as clients see it.
     pub fn find(&self, tool: &str) -> Option<(&Arc<Plugin>, &ToolDef)> {
-        self.tools.get(tool).map(|e| self.def(e.slot))
+        self.tools
+            .get(tool)
+            .map(|e| (&self.plugins[e.slot.plugin], &e.served))
+    }
+
+    /// The Docker engines calls are routed to.
+    pub fn engines(&self) -> &Engines {
+        &self.engines
     }
 
     /// Call `tool` with its JSON arguments (an object; none means `{}`), asking `confirm`
@@ -337,7 +379,7 @@ impl Registry {
                 None => RegistryError::UnknownTool(tool.to_owned()),
             });
         };
-        let args =
+        let mut args =
             entry
                 .arguments
                 .check(args)
@@ -345,9 +387,24 @@ impl Registry {
                     tool: tool.to_owned(),
                     problems,
                 })?;
-        let (plugin, def) = self.def(entry.slot);
+        let plugin = &self.plugins[entry.slot.plugin];
+        let def = &entry.served;
+        // The question shows the arguments as the client sent them, engine included.
+        let question = question(def, args.as_object().unwrap_or(&Map::new()));
+        let engine = self.route(entry, &mut args)?;
+        if let Some(engine) = &engine
+            && engine.is_read_only()
+            && !def.annotations.read_only
+        {
+            return Err(RegistryError::Refused {
+                tool: tool.to_owned(),
+                reason: format!(
+                    "engine `{}` is read-only and `{tool}` changes state",
+                    engine.name()
+                ),
+            });
+        }
         if self.confirm.needs_confirmation(def) {
-            let question = question(def, args.as_object().unwrap_or(&Map::new()));
             match confirm.ask(tool, &question).await {
                 Answer::Yes => {}
                 Answer::No => return Err(RegistryError::Declined(tool.to_owned())),
@@ -361,7 +418,37 @@ impl Registry {
                 }
             }
         }
+        let hooks = CallHooks { engine, ..hooks };
         Ok(plugin.call(tool, &args.to_string(), hooks).await?)
+    }
+}
+
+impl Registry {
+    /// The engine a call of a Docker plugin's tool works on, its `engine` argument taken
+    /// out of `args`. None for tools that do not reach Docker. With one engine the schema
+    /// does not offer the argument, but a client that sends it anyway must not land on an
+    /// engine it did not name.
+    fn route(&self, entry: &Entry, args: &mut Value) -> Result<Option<Arc<Engine>>, RegistryError> {
+        if self.plugins[entry.slot.plugin].capabilities().is_empty() {
+            return Ok(None);
+        }
+        let Some(name) = engine_argument::take(args) else {
+            return Ok(Some(self.engines.default_engine().clone()));
+        };
+        match self.engines.get(&name) {
+            Some(engine) => Ok(Some(engine.clone())),
+            None => Err(RegistryError::InvalidArguments {
+                tool: entry.served.name.clone(),
+                problems: format!(
+                    "engine: no engine `{name}` is configured (known: {})",
+                    self.engines
+                        .iter()
+                        .map(|e| format!("`{}`", e.name()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }),
+        }
     }
 }
 

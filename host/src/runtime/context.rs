@@ -3,6 +3,8 @@
 use super::bindings::wharf::plugin::context::{Host, HostCallContext};
 use super::bindings::wharf::plugin::types::LogLevel;
 use super::state::CallState;
+use crate::docker::Engine;
+use std::sync::Arc;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use wasmtime::component::Resource;
@@ -19,12 +21,13 @@ pub struct Progress {
     pub message: Option<String>,
 }
 
-/// What the caller of a tool hands to the call: where progress goes, and the token that
-/// says the client cancelled.
-#[derive(Debug, Clone, Default)]
+/// What the caller of a tool hands to the call: where progress goes, the token that says
+/// the client cancelled, and the engine the call works on (none: the default engine).
+#[derive(Clone, Default)]
 pub struct CallHooks {
     pub progress: Option<ProgressSender>,
     pub cancel: CancellationToken,
+    pub engine: Option<Arc<Engine>>,
 }
 
 /// Where a call's progress reports go. Only the latest report is kept: a reader that lags

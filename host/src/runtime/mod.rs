@@ -17,7 +17,7 @@ pub use context::{CallHooks, Progress, ProgressReceiver, ProgressSender, progres
 pub use load::LoadError;
 pub use plugin::{Annotations, CallError, Output, Plugin, PluginInfo, ToolDef, ToolError};
 
-use crate::docker::{CredentialStore, Engine as DockerEngine, Scope};
+use crate::docker::{CredentialStore, Engines, Scope};
 use crate::policy::{AllowedRoots, CreateAllowances};
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,7 +28,8 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// What the host lends to every plugin call.
 pub struct HostServices {
-    pub docker: Arc<DockerEngine>,
+    /// The Docker engines; a call works on the one its hooks name, else the default.
+    pub engines: Arc<Engines>,
     pub roots: Arc<AllowedRoots>,
     pub credentials: Arc<CredentialStore>,
     /// Read-only mode: every Docker request that changes state is refused, whatever tool
@@ -89,6 +90,11 @@ impl Runtime {
             services: Arc::new(services),
             cache: cache.map(Arc::new),
         })
+    }
+
+    /// The Docker engines plugin calls are routed to.
+    pub fn engines(&self) -> &Arc<Engines> {
+        &self.services.engines
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::context::CallHooks;
 use super::{HostServices, Limits};
+use crate::docker::Engine;
 use std::sync::Arc;
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
@@ -12,6 +13,8 @@ pub struct CallState {
     pub table: ResourceTable,
     pub wasi: WasiCtx,
     pub services: Arc<HostServices>,
+    /// The engine this call's Docker requests go to.
+    pub engine: Arc<Engine>,
     pub hooks: CallHooks,
     pub memory: MemoryCap,
     /// Epoch ticks the guest has run through; checked against `compute_ticks`.
@@ -26,8 +29,13 @@ impl CallState {
         limits: &Limits,
         hooks: CallHooks,
     ) -> Self {
+        let engine = hooks
+            .engine
+            .clone()
+            .unwrap_or_else(|| services.engines.default_engine().clone());
         CallState {
             plugin,
+            engine,
             table: ResourceTable::new(),
             wasi: sandbox(),
             services,

@@ -118,8 +118,8 @@ impl ServerHandler for WharfServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let mut hooks = CallHooks {
-            progress: None,
             cancel: context.ct.clone(),
+            ..Default::default()
         };
         // Forward the plugin's progress reports only when the client asked for them.
         let forwarder = context.meta.get_progress_token().map(|token| {

@@ -60,8 +60,8 @@ async fn gather(
         format!("(not available: the `{tool}` tool's plugin is not loaded)")
     } else {
         let hooks = CallHooks {
-            progress: None,
             cancel: cancel.clone(),
+            ..Default::default()
         };
         match to_text(
             registry

@@ -88,8 +88,8 @@ pub fn templates() -> Vec<ResourceTemplate> {
 
 fn hooks(cancel: &CancellationToken) -> CallHooks {
     CallHooks {
-        progress: None,
         cancel: cancel.clone(),
+        ..Default::default()
     }
 }
 
