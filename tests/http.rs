@@ -234,3 +234,124 @@ fn destructive_calls_are_confirmed_through_the_python_sdk_over_http() {
         "true"
     );
 }
+
+/// Containers whose command holds `marker`: a build's intermediate containers.
+fn containers_running(marker: &str) -> Vec<String> {
+    support::docker(&["ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Command}}"])
+        .lines()
+        .filter(|l| l.contains(marker))
+        .map(|l| l.split(' ').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// rmcp's own Streamable HTTP client: a wrong token is refused; in one session a build
+/// reports progress and is cancelled, which stops the engine's build, while a second
+/// session is served throughout and the first goes on after its cancel.
+#[tokio::test(flavor = "multi_thread")]
+async fn rmcp_client_over_http_cancels_in_one_session_without_touching_another() {
+    use rmcp::ServiceExt;
+    use rmcp::model::{CallToolRequest, CallToolRequestParams, ClientRequest};
+    use rmcp::service::PeerRequestOptions;
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+    use serde_json::json;
+
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let label = cleanup.image_label(&format!("wharf.test.http-cancel={}", unique("c")));
+    let marker = unique("http-cancel-marker");
+    let w = HttpWharf::start(Some("rmcp-token"));
+    let connect = |token: &str| {
+        let config =
+            StreamableHttpClientTransportConfig::with_uri(w.url.clone()).auth_header(token);
+        support::Recorder::default().serve(StreamableHttpClientTransport::from_config(config))
+    };
+    assert!(
+        connect("not-the-token").await.is_err(),
+        "a wrong token was let in"
+    );
+    let a = connect("rmcp-token").await.expect("session A");
+    let b = connect("rmcp-token").await.expect("session B");
+    assert!(a.list_all_tools().await.unwrap().len() > 40);
+
+    let (key, value) = label.split_once('=').unwrap();
+    let params = CallToolRequestParams::new("build_image").with_arguments(
+        json!({
+            "dockerfile": format!("FROM {FIXTURE}\nRUN echo {marker}; sleep 120\n"),
+            "no_cache": true,
+            "labels": {key: value},
+        })
+        .as_object()
+        .unwrap()
+        .clone(),
+    );
+    let build = a
+        .send_cancellable_request(
+            ClientRequest::CallToolRequest(CallToolRequest::new(params)),
+            PeerRequestOptions::no_options(),
+        )
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while containers_running(&marker).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the build's RUN container never appeared"
+        );
+        // Session B is served while A's build runs.
+        let listed = b
+            .call_tool(
+                CallToolRequestParams::new("list_images").with_arguments(
+                    json!({"reference": "wharf-test-none"})
+                        .as_object()
+                        .unwrap()
+                        .clone(),
+                ),
+            )
+            .await
+            .unwrap();
+        assert_ne!(listed.is_error, Some(true));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let progress: Vec<_> = a
+        .service()
+        .progress
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|p| p.progress_token == build.progress_token)
+        .cloned()
+        .collect();
+    assert!(
+        progress
+            .iter()
+            .any(|p| p.message.as_deref().is_some_and(|m| m.starts_with("Step "))),
+        "no build progress over HTTP: {progress:?}"
+    );
+
+    build.cancel(Some("test".into())).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !containers_running(&marker).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the engine still runs the build 30 s after the cancel over HTTP"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    for (name, session) in [("A", &a), ("B", &b)] {
+        let listed = session
+            .call_tool(
+                CallToolRequestParams::new("list_images").with_arguments(
+                    json!({"reference": "wharf-test-none"})
+                        .as_object()
+                        .unwrap()
+                        .clone(),
+                ),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("session {name} after the cancel: {e}"));
+        assert_eq!(support::text(&listed), "No images.", "session {name}");
+    }
+    a.cancel().await.unwrap();
+    b.cancel().await.unwrap();
+}
