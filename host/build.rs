@@ -1,6 +1,7 @@
 //! Builds the default plugins for wasm32-wasip2 and places them in OUT_DIR, where
 //! `src/plugins.rs` embeds them: `cargo install --path host` then gives a complete server.
 
+use sha2::Digest;
 use std::path::{Path, PathBuf};
 
 /// (package, file name in OUT_DIR). Keep in step with `src/plugins.rs`.
@@ -30,8 +31,18 @@ fn main() {
     let built = wharf_plugin_builder::build(workspace, &packages);
     let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
     for (wasm, (_, file)) in built.iter().zip(BUILTIN) {
-        std::fs::copy(wasm, out.join(file))
-            .unwrap_or_else(|e| panic!("cannot copy {}: {e}", wasm.display()));
+        let bytes =
+            std::fs::read(wasm).unwrap_or_else(|e| panic!("cannot read {}: {e}", wasm.display()));
+        std::fs::write(out.join(file), &bytes)
+            .unwrap_or_else(|e| panic!("cannot write {file}: {e}"));
+        // The plugin cache's key, computed here so a warm start never reads (or pages in)
+        // the embedded bytes: hashing them at start-up cost milliseconds and megabytes.
+        let digest: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        std::fs::write(out.join(format!("{file}.sha256")), digest)
+            .unwrap_or_else(|e| panic!("cannot write {file}.sha256: {e}"));
     }
     for (wasm, (_, var)) in built[BUILTIN.len()..].iter().zip(TEST_PLUGINS) {
         println!("cargo:rustc-env={var}={}", wasm.display());

@@ -110,7 +110,7 @@ async fn capabilities_come_from_imports_and_must_be_granted() {
         .await
         .unwrap();
     assert_eq!(p.capabilities(), [Capability::Exec]);
-    assert_eq!(p.tools().len(), 10);
+    assert_eq!(p.tools().len(), 11);
     let wrong_name = runtime()
         .load("other", &wasm, &all, limits())
         .await

@@ -5,6 +5,8 @@ use crate::policy::Capability;
 pub struct Builtin {
     pub name: &'static str,
     pub wasm: &'static [u8],
+    /// SHA-256 of `wasm` (hex), computed by `build.rs`: the plugin cache's key.
+    pub sha256: &'static str,
     /// What the plugin is granted unless the config narrows it.
     pub grants: &'static [Capability],
 }
@@ -13,6 +15,7 @@ pub const BUILTIN: &[Builtin] = &[
     Builtin {
         name: "containers",
         wasm: include_bytes!(concat!(env!("OUT_DIR"), "/containers.wasm")),
+        sha256: include_str!(concat!(env!("OUT_DIR"), "/containers.wasm.sha256")),
         grants: &[
             Capability::ContainersRead,
             Capability::ContainersWrite,
@@ -23,16 +26,19 @@ pub const BUILTIN: &[Builtin] = &[
     Builtin {
         name: "networks",
         wasm: include_bytes!(concat!(env!("OUT_DIR"), "/networks.wasm")),
+        sha256: include_str!(concat!(env!("OUT_DIR"), "/networks.wasm.sha256")),
         grants: &[Capability::Networks],
     },
     Builtin {
         name: "volumes",
         wasm: include_bytes!(concat!(env!("OUT_DIR"), "/volumes.wasm")),
+        sha256: include_str!(concat!(env!("OUT_DIR"), "/volumes.wasm.sha256")),
         grants: &[Capability::Volumes, Capability::ContainersRead],
     },
     Builtin {
         name: "images",
         wasm: include_bytes!(concat!(env!("OUT_DIR"), "/images.wasm")),
+        sha256: include_str!(concat!(env!("OUT_DIR"), "/images.wasm.sha256")),
         grants: &[
             Capability::ImagesRead,
             Capability::ImagesWrite,
@@ -43,6 +49,7 @@ pub const BUILTIN: &[Builtin] = &[
     Builtin {
         name: "monitoring",
         wasm: include_bytes!(concat!(env!("OUT_DIR"), "/monitoring.wasm")),
+        sha256: include_str!(concat!(env!("OUT_DIR"), "/monitoring.wasm.sha256")),
         grants: &[Capability::ContainersRead, Capability::System],
     },
 ];

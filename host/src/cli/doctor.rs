@@ -124,7 +124,10 @@ async fn engine_line(engine: &Engine, count: usize) -> (&'static str, String) {
                 v.arch.unwrap_or_default()
             ),
         ),
-        Ok(Err(e)) => ("FAIL", format!("{name}{e} (address from {})", engine.source())),
+        Ok(Err(e)) => (
+            "FAIL",
+            format!("{name}{e} (address from {})", engine.source()),
+        ),
         Err(_) => (
             "FAIL",
             format!(

@@ -13,6 +13,7 @@ use crate::policy::{Answer, Confirm, ConfirmPolicy, Grants, ToolPolicy};
 use crate::runtime::{CallError, CallHooks, Output, Plugin, Runtime, ToolDef};
 use arguments::ArgumentCheck;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -81,7 +82,9 @@ struct Entry {
 /// One plugin to load: where its bytes come from and what it is granted.
 struct Source {
     name: String,
-    wasm: Result<Vec<u8>, String>,
+    wasm: Result<Cow<'static, [u8]>, String>,
+    /// Known ahead for the built-in plugins (see `Builtin::sha256`).
+    sha256: Option<&'static str>,
     default_grants: &'static [crate::policy::Capability],
 }
 
@@ -103,7 +106,8 @@ impl Registry {
             .iter()
             .map(|b| Source {
                 name: b.name.to_owned(),
-                wasm: Ok(b.wasm.to_vec()),
+                wasm: Ok(Cow::Borrowed(b.wasm)),
+                sha256: Some(b.sha256),
                 default_grants: b.grants,
             })
             .collect();
@@ -113,7 +117,9 @@ impl Registry {
                     Source {
                         name,
                         wasm: std::fs::read(&path)
+                            .map(Cow::Owned)
                             .map_err(|e| format!("cannot read {}: {e}", path.display())),
+                        sha256: None,
                         default_grants: &[],
                     }
                 })),
@@ -158,7 +164,7 @@ impl Registry {
                 },
             };
             match runtime
-                .load(&source.name, &wasm, &grants, pc.limits())
+                .load_digested(&source.name, &wasm, source.sha256, &grants, pc.limits())
                 .await
             {
                 Ok(plugin) => registry.add(plugin),

@@ -32,9 +32,19 @@ impl ArtifactCache {
     }
 
     /// The component for `wasm`, from the cache when possible. Cache trouble is logged and
-    /// never fatal: the component is then compiled as if there were no cache.
-    pub fn load(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Component> {
-        let path = self.dir.join(format!("{}.cwasm", key(engine, wasm)));
+    /// never fatal: the component is then compiled as if there were no cache. `sha256` is
+    /// the bytes' digest when known ahead; on a hit the bytes are then never read.
+    pub fn load(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+        sha256: Option<&str>,
+    ) -> wasmtime::Result<Component> {
+        let digest = match sha256 {
+            Some(d) => d.to_owned(),
+            None => sha256_hex(wasm),
+        };
+        let path = self.dir.join(format!("{}.cwasm", key(engine, &digest)));
         if let Err(why) = private(&self.dir) {
             // Deserialising runs native code: never from a place others could write to.
             tracing::warn!(dir = %self.dir.display(), "not using the plugin cache: {why}");
@@ -87,12 +97,18 @@ mod tests {
     }
 }
 
-fn key(engine: &Engine, wasm: &[u8]) -> String {
-    let digest = Sha256::digest(wasm);
+fn key(engine: &Engine, sha256: &str) -> String {
     let mut h = DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut h);
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{hex}-{:016x}", h.finish())
+    format!("{sha256}-{:016x}", h.finish())
+}
+
+/// SHA-256 of `bytes`, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The cache directory, if it exists, belongs to this user and only this user can write

@@ -55,12 +55,27 @@ impl Runtime {
         grants: &Grants,
         limits: Limits,
     ) -> Result<Plugin, LoadError> {
+        self.load_digested(name, wasm, None, grants, limits).await
+    }
+
+    /// [`Runtime::load`] with the SHA-256 (hex) of `wasm` known ahead, as for the built-in
+    /// plugins: a warm start then finds the cached artifact without reading `wasm`.
+    pub async fn load_digested(
+        &self,
+        name: &str,
+        wasm: &[u8],
+        sha256: Option<&str>,
+        grants: &Grants,
+        limits: Limits,
+    ) -> Result<Plugin, LoadError> {
         let compile_err = |e: wasmtime::Error| LoadError::Compile {
             plugin: name.to_owned(),
             detail: format!("{e:#}"),
         };
         let component = match &self.cache {
-            Some(cache) => cache.load(&self.engine, wasm).map_err(compile_err)?,
+            Some(cache) => cache
+                .load(&self.engine, wasm, sha256)
+                .map_err(compile_err)?,
             None => Component::new(&self.engine, wasm).map_err(compile_err)?,
         };
         let (capabilities, denied) = self.check_imports(name, &component, grants)?;

@@ -140,6 +140,18 @@ impl Plugin {
         &self.limits
     }
 
+    /// A fresh instance and nothing run in it: what every call pays before the guest runs.
+    /// For the boundary benchmark (host/benches/boundary.rs).
+    #[doc(hidden)]
+    pub async fn instantiate(&self) -> Result<(), CallError> {
+        let mut store = self.new_store(CallHooks::default());
+        self.pre
+            .instantiate_async(&mut store)
+            .await
+            .map(drop)
+            .map_err(|trap| self.classify_trap(&store, trap))
+    }
+
     /// Run `tool` in a fresh instance. Every failure of the guest (trap, overrun,
     /// timeout) ends this call only; the next call gets a new instance.
     pub async fn call(

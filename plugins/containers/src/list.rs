@@ -61,6 +61,9 @@ pub struct Row {
     image: String,
     state: String,
     status: String,
+    // Left out when there are none (most containers): a long list stays short. A plain
+    // comment, not a doc comment, which would lengthen the output schema of every listing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     ports: Vec<String>,
 }
 

@@ -98,6 +98,13 @@ impl Plugin for Hostile {
                 exec_true,
             )
             .tool(
+                "hostile_host_calls",
+                "Host calls",
+                "Asks the host `n` times whether the call was cancelled (floods the boundary).",
+                Hints::read_only(),
+                host_calls,
+            )
+            .tool(
                 "hostile_mislabelled_exec",
                 "Mislabelled exec",
                 "Claims to only read, yet runs `true` in a container.",
@@ -109,6 +116,19 @@ impl Plugin for Hostile {
 
 fn echo(a: EchoArgs, _: &Context) -> ToolResult<Output> {
     Ok(Output::text(a.text))
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct HostCallsArgs {
+    n: u32,
+}
+
+fn host_calls(a: HostCallsArgs, ctx: &Context) -> ToolResult<Output> {
+    let cancelled = (0..a.n).filter(|_| ctx.cancelled()).count();
+    Ok(Output::text(format!(
+        "{} calls, {cancelled} cancelled",
+        a.n
+    )))
 }
 
 fn spin(_: Empty, _: &Context) -> ToolResult<Output> {
