@@ -351,3 +351,56 @@ async fn the_server_keeps_serving_after_a_plugin_misbehaves() {
     assert!(tools.iter().all(|t| !t.name.starts_with("hostile_")));
     assert!(tools.iter().any(|t| t.name == "list_containers"));
 }
+
+/// `wharf plugin check` loads a file as a plugin directory would and says what wharf would
+/// make of it, with an exit code for CI.
+#[test]
+fn plugin_check_reports_what_loading_would_decide() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |file: &str| {
+        let out = std::process::Command::new(support::wharf_bin())
+            .args(["plugin", "check"])
+            .arg(dir.path().join(file))
+            .env("WHARF_CONFIG", dir.path().join("none.toml"))
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    std::fs::copy(HOSTILE, dir.path().join("hostile.wasm")).unwrap();
+    let (ok, text) = check("hostile.wasm");
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("ok    plugin   hostile 0.1.0: Misbehaves on request"),
+        "{text}"
+    );
+    assert!(text.contains("wharf:docker/exec@0.1.0"), "{text}");
+    assert!(
+        text.contains(r#"needs [plugin.hostile] grants = ["exec"] in wharf.toml"#),
+        "{text}"
+    );
+    assert!(text.contains("ok    tools    11: hostile_echo,"), "{text}");
+
+    std::fs::copy(HOSTILE, dir.path().join("renamed.wasm")).unwrap();
+    let (ok, text) = check("renamed.wasm");
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("FAIL  load     plugin file `renamed` describes itself as `hostile`"),
+        "{text}"
+    );
+
+    std::fs::write(dir.path().join("junk.wasm"), b"not wasm at all").unwrap();
+    let (ok, text) = check("junk.wasm");
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("is not a valid WebAssembly component"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 2, "one line per check: {text}");
+
+    let (ok, text) = check("missing.wasm");
+    assert!(!ok, "{text}");
+    assert!(text.contains("FAIL  file     cannot read"), "{text}");
+}

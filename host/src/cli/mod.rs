@@ -1,7 +1,8 @@
-//! The command line: `wharf serve`, `wharf tools`, `wharf call`.
+//! The command line: `wharf serve`, `tools`, `call`, `doctor`, `plugin check`.
 
 mod call;
 mod doctor;
+mod plugin;
 mod setup;
 mod tools;
 
@@ -74,6 +75,11 @@ pub enum Command {
     /// Check the setup: config, Docker engine, plugins and their grants. Exits non-zero
     /// when something needs fixing.
     Doctor,
+    /// Work on plugins: check a component before shipping it.
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
     /// Call one tool and print its result, as an MCP client would receive it.
     Call {
         /// Tool name, e.g. list_containers.
@@ -83,6 +89,17 @@ pub enum Command {
         /// Print the whole MCP result as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Load FILE.wasm as wharf would (every capability it asks for granted, no engine
+    /// contacted) and check its imports and WIT versions, its self-description, its tools'
+    /// names and schemas. Exits non-zero when wharf would refuse it.
+    Check {
+        /// The component, named after the plugin (NAME.wasm).
+        file: PathBuf,
     },
 }
 
@@ -123,6 +140,10 @@ pub fn init_logging(cli: &Cli) {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Checking a plugin file needs neither the config nor the built-in plugins.
+    if let Command::Plugin { command } = &cli.command {
+        return plugin::run(command).await;
+    }
     let setup::Loaded {
         config,
         config_file,
@@ -154,5 +175,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Call { tool, args, json } => {
             call::run(&registry, &tool, args.as_deref(), json).await
         }
+        Command::Plugin { command } => plugin::run(&command).await,
     }
 }

@@ -207,52 +207,13 @@ impl Registry {
             );
             return;
         }
-        // Tools of a plugin that reaches Docker may name their engine when there is a
-        // choice; the argument is the host's, so the plugin may not declare it.
-        let docker = !plugin.capabilities().is_empty();
-        if docker
-            && let Some(t) = plugin
-                .tools()
-                .iter()
-                .find(|t| engine_argument::declared(&t.input_schema))
-        {
-            self.fail(
-                &name,
-                format!(
-                    "its tool `{}` declares an `{}` argument, which wharf reserves for choosing \
-                     the Docker engine",
-                    t.name,
-                    engine_argument::NAME
-                ),
-            );
-            return;
-        }
-        let routed = docker && self.engines.len() > 1;
-        // A schema the host cannot check is refused here, not discovered at the first call.
-        let mut entries = Vec::new();
-        for (i, t) in plugin.tools().iter().enumerate() {
-            let mut served = t.clone();
-            if routed {
-                served.input_schema = engine_argument::added(&t.input_schema, &self.engines);
+        let entries = match checked_tools(&plugin, &self.engines, self.plugins.len()) {
+            Ok(entries) => entries,
+            Err(e) => {
+                self.fail(&name, e);
+                return;
             }
-            match ArgumentCheck::compile(&served.input_schema) {
-                Ok(arguments) => entries.push(Entry {
-                    slot: Slot {
-                        plugin: self.plugins.len(),
-                        tool: i,
-                    },
-                    arguments,
-                    served,
-                }),
-                Err(e) => {
-                    self.fail(
-                        &name,
-                        format!("its tool `{}` has an invalid input schema: {e}", t.name),
-                    );
-                    return;
-                }
-            }
-        }
+        };
         let mut served = 0;
         for entry in entries {
             let t = &entry.served;
@@ -456,6 +417,56 @@ impl Registry {
             }),
         }
     }
+}
+
+/// The plugin's tools as they will be served, each with its compiled argument check; or
+/// why the plugin cannot be served. Tools of a plugin that reaches Docker may name their
+/// engine when there is a choice; the argument is the host's, so such a plugin may not
+/// declare it. A schema the host cannot check is refused here, not at the first call.
+fn checked_tools(plugin: &Plugin, engines: &Engines, index: usize) -> Result<Vec<Entry>, String> {
+    let docker = !plugin.capabilities().is_empty();
+    if docker
+        && let Some(t) = plugin
+            .tools()
+            .iter()
+            .find(|t| engine_argument::declared(&t.input_schema))
+    {
+        return Err(format!(
+            "its tool `{}` declares an `{}` argument, which wharf reserves for choosing the \
+             Docker engine",
+            t.name,
+            engine_argument::NAME
+        ));
+    }
+    let routed = docker && engines.len() > 1;
+    let mut entries = Vec::new();
+    for (i, t) in plugin.tools().iter().enumerate() {
+        let mut served = t.clone();
+        if routed {
+            served.input_schema = engine_argument::added(&t.input_schema, engines);
+        }
+        let arguments = ArgumentCheck::compile(&served.input_schema)
+            .map_err(|e| format!("its tool `{}` has an invalid input schema: {e}", t.name))?;
+        if let Some(output) = &t.output_schema {
+            ArgumentCheck::compile(output)
+                .map_err(|e| format!("its tool `{}` has an invalid output schema: {e}", t.name))?;
+        }
+        entries.push(Entry {
+            slot: Slot {
+                plugin: index,
+                tool: i,
+            },
+            arguments,
+            served,
+        });
+    }
+    Ok(entries)
+}
+
+/// What `wharf plugin check` reports on a loaded plugin's tools, beyond what loading
+/// checks: the problem that would keep wharf from serving it, if any.
+pub fn check_plugin_tools(plugin: &Plugin, engines: &Engines) -> Result<(), String> {
+    checked_tools(plugin, engines, 0).map(drop)
 }
 
 /// `NAME.wasm` files of `dir`, sorted, as (name, path).

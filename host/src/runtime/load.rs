@@ -89,6 +89,12 @@ impl Runtime {
         let pre = linker.instantiate_pre(&component).map_err(link_err)?;
         let pre = PluginHostPre::new(pre).map_err(link_err)?;
 
+        let mut imports: Vec<String> = component
+            .component_type()
+            .imports(&self.engine)
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        imports.sort();
         let mut plugin = Plugin {
             info: PluginInfo {
                 name: name.to_owned(),
@@ -97,6 +103,7 @@ impl Runtime {
             },
             tools: Vec::new(),
             capabilities,
+            imports,
             pre,
             limits,
             services: self.services.clone(),

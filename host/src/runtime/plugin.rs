@@ -99,6 +99,8 @@ pub struct Plugin {
     pub(super) info: PluginInfo,
     pub(super) tools: Vec<ToolDef>,
     pub(super) capabilities: Vec<Capability>,
+    /// Every interface the component imports, versions included, sorted.
+    pub(super) imports: Vec<String>,
     pub(super) pre: PluginHostPre<CallState>,
     pub(super) limits: Limits,
     pub(super) services: Arc<HostServices>,
@@ -134,6 +136,11 @@ impl Plugin {
     /// The Docker capabilities the component imports (all granted, or it would not load).
     pub fn capabilities(&self) -> &[Capability] {
         &self.capabilities
+    }
+
+    /// Every interface the component imports (`wharf:docker/exec@0.1.0`, `wasi:...`).
+    pub fn imports(&self) -> &[String] {
+        &self.imports
     }
 
     pub fn limits(&self) -> &Limits {
