@@ -154,6 +154,23 @@ impl TlsEngine {
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
+    /// `wharf serve` reaching this engine through DOCKER_HOST, with `tls_var` (DOCKER_TLS_VERIFY
+    /// or DOCKER_TLS) set and the certificates of `cert_path`.
+    async fn wharf(&self, tls_var: &str, cert_path: &Path) -> Wharf {
+        let host = self.host();
+        let cert_path = cert_path.to_str().unwrap();
+        Wharf::start_env(
+            &[],
+            None,
+            &[
+                ("DOCKER_HOST", host.as_str()),
+                (tls_var, "1"),
+                ("DOCKER_CERT_PATH", cert_path),
+            ],
+        )
+        .await
+    }
+
     fn data_root(&self) -> String {
         self.dir.path().join("data").display().to_string()
     }
@@ -410,16 +427,7 @@ async fn streams_and_exec_work_over_tls(remote: &TlsEngine) {
         "echo hello-over-tls; sleep 300",
     ]);
     let certs = remote.client_certs();
-    let w = Wharf::start_env(
-        &[],
-        None,
-        &[
-            ("DOCKER_HOST", remote.host().as_str()),
-            ("DOCKER_TLS_VERIFY", "1"),
-            ("DOCKER_CERT_PATH", certs.to_str().unwrap()),
-        ],
-    )
-    .await;
+    let w = remote.wharf("DOCKER_TLS_VERIFY", &certs).await;
     let logs = w.ok("get_container_logs", json!({"container": name})).await;
     assert!(logs.contains("hello-over-tls"), "{logs}");
     let exec = w
@@ -441,16 +449,7 @@ async fn streams_and_exec_work_over_tls(remote: &TlsEngine) {
 /// TLS variables, else the current context, which the real CLI writes here.
 async fn docker_host_and_context_are_followed(remote: &TlsEngine) {
     let certs = remote.client_certs();
-    let w = Wharf::start_env(
-        &[],
-        None,
-        &[
-            ("DOCKER_HOST", remote.host().as_str()),
-            ("DOCKER_TLS_VERIFY", "1"),
-            ("DOCKER_CERT_PATH", certs.to_str().unwrap()),
-        ],
-    )
-    .await;
+    let w = remote.wharf("DOCKER_TLS_VERIFY", &certs).await;
     let tools = w.client.list_all_tools().await.unwrap();
     assert_eq!(
         engine_property(&tools, "list_containers"),
@@ -500,16 +499,7 @@ async fn docker_host_and_context_are_followed(remote: &TlsEngine) {
 async fn wrong_certificates_are_refused(remote: &TlsEngine) {
     // The engine's certificate checked against a CA that did not sign it.
     let stranger = remote.stranger_certs();
-    let w = Wharf::start_env(
-        &[],
-        None,
-        &[
-            ("DOCKER_HOST", remote.host().as_str()),
-            ("DOCKER_TLS_VERIFY", "1"),
-            ("DOCKER_CERT_PATH", stranger.to_str().unwrap()),
-        ],
-    )
-    .await;
+    let w = remote.wharf("DOCKER_TLS_VERIFY", &stranger).await;
     let err = w.err("list_volumes", json!({})).await;
     assert!(
         err.contains("the engine's certificate is not signed by the configured CA"),
@@ -527,16 +517,7 @@ async fn wrong_certificates_are_refused(remote: &TlsEngine) {
     for f in ["cert.pem", "key.pem"] {
         std::fs::copy(stranger.join(f), mixed.path().join(f)).unwrap();
     }
-    let w = Wharf::start_env(
-        &[],
-        None,
-        &[
-            ("DOCKER_HOST", remote.host().as_str()),
-            ("DOCKER_TLS_VERIFY", "1"),
-            ("DOCKER_CERT_PATH", mixed.path().to_str().unwrap()),
-        ],
-    )
-    .await;
+    let w = remote.wharf("DOCKER_TLS_VERIFY", mixed.path()).await;
     let err = w.err("list_volumes", json!({})).await;
     assert!(
         err.contains("the engine refused wharf's client certificate"),
@@ -552,18 +533,8 @@ async fn wrong_certificates_are_refused(remote: &TlsEngine) {
     for f in ["cert.pem", "key.pem"] {
         std::fs::copy(remote.client_certs().join(f), unverified.path().join(f)).unwrap();
     }
-    let path = unverified.path().to_str().unwrap();
     for (verify, works) in [("DOCKER_TLS_VERIFY", false), ("DOCKER_TLS", true)] {
-        let w = Wharf::start_env(
-            &[],
-            None,
-            &[
-                ("DOCKER_HOST", remote.host().as_str()),
-                (verify, "1"),
-                ("DOCKER_CERT_PATH", path),
-            ],
-        )
-        .await;
+        let w = remote.wharf(verify, unverified.path()).await;
         let r = w.call("system_info", json!({})).await;
         let text = support::text(&r);
         assert_eq!(r.is_error != Some(true), works, "{verify}: {text}");

@@ -235,15 +235,6 @@ fn destructive_calls_are_confirmed_through_the_python_sdk_over_http() {
     );
 }
 
-/// Containers whose command holds `marker`: a build's intermediate containers.
-fn containers_running(marker: &str) -> Vec<String> {
-    support::docker(&["ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Command}}"])
-        .lines()
-        .filter(|l| l.contains(marker))
-        .map(|l| l.split(' ').next().unwrap_or_default().to_owned())
-        .collect()
-}
-
 /// rmcp's own Streamable HTTP client: a wrong token is refused; in one session a build
 /// reports progress and is cancelled, which stops the engine's build, while a second
 /// session is served throughout and the first goes on after its cancel.
@@ -274,6 +265,15 @@ async fn rmcp_client_over_http_cancels_in_one_session_without_touching_another()
     let b = connect("rmcp-token").await.expect("session B");
     assert!(a.list_all_tools().await.unwrap().len() > 40);
 
+    // A cheap call that answers "No images.": proof a session is served.
+    let no_images = || {
+        CallToolRequestParams::new("list_images").with_arguments(
+            json!({"reference": "wharf-test-none"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        )
+    };
     let (key, value) = label.split_once('=').unwrap();
     let params = CallToolRequestParams::new("build_image").with_arguments(
         json!({
@@ -293,23 +293,13 @@ async fn rmcp_client_over_http_cancels_in_one_session_without_touching_another()
         .await
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while containers_running(&marker).is_empty() {
+    while support::containers_running(&marker).is_empty() {
         assert!(
             Instant::now() < deadline,
             "the build's RUN container never appeared"
         );
         // Session B is served while A's build runs.
-        let listed = b
-            .call_tool(
-                CallToolRequestParams::new("list_images").with_arguments(
-                    json!({"reference": "wharf-test-none"})
-                        .as_object()
-                        .unwrap()
-                        .clone(),
-                ),
-            )
-            .await
-            .unwrap();
+        let listed = b.call_tool(no_images()).await.unwrap();
         assert_ne!(listed.is_error, Some(true));
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -331,7 +321,7 @@ async fn rmcp_client_over_http_cancels_in_one_session_without_touching_another()
 
     build.cancel(Some("test".into())).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !containers_running(&marker).is_empty() {
+    while !support::containers_running(&marker).is_empty() {
         assert!(
             Instant::now() < deadline,
             "the engine still runs the build 30 s after the cancel over HTTP"
@@ -340,14 +330,7 @@ async fn rmcp_client_over_http_cancels_in_one_session_without_touching_another()
     }
     for (name, session) in [("A", &a), ("B", &b)] {
         let listed = session
-            .call_tool(
-                CallToolRequestParams::new("list_images").with_arguments(
-                    json!({"reference": "wharf-test-none"})
-                        .as_object()
-                        .unwrap()
-                        .clone(),
-                ),
-            )
+            .call_tool(no_images())
             .await
             .unwrap_or_else(|e| panic!("session {name} after the cancel: {e}"));
         assert_eq!(support::text(&listed), "No images.", "session {name}");

@@ -253,21 +253,12 @@ async fn images_are_saved_to_and_loaded_from_a_tar() {
     assert!(junk.starts_with("failed: "), "{junk}");
 }
 
-/// Containers whose command holds `marker`: a build's intermediate containers.
-fn containers_running(marker: &str) -> Vec<String> {
-    docker(&["ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Command}}"])
-        .lines()
-        .filter(|l| l.contains(marker))
-        .map(|l| l.split(' ').next().unwrap_or_default().to_owned())
-        .collect()
-}
-
 /// Removes a cancelled build's containers if the test fails before the engine does.
 struct BuildContainers(String);
 
 impl Drop for BuildContainers {
     fn drop(&mut self) {
-        for id in containers_running(&self.0) {
+        for id in support::containers_running(&self.0) {
             let _ = Command::new("docker").args(["rm", "-f", &id]).output();
         }
     }
@@ -361,7 +352,7 @@ async fn cancelling_a_build_stops_it_and_sends_no_result() {
     // FROM, RUN, and the LABEL the labels argument adds.
     assert_eq!(step["params"]["total"], 3.0);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while containers_running(&marker).is_empty() {
+    while support::containers_running(&marker).is_empty() {
         assert!(
             std::time::Instant::now() < deadline,
             "the build's RUN container never appeared"
@@ -374,7 +365,7 @@ async fn cancelling_a_build_stops_it_and_sends_no_result() {
         "params": {"requestId": 7, "reason": "test"}})
     );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !containers_running(&marker).is_empty() {
+    while !support::containers_running(&marker).is_empty() {
         assert!(
             std::time::Instant::now() < deadline,
             "the engine still runs the build 30s after the cancel"

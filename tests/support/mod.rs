@@ -142,6 +142,15 @@ pub fn wharf_cli(dir: &Path) -> std::process::Command {
     cmd
 }
 
+/// Containers whose command holds `marker`: a build's intermediate containers.
+pub fn containers_running(marker: &str) -> Vec<String> {
+    docker(&["ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Command}}"])
+        .lines()
+        .filter(|l| l.contains(marker))
+        .map(|l| l.split(' ').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
 pub fn docker(args: &[&str]) -> String {
     let out = Command::new("docker")
         .args(args)

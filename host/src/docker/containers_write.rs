@@ -43,16 +43,8 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn start(&mut self, id: String) -> WitResult<()> {
-        if let Err(e) = super::scope::change_guard(
-            self.read_only,
-            self.engine,
-            self.scope,
-            Kind::Container,
-            &id,
-        )
-        .await
-        {
-            return Ok(Err(e.into()));
+        if let Err(e) = self.guard(Kind::Container, &id).await {
+            return Ok(Err(e));
         }
         wit(self.engine.request(|d| async move {
             d.start_container(&id, None::<q::StartContainerOptions>)
@@ -62,16 +54,8 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn stop(&mut self, id: String, timeout_secs: Option<u32>) -> WitResult<()> {
-        if let Err(e) = super::scope::change_guard(
-            self.read_only,
-            self.engine,
-            self.scope,
-            Kind::Container,
-            &id,
-        )
-        .await
-        {
-            return Ok(Err(e.into()));
+        if let Err(e) = self.guard(Kind::Container, &id).await {
+            return Ok(Err(e));
         }
         let opts = q::StopContainerOptions {
             signal: None,
@@ -84,16 +68,8 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn restart(&mut self, id: String, timeout_secs: Option<u32>) -> WitResult<()> {
-        if let Err(e) = super::scope::change_guard(
-            self.read_only,
-            self.engine,
-            self.scope,
-            Kind::Container,
-            &id,
-        )
-        .await
-        {
-            return Ok(Err(e.into()));
+        if let Err(e) = self.guard(Kind::Container, &id).await {
+            return Ok(Err(e));
         }
         let opts = q::RestartContainerOptions {
             signal: None,
@@ -106,16 +82,8 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn kill(&mut self, id: String, signal: Option<String>) -> WitResult<()> {
-        if let Err(e) = super::scope::change_guard(
-            self.read_only,
-            self.engine,
-            self.scope,
-            Kind::Container,
-            &id,
-        )
-        .await
-        {
-            return Ok(Err(e.into()));
+        if let Err(e) = self.guard(Kind::Container, &id).await {
+            return Ok(Err(e));
         }
         let opts = q::KillContainerOptions {
             signal: signal.unwrap_or_else(|| "SIGKILL".into()),
@@ -127,16 +95,8 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn pause(&mut self, id: String) -> WitResult<()> {
-        if let Err(e) = super::scope::change_guard(
-            self.read_only,
-            self.engine,
-            self.scope,
-            Kind::Container,
-            &id,
-        )
-        .await
-        {
-            return Ok(Err(e.into()));
+        if let Err(e) = self.guard(Kind::Container, &id).await {
+            return Ok(Err(e));
         }
         wit(self
             .engine
@@ -145,16 +105,8 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn unpause(&mut self, id: String) -> WitResult<()> {
-        if let Err(e) = super::scope::change_guard(
-            self.read_only,
-            self.engine,
-            self.scope,
-            Kind::Container,
-            &id,
-        )
-        .await
-        {
-            return Ok(Err(e.into()));
+        if let Err(e) = self.guard(Kind::Container, &id).await {
+            return Ok(Err(e));
         }
         wit(self
             .engine
@@ -163,16 +115,8 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn remove(&mut self, id: String, force: bool, volumes: bool) -> WitResult<()> {
-        if let Err(e) = super::scope::change_guard(
-            self.read_only,
-            self.engine,
-            self.scope,
-            Kind::Container,
-            &id,
-        )
-        .await
-        {
-            return Ok(Err(e.into()));
+        if let Err(e) = self.guard(Kind::Container, &id).await {
+            return Ok(Err(e));
         }
         let opts = q::RemoveContainerOptions {
             v: volumes,
@@ -186,16 +130,8 @@ impl w::Host for DockerHost<'_> {
     }
 
     async fn rename(&mut self, id: String, new_name: String) -> WitResult<()> {
-        if let Err(e) = super::scope::change_guard(
-            self.read_only,
-            self.engine,
-            self.scope,
-            Kind::Container,
-            &id,
-        )
-        .await
-        {
-            return Ok(Err(e.into()));
+        if let Err(e) = self.guard(Kind::Container, &id).await {
+            return Ok(Err(e));
         }
         let opts = q::RenameContainerOptions { name: new_name };
         wit(self

@@ -106,11 +106,27 @@ impl From<PathError> for DockerError {
 /// The innermost cause ("Connection refused"), which says more than the client's wrapper
 /// ("client error (Connect)").
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    innermost(e).to_string()
+}
+
+/// The last error of `e`'s source chain. An `io::Error`'s `source` skips the error it
+/// wraps, so that one is looked at too.
+pub(super) fn innermost<'e>(
+    e: &'e (dyn std::error::Error + 'static),
+) -> &'e (dyn std::error::Error + 'static) {
     let mut inner = e;
-    while let Some(source) = inner.source() {
-        inner = source;
+    loop {
+        let next = match inner.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|e| e as &(dyn std::error::Error + 'static)),
+            None => inner.source(),
+        };
+        match next {
+            Some(next) => inner = next,
+            None => return inner,
+        }
     }
-    inner.to_string()
 }
 
 #[cfg(test)]

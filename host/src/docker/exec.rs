@@ -18,16 +18,8 @@ impl x::Host for DockerHost<'_> {
         container: String,
         spec: x::ExecSpec,
     ) -> wasmtime::Result<Result<x::ExecOutput, types::DockerError>> {
-        if let Err(e) = super::scope::change_guard(
-            self.read_only,
-            self.engine,
-            self.scope,
-            Kind::Container,
-            &container,
-        )
-        .await
-        {
-            return Ok(Err(e.into()));
+        if let Err(e) = self.guard(Kind::Container, &container).await {
+            return Ok(Err(e));
         }
         let engine = self.engine;
         wit(async {

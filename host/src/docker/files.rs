@@ -21,16 +21,8 @@ impl f::Host for DockerHost<'_> {
         host_path: String,
         container_dir: String,
     ) -> wasmtime::Result<Result<f::CopyReport, types::DockerError>> {
-        if let Err(e) = super::scope::change_guard(
-            self.read_only,
-            self.engine,
-            self.scope,
-            Kind::Container,
-            &container,
-        )
-        .await
-        {
-            return Ok(Err(e.into()));
+        if let Err(e) = self.guard(Kind::Container, &container).await {
+            return Ok(Err(e));
         }
         let engine = self.engine;
         let roots = self.roots;
@@ -60,16 +52,8 @@ impl f::Host for DockerHost<'_> {
         host_dir: String,
         overwrite: bool,
     ) -> wasmtime::Result<Result<f::CopyReport, types::DockerError>> {
-        if let Err(e) = super::scope::change_guard(
-            self.read_only,
-            self.engine,
-            self.scope,
-            Kind::Container,
-            &container,
-        )
-        .await
-        {
-            return Ok(Err(e.into()));
+        if let Err(e) = self.guard(Kind::Container, &container).await {
+            return Ok(Err(e));
         }
         let engine = self.engine;
         let roots = self.roots;

@@ -1,6 +1,7 @@
 //! The host side every capability interface shares: [`DockerHost`], the view of a call's
 //! state the generated bindings call into, and the conversions to WIT.
 
+use super::scope::Kind;
 use super::{DockerError, Engine};
 use crate::policy::AllowedRoots;
 use crate::runtime::bindings::wharf::docker::types;
@@ -42,12 +43,42 @@ impl DockerData {
     }
 }
 
-impl DockerHost<'_> {
+impl<'a> DockerHost<'a> {
     /// The error for a request that would change state while wharf is read-only.
     pub(super) fn refuse_write(&self) -> Option<types::DockerError> {
         super::scope::refuse_if_read_only(self.read_only)
             .err()
             .map(Into::into)
+    }
+
+    /// The checks before a request that changes the existing object `id`: the read-only
+    /// refusal, then the scope. The future holds copies of what it needs rather than
+    /// `self`, whose resource table may not be shared across the await.
+    pub(super) fn guard<'i>(
+        &self,
+        kind: Kind,
+        id: &'i str,
+    ) -> impl Future<Output = Result<(), types::DockerError>> + Send + use<'a, 'i> {
+        let (read_only, engine, scope) = (self.read_only, self.engine, self.scope);
+        async move {
+            super::scope::change_guard(read_only, engine, scope, kind, id)
+                .await
+                .map_err(Into::into)
+        }
+    }
+
+    /// [`DockerHost::guard`] for a network (dis)connection: both ends.
+    pub(super) fn attachment_guard<'i>(
+        &self,
+        network: &'i str,
+        container: &'i str,
+    ) -> impl Future<Output = Result<(), types::DockerError>> + Send + use<'a, 'i> {
+        let (read_only, engine, scope) = (self.read_only, self.engine, self.scope);
+        async move {
+            super::scope::attachment_change_guard(read_only, engine, scope, network, container)
+                .await
+                .map_err(Into::into)
+        }
     }
 }
 

@@ -106,16 +106,8 @@ impl n::Host for DockerHost<'_> {
         container: String,
         endpoint: String,
     ) -> WitResult<()> {
-        if let Err(e) = super::scope::attachment_change_guard(
-            self.read_only,
-            self.engine,
-            self.scope,
-            &network,
-            &container,
-        )
-        .await
-        {
-            return Ok(Err(e.into()));
+        if let Err(e) = self.attachment_guard(&network, &container).await {
+            return Ok(Err(e));
         }
         let engine = self.engine;
         wit(async {
@@ -141,16 +133,8 @@ impl n::Host for DockerHost<'_> {
         container: String,
         force: bool,
     ) -> WitResult<()> {
-        if let Err(e) = super::scope::attachment_change_guard(
-            self.read_only,
-            self.engine,
-            self.scope,
-            &network,
-            &container,
-        )
-        .await
-        {
-            return Ok(Err(e.into()));
+        if let Err(e) = self.attachment_guard(&network, &container).await {
+            return Ok(Err(e));
         }
         let req = NetworkDisconnectRequest {
             container,

@@ -159,22 +159,10 @@ where
 
 /// The innermost cause of a connection error, in words a user can act on when it is TLS.
 fn describe(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut inner = e;
-    loop {
-        if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
-            return explain(tls);
-        }
-        // An io::Error's `source` skips the error it wraps; look at that one first.
-        let next = match inner.downcast_ref::<std::io::Error>() {
-            Some(io) => io
-                .get_ref()
-                .map(|e| e as &(dyn std::error::Error + 'static)),
-            None => inner.source(),
-        };
-        match next {
-            Some(next) => inner = next,
-            None => return inner.to_string(),
-        }
+    let inner = super::error::innermost(e);
+    match inner.downcast_ref::<rustls::Error>() {
+        Some(tls) => explain(tls),
+        None => inner.to_string(),
     }
 }
 

@@ -90,11 +90,8 @@ impl v::Host for DockerHost<'_> {
     }
 
     async fn remove(&mut self, name: String, force: bool) -> WitResult<()> {
-        if let Err(e) =
-            super::scope::change_guard(self.read_only, self.engine, self.scope, Kind::Volume, &name)
-                .await
-        {
-            return Ok(Err(e.into()));
+        if let Err(e) = self.guard(Kind::Volume, &name).await {
+            return Ok(Err(e));
         }
         let opts = q::RemoveVolumeOptions { force };
         wit(self

@@ -356,8 +356,12 @@ impl Registry {
                 })?;
         let plugin = &self.plugins[entry.slot.plugin];
         let def = &entry.served;
-        // The question shows the arguments as the client sent them, engine included.
-        let question = question(def, args.as_object().unwrap_or(&Map::new()));
+        // The question shows the arguments as the client sent them, engine included; built
+        // only for the calls that ask.
+        let question = self
+            .confirm
+            .needs_confirmation(def)
+            .then(|| question(def, args.as_object().unwrap_or(&Map::new())));
         let engine = self.route(entry, &mut args)?;
         if let Some(engine) = &engine
             && engine.is_read_only()
@@ -371,7 +375,7 @@ impl Registry {
                 ),
             });
         }
-        if self.confirm.needs_confirmation(def) {
+        if let Some(question) = question {
             match confirm.ask(tool, &question).await {
                 Answer::Yes => {}
                 Answer::No => return Err(RegistryError::Declined(tool.to_owned())),
