@@ -60,6 +60,7 @@ async fn registry(root: &std::path::Path) -> Arc<Registry> {
         read_only: false,
         scope: None,
         allow: Default::default(),
+        mock: None,
     };
     let runtime = Runtime::new(services, Some(ArtifactCache::new(support::cache_dir()))).unwrap();
     let config = Config {

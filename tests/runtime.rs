@@ -26,6 +26,7 @@ fn runtime() -> Runtime {
         read_only: false,
         scope: None,
         allow: Default::default(),
+        mock: None,
     };
     Runtime::new(services, None).unwrap()
 }

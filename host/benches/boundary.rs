@@ -31,6 +31,7 @@ fn plugin(rt: &tokio::runtime::Runtime) -> Plugin {
         read_only: false,
         scope: None,
         allow: Default::default(),
+        mock: None,
     };
     let runtime = Runtime::new(services, None).unwrap();
     let wasm = std::fs::read(HOSTILE).unwrap();

@@ -8,10 +8,12 @@
 //! - [`runtime`]: wasmtime: loading, caching and sandboxing plugin components.
 //! - [`docker`]: the only place that talks to the Docker engine (bollard).
 //! - [`plugins`]: the built-in plugins embedded in the binary.
+//! - [`mock`]: the mock host: the runtime with an in-memory Docker, for testing plugins.
 
 pub mod cli;
 pub mod config;
 pub mod docker;
+pub mod mock;
 pub mod plugins;
 pub mod policy;
 pub mod registry;

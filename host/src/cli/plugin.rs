@@ -62,6 +62,7 @@ async fn check(file: &Path) -> anyhow::Result<ExitCode> {
         read_only: true,
         scope: None,
         allow: Default::default(),
+        mock: None,
     };
     let runtime = Runtime::new(services, None)
         .map_err(|e| anyhow::anyhow!("cannot start the plugin runtime: {e}"))?;

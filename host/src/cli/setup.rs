@@ -78,6 +78,7 @@ pub async fn load(cli: &Cli) -> anyhow::Result<Loaded> {
         read_only: config.mode == Mode::ReadOnly,
         scope: config.scope_label.clone(),
         allow: config.allow.clone(),
+        mock: None,
     };
     let runtime = Runtime::new(services, cache)
         .map_err(|e| anyhow::anyhow!("cannot start the plugin runtime: {e}"))?;

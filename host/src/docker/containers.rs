@@ -23,7 +23,7 @@ pub struct LogStream {
 }
 
 impl LogStream {
-    pub(super) fn new(
+    pub(crate) fn new(
         endpoint: &str,
         inner: LogOutputs,
         deadline: Option<tokio::time::Instant>,
@@ -263,6 +263,19 @@ async fn wait_healthy(engine: &Engine, id: &str) -> Result<r::WaitOutcome, Docke
 impl r::HostLogStream for DockerHost<'_> {
     async fn next(&mut self, stream: Resource<LogStream>) -> WitResult<Option<r::LogChunk>> {
         let s = self.table.get_mut(&stream)?;
+        Ok(s.next_chunk().await.map_err(Into::into))
+    }
+
+    async fn drop(&mut self, stream: Resource<LogStream>) -> wasmtime::Result<()> {
+        self.table.delete(stream)?;
+        Ok(())
+    }
+}
+
+impl LogStream {
+    /// The next chunk; none once the log ends (or, when followed, the time is up).
+    pub(crate) async fn next_chunk(&mut self) -> Result<Option<r::LogChunk>, DockerError> {
+        let s = self;
         let next = match s.deadline {
             // Time up ends the stream, as if the container had stopped writing.
             Some(deadline) => tokio::time::timeout_at(deadline, s.inner.next())
@@ -270,7 +283,7 @@ impl r::HostLogStream for DockerHost<'_> {
                 .unwrap_or_default(),
             None => s.inner.next().await,
         };
-        Ok(match next {
+        match next {
             None => Ok(None),
             Some(Ok(out)) => {
                 let (source, data) = match out {
@@ -285,13 +298,8 @@ impl r::HostLogStream for DockerHost<'_> {
                     data: data.to_vec(),
                 }))
             }
-            Some(Err(e)) => Err(DockerError::from_bollard(&s.endpoint, e).into()),
-        })
-    }
-
-    async fn drop(&mut self, stream: Resource<LogStream>) -> wasmtime::Result<()> {
-        self.table.delete(stream)?;
-        Ok(())
+            Some(Err(e)) => Err(DockerError::from_bollard(&s.endpoint, e)),
+        }
     }
 }
 

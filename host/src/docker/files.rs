@@ -123,7 +123,7 @@ impl Write for Capped {
 
 /// A tar of `source` under its own name. Symlinks are archived as links, not followed, so a
 /// link inside an allowed root cannot pull in a file from outside it.
-fn pack(source: &Path) -> Result<(Vec<u8>, f::CopyReport), DockerError> {
+pub(crate) fn pack(source: &Path) -> Result<(Vec<u8>, f::CopyReport), DockerError> {
     let name = source
         .file_name()
         .map(PathBuf::from)
@@ -172,7 +172,11 @@ fn count(archive: &[u8]) -> Result<f::CopyReport, DockerError> {
 /// files, directories, hard links and symbolic links that stay inside the copy are written;
 /// the tar crate keeps every entry inside `dest`. Directories are written last, deepest
 /// first, so a read-only directory does not stop its own contents.
-fn unpack(archive: &[u8], dest: &Path, overwrite: bool) -> Result<f::CopyReport, DockerError> {
+pub(crate) fn unpack(
+    archive: &[u8],
+    dest: &Path,
+    overwrite: bool,
+) -> Result<f::CopyReport, DockerError> {
     let read = |e: io::Error| io_err("reading the archive", &e);
     let mut a = tar::Archive::new(archive);
     for entry in a.entries().map_err(read)? {

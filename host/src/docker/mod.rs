@@ -3,7 +3,7 @@
 //! Nothing above this module sees bollard: plugins get WIT types, the rest of the host gets
 //! [`DockerError`]s with messages a user can act on.
 
-mod build_context;
+pub(crate) mod build_context;
 mod containers;
 mod containers_write;
 mod credentials;
@@ -12,14 +12,14 @@ pub mod endpoint;
 pub mod engines;
 mod error;
 mod exec;
-mod files;
+pub(crate) mod files;
 mod host;
 mod image_build;
 mod images;
 mod jobs;
 mod networks;
 mod observe;
-mod pump;
+pub(crate) mod pump;
 mod push_pull;
 mod raw;
 mod scope;
@@ -30,10 +30,11 @@ pub use containers::LogStream;
 pub use credentials::{CredentialStore, Login};
 pub use endpoint::{Endpoint, EndpointError};
 pub use engines::{DEFAULT_ENGINE, Engines, EnginesError};
-pub use error::DockerError;
+pub use error::{DockerError, ErrorKind};
 pub use host::{DockerData, DockerHost};
 pub use jobs::Job;
 pub use observe::{EventStream, StatsStream};
+pub(crate) use scope::refuse_if_read_only;
 pub use scope::{InvalidScope, PROVENANCE, Scope};
 
 use bollard::Docker;

@@ -29,7 +29,7 @@ impl<T> Drop for Pump<T> {
 
 impl<T: Send + 'static> Pump<T> {
     /// Run `produce` as the pump's task.
-    pub(super) fn spawn<Fut>(produce: impl FnOnce(PumpSender<T>) -> Fut) -> Self
+    pub(crate) fn spawn<Fut>(produce: impl FnOnce(PumpSender<T>) -> Fut) -> Self
     where
         Fut: Future<Output = ()> + Send + 'static,
     {
@@ -39,17 +39,17 @@ impl<T: Send + 'static> Pump<T> {
     }
 
     /// The next item; none once the stream ended (after an error, too).
-    pub(super) async fn next(&mut self) -> Option<Item<T>> {
+    pub(crate) async fn next(&mut self) -> Option<Item<T>> {
         self.items.recv().await
     }
 }
 
 /// The producing side of a [`Pump`].
-pub(super) struct PumpSender<T>(mpsc::Sender<Item<T>>);
+pub(crate) struct PumpSender<T>(mpsc::Sender<Item<T>>);
 
 impl<T> PumpSender<T> {
     /// False once the pump is gone: stop producing.
-    pub(super) async fn send(&self, item: Item<T>) -> bool {
+    pub(crate) async fn send(&self, item: Item<T>) -> bool {
         self.0.send(item).await.is_ok()
     }
 

@@ -196,7 +196,7 @@ pub(super) async fn attachment_change_guard(
 }
 
 /// The refusal of a Docker change while wharf is read-only.
-pub(super) fn refuse_if_read_only(read_only: bool) -> Result<(), DockerError> {
+pub(crate) fn refuse_if_read_only(read_only: bool) -> Result<(), DockerError> {
     if read_only {
         Err(DockerError::denied(
             "wharf runs in read-only mode: Docker changes are refused",

@@ -80,18 +80,77 @@ struct Entry {
 }
 
 /// One plugin to load: where its bytes come from and what it is granted.
-struct Source {
+pub struct PluginSource {
     name: String,
     wasm: Result<Cow<'static, [u8]>, String>,
     /// Known ahead for the built-in plugins (see `Builtin::sha256`).
     sha256: Option<&'static str>,
-    default_grants: &'static [crate::policy::Capability],
+    default_grants: Vec<crate::policy::Capability>,
+}
+
+impl PluginSource {
+    /// A built-in plugin, with its default grants.
+    pub fn builtin(b: &crate::plugins::Builtin) -> Self {
+        PluginSource {
+            name: b.name.to_owned(),
+            wasm: Ok(Cow::Borrowed(b.wasm)),
+            sha256: Some(b.sha256),
+            default_grants: b.grants.to_vec(),
+        }
+    }
+
+    /// A component from bytes, granted `default_grants` unless the config says otherwise.
+    pub fn bytes(
+        name: &str,
+        wasm: Vec<u8>,
+        default_grants: Vec<crate::policy::Capability>,
+    ) -> Self {
+        PluginSource {
+            name: name.to_owned(),
+            wasm: Ok(Cow::Owned(wasm)),
+            sha256: None,
+            default_grants,
+        }
+    }
 }
 
 impl Registry {
     /// Load the built-in plugins and those in the configured directories. A plugin that
     /// fails to load is logged and skipped; the others still serve.
     pub async fn load(runtime: &Runtime, config: &Config) -> Registry {
+        let mut sources: Vec<PluginSource> = BUILTIN.iter().map(PluginSource::builtin).collect();
+        let mut unreadable = Vec::new();
+        for dir in &config.plugin_dirs {
+            match plugin_files(dir) {
+                Ok(files) => sources.extend(files.into_iter().map(|(name, path)| {
+                    PluginSource {
+                        name,
+                        wasm: std::fs::read(&path)
+                            .map(Cow::Owned)
+                            .map_err(|e| format!("cannot read {}: {e}", path.display())),
+                        sha256: None,
+                        default_grants: Vec::new(),
+                    }
+                })),
+                Err(e) => unreadable.push((
+                    dir.display().to_string(),
+                    format!("cannot list plugin directory: {e}"),
+                )),
+            }
+        }
+        let mut registry = Registry::from_sources(runtime, config, sources).await;
+        for (dir, error) in unreadable {
+            registry.fail(&dir, error);
+        }
+        registry
+    }
+
+    /// Load exactly `sources`, under `config`'s policy and per-plugin settings.
+    pub async fn from_sources(
+        runtime: &Runtime,
+        config: &Config,
+        sources: Vec<PluginSource>,
+    ) -> Registry {
         let mut registry = Registry {
             plugins: Vec::new(),
             tools: BTreeMap::new(),
@@ -102,33 +161,6 @@ impl Registry {
             audit: None,
             engines: runtime.engines().clone(),
         };
-        let mut sources: Vec<Source> = BUILTIN
-            .iter()
-            .map(|b| Source {
-                name: b.name.to_owned(),
-                wasm: Ok(Cow::Borrowed(b.wasm)),
-                sha256: Some(b.sha256),
-                default_grants: b.grants,
-            })
-            .collect();
-        for dir in &config.plugin_dirs {
-            match plugin_files(dir) {
-                Ok(files) => sources.extend(files.into_iter().map(|(name, path)| {
-                    Source {
-                        name,
-                        wasm: std::fs::read(&path)
-                            .map(Cow::Owned)
-                            .map_err(|e| format!("cannot read {}: {e}", path.display())),
-                        sha256: None,
-                        default_grants: &[],
-                    }
-                })),
-                Err(e) => registry.fail(
-                    &dir.display().to_string(),
-                    format!("cannot list plugin directory: {e}"),
-                ),
-            }
-        }
         for source in sources {
             let pc = config.plugin(&source.name);
             if !pc.enabled {

@@ -1,7 +1,7 @@
 //! Loading a component: compile (or take from the cache), check its imports against its
 //! grants, link only what is granted, and read its tool list once.
 
-use super::bindings::{self, PluginHostPre, wharf::plugin::types as wit};
+use super::bindings::{self, PluginHostPre, wharf::docker as d, wharf::plugin::types as wit};
 use super::context::CallHooks;
 use super::plugin::{Annotations, Plugin, PluginInfo, ToolDef};
 use super::state::CallState;
@@ -10,7 +10,7 @@ use crate::policy::{Capability, Grants, Import};
 use regex::Regex;
 use std::collections::BTreeSet;
 use std::sync::{Arc, LazyLock};
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, HasData, HasSelf, Linker};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -219,10 +219,9 @@ impl Runtime {
         Ok(())
     }
 
-    /// A linker with the sandboxed WASI, the call context, and exactly `granted`.
+    /// A linker with the sandboxed WASI, the call context, and exactly `granted`, served
+    /// by the engines or, for the mock host, by its in-memory model.
     fn linker(&self, granted: &[Capability]) -> wasmtime::Result<Linker<CallState>> {
-        use crate::docker::DockerData;
-        use bindings::wharf::docker as d;
         let mut linker = Linker::new(&self.engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         bindings::wharf::plugin::types::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |s| s)?;
@@ -230,41 +229,86 @@ impl Runtime {
             &mut linker,
             |s| s,
         )?;
-        d::types::add_to_linker::<_, DockerData>(&mut linker, DockerData::view)?;
-        for c in granted {
-            let view = DockerData::view;
-            match c {
-                Capability::ContainersRead => {
-                    d::containers_read::add_to_linker::<_, DockerData>(&mut linker, view)?
-                }
-                Capability::ContainersWrite => {
-                    d::containers_write::add_to_linker::<_, DockerData>(&mut linker, view)?
-                }
-                Capability::Exec => d::exec::add_to_linker::<_, DockerData>(&mut linker, view)?,
-                Capability::Files => d::files::add_to_linker::<_, DockerData>(&mut linker, view)?,
-                Capability::Networks => {
-                    d::networks::add_to_linker::<_, DockerData>(&mut linker, view)?
-                }
-                Capability::Volumes => {
-                    d::volumes::add_to_linker::<_, DockerData>(&mut linker, view)?
-                }
-                Capability::ImagesRead => {
-                    d::images_read::add_to_linker::<_, DockerData>(&mut linker, view)?
-                }
-                Capability::ImagesWrite => {
-                    d::images_write::add_to_linker::<_, DockerData>(&mut linker, view)?
-                }
-                Capability::Registry => {
-                    d::registry::add_to_linker::<_, DockerData>(&mut linker, view)?
-                }
-                Capability::ImagesBuild => {
-                    d::images_build::add_to_linker::<_, DockerData>(&mut linker, view)?
-                }
-                Capability::System => d::system::add_to_linker::<_, DockerData>(&mut linker, view)?,
-            }
+        match self.services.mock {
+            None => link_docker::<crate::docker::DockerData>(
+                &mut linker,
+                granted,
+                crate::docker::DockerData::view,
+            )?,
+            Some(_) => link_docker::<crate::mock::ModelData>(
+                &mut linker,
+                granted,
+                crate::mock::ModelData::view,
+            )?,
         }
         Ok(linker)
     }
+}
+
+/// Everything a backend of the Docker capabilities implements.
+trait DockerBackend:
+    d::types::Host
+    + d::containers_read::Host
+    + d::containers_write::Host
+    + d::exec::Host
+    + d::files::Host
+    + d::networks::Host
+    + d::volumes::Host
+    + d::images_read::Host
+    + d::images_write::Host
+    + d::registry::Host
+    + d::images_build::Host
+    + d::system::Host
+    + Send
+{
+}
+
+impl<T> DockerBackend for T where
+    T: d::types::Host
+        + d::containers_read::Host
+        + d::containers_write::Host
+        + d::exec::Host
+        + d::files::Host
+        + d::networks::Host
+        + d::volumes::Host
+        + d::images_read::Host
+        + d::images_write::Host
+        + d::registry::Host
+        + d::images_build::Host
+        + d::system::Host
+        + Send
+{
+}
+
+/// Link the `granted` Docker interfaces to backend `D`.
+fn link_docker<D>(
+    linker: &mut Linker<CallState>,
+    granted: &[Capability],
+    view: fn(&mut CallState) -> D::Data<'_>,
+) -> wasmtime::Result<()>
+where
+    D: HasData + Send + 'static,
+    for<'a> D::Data<'a>: DockerBackend,
+{
+    d::types::add_to_linker::<_, D>(linker, view)?;
+    for c in granted {
+        match c {
+            Capability::ContainersRead => d::containers_read::add_to_linker::<_, D>(linker, view)?,
+            Capability::ContainersWrite => {
+                d::containers_write::add_to_linker::<_, D>(linker, view)?
+            }
+            Capability::Exec => d::exec::add_to_linker::<_, D>(linker, view)?,
+            Capability::Files => d::files::add_to_linker::<_, D>(linker, view)?,
+            Capability::Networks => d::networks::add_to_linker::<_, D>(linker, view)?,
+            Capability::Volumes => d::volumes::add_to_linker::<_, D>(linker, view)?,
+            Capability::ImagesRead => d::images_read::add_to_linker::<_, D>(linker, view)?,
+            Capability::ImagesWrite => d::images_write::add_to_linker::<_, D>(linker, view)?,
+            Capability::Registry => d::registry::add_to_linker::<_, D>(linker, view)?,
+            Capability::ImagesBuild => d::images_build::add_to_linker::<_, D>(linker, view)?,
+            Capability::System => d::system::add_to_linker::<_, D>(linker, view)?,
+        }
+    }
+    Ok(())
 }
 
 /// Ask a fresh instance who it is and what tools it has.

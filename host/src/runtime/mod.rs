@@ -39,6 +39,9 @@ pub struct HostServices {
     pub scope: Option<Scope>,
     /// What the container create check lets through beyond its defaults.
     pub allow: CreateAllowances,
+    /// Serve plugins' Docker capabilities from this in-memory engine instead of `engines`
+    /// (the mock host, [`crate::mock`]).
+    pub mock: Option<crate::mock::MockDocker>,
 }
 
 /// Per-plugin resource limits.

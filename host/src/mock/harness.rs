@@ -1,0 +1,200 @@
+//! [`MockHost`]: plugins loaded into wharf's own runtime and registry (the same sandbox,
+//! limits, argument checks and tool policy), their Docker capabilities served by a
+//! [`MockDocker`]. What a plugin author's `cargo test` drives.
+
+use super::MockDocker;
+use crate::config::{Config, PluginConfig};
+use crate::docker::{Engine, Engines};
+use crate::plugins::BUILTIN;
+use crate::policy::{AllowedRoots, Capability, Confirmed};
+use crate::registry::{PluginSource, Registry, RegistryError};
+use crate::runtime::{CallHooks, HostServices, Output, Runtime, ToolDef};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MockHostError {
+    #[error("cannot read plugin {path}: {error}")]
+    Read { path: String, error: std::io::Error },
+    #[error("plugin file {0} is not named NAME.wasm")]
+    FileName(String),
+    #[error("no built-in plugin is named `{0}`")]
+    UnknownBuiltin(String),
+    #[error("cannot start the plugin runtime: {0}")]
+    Runtime(String),
+    #[error("plugin `{plugin}` did not load: {error}")]
+    Load { plugin: String, error: String },
+}
+
+/// Which plugins to load, and how.
+pub struct MockHostBuilder {
+    docker: MockDocker,
+    sources: Vec<PluginSource>,
+    config: Config,
+    error: Option<MockHostError>,
+}
+
+impl MockHostBuilder {
+    /// A plugin from its `NAME.wasm` file. It is granted every capability it imports
+    /// unless [`MockHostBuilder::grants`] narrows that.
+    pub fn plugin_file(mut self, path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref();
+        let name = path
+            .file_name()
+            .and_then(|f| f.to_str())
+            .and_then(|f| f.strip_suffix(".wasm"))
+            .map(|n| n.replace('_', "-"));
+        match (name, std::fs::read(path)) {
+            (Some(name), Ok(wasm)) => {
+                self.sources
+                    .push(PluginSource::bytes(&name, wasm, Capability::ALL.to_vec()))
+            }
+            (None, _) => self.error = Some(MockHostError::FileName(path.display().to_string())),
+            (_, Err(error)) => {
+                self.error = Some(MockHostError::Read {
+                    path: path.display().to_string(),
+                    error,
+                })
+            }
+        }
+        self
+    }
+
+    /// A plugin from its component bytes, named `name`.
+    pub fn plugin(mut self, name: &str, wasm: Vec<u8>) -> Self {
+        self.sources
+            .push(PluginSource::bytes(name, wasm, Capability::ALL.to_vec()));
+        self
+    }
+
+    /// One of wharf's built-in plugins (containers, networks, volumes, images, monitoring),
+    /// with its usual grants.
+    pub fn builtin(mut self, name: &str) -> Self {
+        match BUILTIN.iter().find(|b| b.name == name) {
+            Some(b) => self.sources.push(PluginSource::builtin(b)),
+            None => self.error = Some(MockHostError::UnknownBuiltin(name.to_owned())),
+        }
+        self
+    }
+
+    /// Grant `plugin` exactly `capabilities`, as `grants` in its `[plugin.NAME]` would.
+    pub fn grants(mut self, plugin: &str, capabilities: &[Capability]) -> Self {
+        let entry = self
+            .config
+            .plugin
+            .entry(plugin.to_owned())
+            .or_insert_with(|| PluginConfig {
+                enabled: true,
+                ..Default::default()
+            });
+        entry.grants = Some(capabilities.iter().copied().collect());
+        self
+    }
+
+    /// Refuse every Docker change, as `wharf --read-only` does.
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.config.mode = if read_only {
+            crate::policy::Mode::ReadOnly
+        } else {
+            crate::policy::Mode::Full
+        };
+        self
+    }
+
+    /// A host directory plugins may read and write through the files, build, save and
+    /// load capabilities.
+    pub fn allowed_root(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.config.allowed_roots.push(dir.into());
+        self
+    }
+
+    /// The whole config (policy, limits, grants), as from a wharf.toml.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    pub async fn start(self) -> Result<MockHost, MockHostError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let config = self.config;
+        // Never contacted: the Docker capabilities are linked to the mock. The registry
+        // still wants an engine to route calls to.
+        let engine = Engine::at("unix:///nonexistent/wharf-mock-host.sock")
+            .map_err(|e| MockHostError::Runtime(e.to_string()))?;
+        let services = HostServices {
+            engines: Arc::new(Engines::single(engine)),
+            roots: Arc::new(AllowedRoots::new(config.allowed_roots.clone())),
+            credentials: Arc::default(),
+            read_only: config.mode == crate::policy::Mode::ReadOnly,
+            scope: None,
+            allow: config.allow.clone(),
+            mock: Some(self.docker.clone()),
+        };
+        let runtime =
+            Runtime::new(services, None).map_err(|e| MockHostError::Runtime(e.to_string()))?;
+        let registry = Registry::from_sources(&runtime, &config, self.sources).await;
+        if let Some(f) = registry.failed().first() {
+            return Err(MockHostError::Load {
+                plugin: f.name.clone(),
+                error: f.error.clone(),
+            });
+        }
+        Ok(MockHost {
+            registry,
+            docker: self.docker,
+        })
+    }
+}
+
+/// Plugins running against a [`MockDocker`].
+pub struct MockHost {
+    registry: Registry,
+    docker: MockDocker,
+}
+
+impl MockHost {
+    /// Load plugins against `docker` (a handle: the test keeps its own to look at).
+    pub fn builder(docker: &MockDocker) -> MockHostBuilder {
+        MockHostBuilder {
+            docker: docker.clone(),
+            sources: Vec::new(),
+            config: Config::default(),
+            error: None,
+        }
+    }
+
+    /// Call `tool` with `args` (a JSON object) as an MCP client would: arguments checked
+    /// against the tool's schema, the tool policy applied, destructive tools confirmed.
+    /// A plugin's own error (`is_error` to the client) is `Err(RegistryError::Call(..))`.
+    pub async fn call(&self, tool: &str, args: serde_json::Value) -> Result<Output, RegistryError> {
+        let args = match args {
+            serde_json::Value::Object(m) => Some(m),
+            serde_json::Value::Null => None,
+            other => {
+                return Err(RegistryError::InvalidArguments {
+                    tool: tool.to_owned(),
+                    problems: format!("arguments must be a JSON object, not {other}"),
+                });
+            }
+        };
+        self.registry
+            .call(tool, args.as_ref(), CallHooks::default(), &Confirmed)
+            .await
+    }
+
+    /// The tools served, as clients see them.
+    pub fn tools(&self) -> Vec<ToolDef> {
+        self.registry.tools().map(|(_, t)| t.clone()).collect()
+    }
+
+    /// The registry behind it, for what [`MockHost::call`] does not cover.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    pub fn docker(&self) -> &MockDocker {
+        &self.docker
+    }
+}

@@ -1,0 +1,537 @@
+//! The built-in plugins against the mock host: every tool group's main paths and the
+//! engine's refusals, with no Docker engine. (tests/mock_parity.rs checks the mock against
+//! a real engine.)
+
+use serde_json::{Value, json};
+use wharf::mock::{
+    ContainerSeed, ExecSeed, ImageSeed, MockDocker, MockHost, NetworkSeed, VolumeSeed,
+};
+use wharf::policy::Capability;
+use wharf::registry::RegistryError;
+use wharf::runtime::{CallError, Output, ToolError};
+
+async fn host(docker: &MockDocker) -> MockHost {
+    let mut b = MockHost::builder(docker);
+    for p in ["containers", "networks", "volumes", "images", "monitoring"] {
+        b = b.builtin(p);
+    }
+    b.start()
+        .await
+        .expect("the built-in plugins load on the mock")
+}
+
+async fn ok(host: &MockHost, tool: &str, args: Value) -> Output {
+    match host.call(tool, args.clone()).await {
+        Ok(out) => out,
+        Err(e) => panic!("{tool} {args} failed: {e}"),
+    }
+}
+
+async fn refused(host: &MockHost, tool: &str, args: Value) -> ToolError {
+    match host.call(tool, args.clone()).await {
+        Err(RegistryError::Call(CallError::Tool(e))) => e,
+        Err(e) => panic!("{tool} {args}: expected a tool error, got {e}"),
+        Ok(out) => panic!("{tool} {args}: expected a tool error, got {}", out.text),
+    }
+}
+
+fn seeded() -> MockDocker {
+    MockDocker::builder()
+        .image(ImageSeed::new("busybox:latest").cmd(&["sh"]))
+        .container(
+            ContainerSeed::new("web", "busybox:latest")
+                .label("app", "web")
+                .port("8080:80")
+                .log("listening on :80")
+                .log_stderr("warning: no config"),
+        )
+        .container(ContainerSeed::new("job", "busybox:latest").exited(3))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn containers_list_and_lifecycle_follow_the_engine() {
+    let docker = seeded();
+    let host = host(&docker).await;
+
+    let out = ok(&host, "list_containers", json!({})).await;
+    assert!(out.text.contains("web"), "{}", out.text);
+    assert!(
+        !out.text.contains("job"),
+        "running only by default: {}",
+        out.text
+    );
+    let out = ok(&host, "list_containers", json!({ "all": true })).await;
+    assert!(
+        out.text.contains("job") && out.text.contains("Exited (3)"),
+        "{}",
+        out.text
+    );
+
+    // Starting a running container is the engine's 304, a conflict.
+    let e = refused(&host, "start_container", json!({ "container": "web" })).await;
+    assert_eq!(e.message, "the container is already in that state");
+
+    let e = refused(&host, "remove_container", json!({ "container": "web" })).await;
+    assert!(
+        e.message.contains("You cannot remove a running container"),
+        "{}",
+        e.message
+    );
+    assert!(docker.container("web").is_some());
+
+    ok(&host, "stop_container", json!({ "container": "web" })).await;
+    assert_eq!(docker.container("web").unwrap().state, "exited");
+    ok(&host, "remove_container", json!({ "container": "web" })).await;
+    assert!(docker.container("web").is_none());
+
+    let e = refused(&host, "stop_container", json!({ "container": "nope" })).await;
+    assert_eq!(e.message, "No such container: nope");
+
+    let calls: Vec<String> = docker
+        .calls()
+        .iter()
+        .filter(|c| c.interface == "containers-write")
+        .map(|c| {
+            format!(
+                "{}({})",
+                c.function,
+                c.args["id"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "start(web)",
+            "remove(web)",
+            "stop(web)",
+            "remove(web)",
+            "stop(nope)"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn run_container_creates_starts_and_refuses_a_taken_name() {
+    let docker = seeded();
+    let host = host(&docker).await;
+    let out = ok(
+        &host,
+        "run_container",
+        json!({ "image": "busybox", "name": "api", "labels": { "tier": "back" }, "ports": ["9000:90"], "volumes": ["data:/data"] }),
+    )
+    .await;
+    assert!(out.text.contains("api"), "{}", out.text);
+    let api = docker.container("api").unwrap();
+    assert_eq!(api.state, "running");
+    assert_eq!(api.labels.get("tier").map(String::as_str), Some("back"));
+    assert_eq!(api.volumes, ["data"]);
+    assert!(
+        docker.volumes().iter().any(|v| v.name == "data"),
+        "named volumes are created"
+    );
+
+    let e = refused(
+        &host,
+        "run_container",
+        json!({ "image": "busybox", "name": "api" }),
+    )
+    .await;
+    assert!(
+        e.message.contains("is already in use by container"),
+        "{}",
+        e.message
+    );
+    let e = refused(&host, "run_container", json!({ "image": "nope:1" })).await;
+    assert!(e.message.contains("No such image: nope:1"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn logs_exec_and_files_work_on_the_models_containers() {
+    let docker = MockDocker::builder()
+        .image(ImageSeed::new("busybox:latest").file("/etc/motd", "hello from the image\n"))
+        .container(
+            ContainerSeed::new("web", "busybox:latest")
+                .log("one")
+                .log("two")
+                .log_stderr("oops"),
+        )
+        .exec(
+            ExecSeed::new(&["nginx", "-t"])
+                .stderr("syntax is ok\n")
+                .exit_code(0),
+        )
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let host = MockHost::builder(&docker)
+        .builtin("containers")
+        .allowed_root(dir.path())
+        .start()
+        .await
+        .unwrap();
+
+    let out = ok(
+        &host,
+        "get_container_logs",
+        json!({ "container": "web", "tail": 2 }),
+    )
+    .await;
+    assert!(
+        out.text.contains("two") && out.text.contains("oops") && !out.text.contains("one"),
+        "{}",
+        out.text
+    );
+
+    let out = ok(
+        &host,
+        "exec_container",
+        json!({ "container": "web", "command": ["cat", "/etc/motd"] }),
+    )
+    .await;
+    assert!(out.text.contains("hello from the image"), "{}", out.text);
+    let out = ok(
+        &host,
+        "exec_container",
+        json!({ "container": "web", "command": ["nginx", "-t"] }),
+    )
+    .await;
+    assert!(out.text.contains("syntax is ok"), "{}", out.text);
+    let out = ok(
+        &host,
+        "exec_container",
+        json!({ "container": "web", "command": ["nope"] }),
+    )
+    .await;
+    assert!(
+        out.text.contains("127"),
+        "an unknown command exits 127: {}",
+        out.text
+    );
+
+    std::fs::write(dir.path().join("app.conf"), "port=80\n").unwrap();
+    let source = dir.path().join("app.conf");
+    ok(
+        &host,
+        "copy_to_container",
+        json!({ "container": "web", "source": source, "destination": "/etc" }),
+    )
+    .await;
+    let out = ok(
+        &host,
+        "exec_container",
+        json!({ "container": "web", "command": "cat /etc/app.conf" }),
+    )
+    .await;
+    assert!(out.text.contains("port=80"), "{}", out.text);
+    let back = dir.path().join("back");
+    ok(
+        &host,
+        "copy_from_container",
+        json!({ "container": "web", "source": "/etc/app.conf", "destination": back }),
+    )
+    .await;
+    assert_eq!(
+        std::fs::read_to_string(back.join("app.conf")).unwrap(),
+        "port=80\n"
+    );
+    let e = refused(
+        &host,
+        "copy_to_container",
+        json!({ "container": "web", "source": "/etc/passwd", "destination": "/tmp" }),
+    )
+    .await;
+    assert_eq!(
+        e.kind,
+        wharf::runtime::bindings::wharf::plugin::types::ErrorKind::Denied,
+        "{}",
+        e.message
+    );
+
+    ok(&host, "pause_container", json!({ "container": "web" })).await;
+    let e = refused(
+        &host,
+        "exec_container",
+        json!({ "container": "web", "command": ["true"] }),
+    )
+    .await;
+    assert!(e.message.contains("is paused"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn wait_returns_when_the_container_exits() {
+    let docker = seeded();
+    let host = host(&docker).await;
+    let exiting = docker.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        exiting.exit("web", 42).unwrap();
+    });
+    let out = ok(
+        &host,
+        "wait_container",
+        json!({ "container": "web", "timeout_secs": 10 }),
+    )
+    .await;
+    assert!(out.text.contains("42"), "{}", out.text);
+    let out = ok(
+        &host,
+        "wait_container",
+        json!({ "container": "job", "timeout_secs": 1 }),
+    )
+    .await;
+    assert!(out.text.contains('3'), "{}", out.text);
+}
+
+#[tokio::test]
+async fn images_tag_remove_pull_push_and_build() {
+    let docker = MockDocker::builder()
+        .image(ImageSeed::new("busybox:latest").label("base", "yes"))
+        .registry_image(ImageSeed::new("127.0.0.1:5000/tools:1.0").label("org", "acme"))
+        .container(ContainerSeed::new("web", "busybox:latest"))
+        .build()
+        .unwrap();
+    let host = host(&docker).await;
+
+    ok(
+        &host,
+        "tag_image",
+        json!({ "image": "busybox", "repo": "mine/box", "tag": "v1" }),
+    )
+    .await;
+    assert_eq!(
+        docker.image("mine/box:v1").unwrap().id,
+        docker.image("busybox").unwrap().id
+    );
+    // busybox:latest keeps the image that `web` uses once mine/box:v1 is gone.
+    ok(&host, "remove_image", json!({ "image": "mine/box:v1" })).await;
+    let e = refused(&host, "remove_image", json!({ "image": "busybox:latest" })).await;
+    assert!(
+        e.message.contains("is using its referenced image"),
+        "{}",
+        e.message
+    );
+    ok(
+        &host,
+        "tag_image",
+        json!({ "image": "busybox", "repo": "mine/box", "tag": "v1" }),
+    )
+    .await;
+    let out = ok(&host, "remove_image", json!({ "image": "mine/box:v1" })).await;
+    assert!(out.text.contains("mine/box:v1"), "{}", out.text);
+
+    let out = ok(
+        &host,
+        "pull_image",
+        json!({ "reference": "127.0.0.1:5000/tools:1.0" }),
+    )
+    .await;
+    assert!(
+        out.text.contains("127.0.0.1:5000/tools:1.0"),
+        "{}",
+        out.text
+    );
+    assert_eq!(
+        docker.image("127.0.0.1:5000/tools:1.0").unwrap().labels["org"],
+        "acme"
+    );
+    let e = refused(
+        &host,
+        "pull_image",
+        json!({ "reference": "127.0.0.1:5000/nope" }),
+    )
+    .await;
+    assert!(e.message.contains("manifest unknown"), "{}", e.message);
+
+    let out = ok(
+        &host,
+        "build_image",
+        json!({
+            "dockerfile": "FROM busybox\nLABEL stage=test\nCOPY app.txt /srv/\nRUN echo built\nCMD [\"cat\", \"/srv/app.txt\"]\n",
+            "files": { "app.txt": "payload" },
+            "tags": ["127.0.0.1:5000/app:dev"],
+        }),
+    )
+    .await;
+    assert!(out.text.contains("127.0.0.1:5000/app:dev"), "{}", out.text);
+    let built = docker.image("127.0.0.1:5000/app:dev").unwrap();
+    assert_eq!(built.labels["stage"], "test");
+    assert_eq!(
+        built.labels["base"], "yes",
+        "labels come down from the base image"
+    );
+    ok(
+        &host,
+        "push_image",
+        json!({ "reference": "127.0.0.1:5000/app:dev" }),
+    )
+    .await;
+    assert!(
+        docker
+            .registry()
+            .contains(&"127.0.0.1:5000/app:dev".to_owned())
+    );
+
+    let e = refused(
+        &host,
+        "build_image",
+        json!({ "dockerfile": "FROM busybox\nRUN false\n" }),
+    )
+    .await;
+    assert!(
+        e.message.contains("returned a non-zero code: 1"),
+        "{}",
+        e.message
+    );
+    let e = refused(
+        &host,
+        "build_image",
+        json!({ "dockerfile": "FROM busybox\nCOPY missing.txt /\n" }),
+    )
+    .await;
+    assert!(e.message.contains("missing.txt"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn networks_and_volumes_keep_the_engines_rules() {
+    let docker = MockDocker::builder()
+        .image(ImageSeed::new("busybox:latest"))
+        .network(NetworkSeed::new("backend").subnet("10.10.0.0/24"))
+        .volume(VolumeSeed::new("data").label("keep", "yes"))
+        .container(
+            ContainerSeed::new("db", "busybox:latest")
+                .network("backend")
+                .volume("data:/var/lib/db"),
+        )
+        .build()
+        .unwrap();
+    let host = host(&docker).await;
+
+    let out = ok(&host, "list_networks", json!({})).await;
+    assert!(
+        out.text.contains("backend") && out.text.contains("bridge"),
+        "{}",
+        out.text
+    );
+    let e = refused(&host, "remove_network", json!({ "network": "backend" })).await;
+    assert!(e.message.contains("has active endpoints"), "{}", e.message);
+    let e = refused(&host, "remove_network", json!({ "network": "bridge" })).await;
+    assert!(e.message.contains("pre-defined network"), "{}", e.message);
+    let e = refused(&host, "create_network", json!({ "name": "backend" })).await;
+    assert!(e.message.contains("already exists"), "{}", e.message);
+    ok(&host, "create_network", json!({ "name": "frontend" })).await;
+    ok(
+        &host,
+        "connect_network",
+        json!({ "network": "frontend", "container": "db" }),
+    )
+    .await;
+    assert_eq!(
+        docker.container("db").unwrap().networks,
+        ["backend", "frontend"]
+    );
+    let e = refused(
+        &host,
+        "connect_network",
+        json!({ "network": "frontend", "container": "db" }),
+    )
+    .await;
+    assert!(
+        e.message.contains("already exists in network frontend"),
+        "{}",
+        e.message
+    );
+
+    let e = refused(&host, "remove_volume", json!({ "volume": "data" })).await;
+    assert!(e.message.contains("in use by db"), "{}", e.message);
+    ok(&host, "create_volume", json!({ "name": "scratch" })).await;
+    let out = ok(&host, "prune_volumes", json!({})).await;
+    assert!(out.text.contains("scratch"), "{}", out.text);
+    assert!(
+        docker.volumes().iter().any(|v| v.name == "data"),
+        "a used volume is not pruned"
+    );
+}
+
+#[tokio::test]
+async fn monitoring_reads_info_stats_and_the_event_log() {
+    let docker = MockDocker::builder()
+        .image(ImageSeed::new("busybox:latest"))
+        .container(ContainerSeed::new("web", "busybox:latest").usage(25.0, 64 << 20))
+        .build()
+        .unwrap();
+    let host = host(&docker).await;
+    let out = ok(&host, "system_info", json!({})).await;
+    assert!(out.text.contains("1 running"), "{}", out.text);
+    let out = ok(&host, "container_stats", json!({ "containers": ["web"] })).await;
+    assert!(out.text.contains("web | 25.00 | 67.109MB"), "{}", out.text);
+    ok(&host, "stop_container", json!({ "container": "web" })).await;
+    let out = ok(&host, "docker_events", json!({ "since": "1m" })).await;
+    assert!(
+        out.text.contains("die") && out.text.contains("stop"),
+        "{}",
+        out.text
+    );
+}
+
+#[tokio::test]
+async fn read_only_mode_and_narrowed_grants_are_enforced() {
+    let docker = seeded();
+    let host = MockHost::builder(&docker)
+        .builtin("containers")
+        .read_only(true)
+        .start()
+        .await
+        .unwrap();
+    assert!(host.tools().iter().all(|t| t.annotations.read_only));
+    assert!(matches!(
+        host.call("stop_container", json!({ "container": "web" }))
+            .await,
+        Err(RegistryError::Refused { .. })
+    ));
+    assert_eq!(docker.container("web").unwrap().state, "running");
+
+    let host = MockHost::builder(&docker)
+        .builtin("containers")
+        .grants("containers", &[Capability::ContainersRead])
+        .start()
+        .await
+        .unwrap();
+    let e = host
+        .call("stop_container", json!({ "container": "web" }))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("containers-write"), "{e}");
+    assert!(docker.is_running("web"));
+}
+
+#[tokio::test]
+async fn a_fixture_file_seeds_the_engine_and_a_bad_one_says_where() {
+    let docker = MockDocker::from_fixture_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/mock/fixture.toml"
+    ))
+    .unwrap();
+    assert_eq!(docker.container("web").unwrap().state, "running");
+    assert_eq!(docker.container("old").unwrap().exit_code, 1);
+    assert!(docker.networks().iter().any(|n| n.name == "backend"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[containers]]\nname = \"x\"\nimage = \"busybox\"\ncolour = \"red\"\n",
+    )
+    .unwrap();
+    let e = MockDocker::from_fixture_file(&bad).unwrap_err().to_string();
+    assert!(e.contains("colour") && e.contains("bad.toml"), "{e}");
+    std::fs::write(
+        &bad,
+        "[[containers]]\nname = \"app\"\nimage = \"missing:1\"\n",
+    )
+    .unwrap();
+    let e = MockDocker::from_fixture_file(&bad).unwrap_err().to_string();
+    assert!(e.contains("No such image: missing:1"), "{e}");
+}
