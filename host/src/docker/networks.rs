@@ -78,6 +78,28 @@ impl n::Host for DockerHost<'_> {
             let body: NetworkCreateRequest = serde_json::from_str(&spec).map_err(|e| {
                 DockerError::invalid(format!("the network spec is not a Docker create body: {e}"))
             })?;
+            // Engines before API 1.44 create a second network of the same name unless asked
+            // not to, and bollard's model no longer has the field that asks; refuse as newer
+            // engines do, so a name always means one network.
+            let name = body.name.clone();
+            let opts = q::ListNetworksOptions {
+                filters: Some(std::collections::HashMap::from([(
+                    "name".to_owned(),
+                    vec![name.clone()],
+                )])),
+            };
+            let existing = engine
+                .request(|d| async move { d.list_networks(Some(opts)).await })
+                .await?;
+            if existing
+                .iter()
+                .any(|n| n.name.as_deref() == Some(name.as_str()))
+            {
+                return Err(DockerError::new(
+                    ErrorKind::Conflict,
+                    format!("network with name {name} already exists"),
+                ));
+            }
             let created = engine
                 .request(|d| async move { d.create_network(body).await })
                 .await?;

@@ -4,7 +4,7 @@
 use super::fs::{Node, normalize as normalize_path};
 use super::{
     Attachment, Container, ExecReply, LogEntry, Model, Mount, MountSource, PortMapping, RunState,
-    Stream, Usage, conflict, engine, invalid, names, not_found, not_modified, resolve,
+    Stream, Usage, conflict, engine, invalid, names, not_found, resolve,
 };
 use crate::docker::DockerError;
 use bollard::models::{ContainerCreateBody, MountType};
@@ -347,7 +347,8 @@ impl Model {
     pub fn start_container(&mut self, reference: &str) -> Result<(), DockerError> {
         let i = self.container_index(reference)?;
         match self.containers[i].state {
-            RunState::Running => Err(not_modified()),
+            // The engine's 304, which bollard (and so the real host) takes as success.
+            RunState::Running => Ok(()),
             RunState::Paused => Err(conflict(
                 "cannot start a paused container, try unpause instead",
             )),
@@ -361,7 +362,8 @@ impl Model {
     pub fn stop_container(&mut self, reference: &str) -> Result<(), DockerError> {
         let i = self.container_index(reference)?;
         if !self.containers[i].state.is_up() {
-            return Err(not_modified());
+            // The engine's 304, taken as success.
+            return Ok(());
         }
         self.container_event(i, "kill", &[("signal", "15")]);
         let code = self.containers[i].stop_exit_code;

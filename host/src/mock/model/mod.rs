@@ -50,10 +50,6 @@ pub(crate) fn forbidden(m: impl Into<String>) -> DockerError {
 pub(crate) fn engine(m: impl Into<String>) -> DockerError {
     DockerError::new(ErrorKind::Engine, m)
 }
-/// The engine answers 304 with no body; the real host words it so.
-pub(crate) fn not_modified() -> DockerError {
-    conflict("the container is already in that state")
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RunState {

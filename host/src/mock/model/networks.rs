@@ -177,8 +177,10 @@ impl Model {
         let before = ctr.attachments.len();
         ctr.attachments.retain(|a| a.network_id != net_id);
         if ctr.attachments.len() == before {
+            // The engine words it differently for a running container.
+            let the = if ctr.state.is_up() { "" } else { "the " };
             return Err(engine(format!(
-                "container {} is not connected to the network {net_name}",
+                "container {} is not connected to {the}network {net_name}",
                 ctr.id
             )));
         }
