@@ -13,10 +13,15 @@ const BUILTIN: &[(&str, &str)] = &[
     ("wharf-plugin-monitoring", "monitoring.wasm"),
 ];
 
-/// Built beside the default plugins (one cargo run) but never embedded: the runtime tests
-/// load it from the path exported as `WHARF_TEST_HOSTILE_WASM`. A build script cannot tell
-/// a test build from any other, and the plugin is small.
-const TEST_PLUGINS: &[(&str, &str)] = &[("wharf-test-hostile", "WHARF_TEST_HOSTILE_WASM")];
+/// Built beside the default plugins (one cargo run) but never embedded: the tests load them
+/// from the paths exported as these variables. A build script cannot tell a test build from
+/// any other, and the plugins are small.
+const TEST_PLUGINS: &[(&str, &str)] = &[
+    ("wharf-test-hostile", "WHARF_TEST_HOSTILE_WASM"),
+    // A third-party plugin in all but where it lives: loaded through a plugin directory
+    // and config grants, like any team's plugin (tests/registry.rs).
+    ("wharf-plugin-registry", "WHARF_REGISTRY_PLUGIN_WASM"),
+];
 
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());

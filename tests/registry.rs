@@ -187,3 +187,100 @@ async fn an_authenticated_registry_uses_configured_credentials_and_never_echoes_
     let pulled = w.ok("pull_image", json!({"reference": reference})).await;
     assert!(pulled.contains("Downloaded newer image"), "{pulled}");
 }
+
+/// The registry plugin (built beside the default plugins, never embedded) loaded as a
+/// team's plugin would be: a plugin directory, and config granting `http` to one host.
+#[tokio::test]
+async fn the_registry_plugin_reads_a_registry_only_through_its_granted_host() {
+    require_docker();
+    for auth in [false, true] {
+        let registry = LocalRegistry::start(auth);
+        let mut cleanup = Cleanup::default();
+        let repo = unique("catalog");
+        let reference = cleanup.image(&format!("{}/{repo}:v1", registry.host));
+        docker(&["tag", FIXTURE, &reference]);
+
+        let plugins = tempfile::tempdir().unwrap();
+        std::fs::copy(
+            env!("WHARF_REGISTRY_PLUGIN_WASM"),
+            plugins.path().join("registry.wasm"),
+        )
+        .unwrap();
+        let grant = format!(
+            "[plugin.registry]\ngrants = [\"http\"]\nhttp_hosts = [\"{}\"]\n",
+            registry.host
+        );
+        let login = format!(
+            "[registries.\"{}\"]\nusername = \"{REGISTRY_USER}\"\npassword = \"{REGISTRY_PASSWORD}\"\n",
+            registry.host
+        );
+        let config = format!("{grant}{login}");
+        let dir = plugins.path().to_str().unwrap();
+        let w = Wharf::start_env(&["--plugin-dir", dir], Some(&config), &[]).await;
+        let pushed = w.ok("push_image", json!({"reference": reference})).await;
+        assert!(
+            pushed.starts_with(&format!("pushed {reference}")),
+            "{pushed}"
+        );
+        let digest = docker(&[
+            "inspect",
+            "--format",
+            "{{index .RepoDigests 0}}",
+            &reference,
+        ]);
+        let digest = digest.rsplit('@').next().unwrap().to_owned();
+
+        let base = format!("http://{}", registry.host);
+        let repos = w
+            .ok("registry_list_repositories", json!({"registry": base}))
+            .await;
+        assert!(repos.contains(&repo), "{repos}");
+        let tags = w
+            .ok(
+                "registry_list_tags",
+                json!({"registry": base, "repository": repo}),
+            )
+            .await;
+        assert!(tags.contains("v1"), "{tags}");
+        let manifest = w
+            .ok(
+                "registry_get_manifest",
+                json!({"registry": base, "repository": repo, "reference": "v1"}),
+            )
+            .await;
+        assert!(manifest.contains(&digest), "{digest} not in {manifest}");
+        let config_text = w
+            .ok(
+                "registry_get_image_config",
+                json!({"registry": base, "repository": repo, "reference": digest}),
+            )
+            .await;
+        assert!(
+            config_text.contains("org.wharf.fixture-version"),
+            "{config_text}"
+        );
+
+        // Any other host is refused by the host before a connection is made.
+        let refused = w
+            .err(
+                "registry_list_tags",
+                json!({"registry": "http://127.0.0.1:9", "repository": repo}),
+            )
+            .await;
+        assert!(refused.contains("http_hosts"), "{refused}");
+        drop(w);
+
+        if auth {
+            // No login in the config: the registry refuses, and the answer says what to do.
+            let w = Wharf::start_env(&["--plugin-dir", dir], Some(&grant), &[]).await;
+            let refused = w
+                .err(
+                    "registry_list_tags",
+                    json!({"registry": base, "repository": repo}),
+                )
+                .await;
+            assert!(refused.contains("docker login"), "{refused}");
+            assert!(!refused.contains(REGISTRY_PASSWORD), "{refused}");
+        }
+    }
+}

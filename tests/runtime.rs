@@ -35,6 +35,7 @@ fn grants(allowed: &[Capability], narrowed: bool) -> Grants {
     Grants {
         allowed: allowed.iter().copied().collect::<BTreeSet<_>>(),
         narrowed,
+        http_hosts: Vec::new(),
     }
 }
 

@@ -38,6 +38,7 @@ fn plugin(rt: &tokio::runtime::Runtime) -> Plugin {
     let grants = Grants {
         allowed: BTreeSet::from([Capability::Exec]),
         narrowed: false,
+        http_hosts: Vec::new(),
     };
     let limits = Limits {
         call_timeout: Duration::from_secs(60),

@@ -177,6 +177,9 @@ pub struct PluginConfig {
     pub compute_secs: Option<u64>,
     /// Calls of this plugin that may run at once (default 16).
     pub max_concurrent_calls: Option<usize>,
+    /// Hosts the `http` capability may reach: `host` (any port) or `host:port`.
+    #[serde(default)]
+    pub http_hosts: Vec<String>,
 }
 
 fn enabled() -> bool {

@@ -7,6 +7,7 @@
 //! - [`policy`]: what a plugin may import, which host paths it may touch.
 //! - [`runtime`]: wasmtime: loading, caching and sandboxing plugin components.
 //! - [`docker`]: the only place that talks to the Docker engine (bollard).
+//! - [`outgoing`]: the `http` capability: plugins' requests to the hosts granted them.
 //! - [`plugins`]: the built-in plugins embedded in the binary.
 //! - [`mock`]: the mock host: the runtime with an in-memory Docker, for testing plugins.
 
@@ -14,6 +15,7 @@ pub mod cli;
 pub mod config;
 pub mod docker;
 pub mod mock;
+pub mod outgoing;
 pub mod plugins;
 pub mod policy;
 pub mod registry;

@@ -3,6 +3,7 @@
 mod call;
 mod doctor;
 mod plugin;
+mod scaffold;
 mod setup;
 mod tools;
 
@@ -100,6 +101,19 @@ pub enum PluginCommand {
     Check {
         /// The component, named after the plugin (NAME.wasm).
         file: PathBuf,
+    },
+    /// Create a plugin crate NAME: one tool, a mock-host test that passes as generated
+    /// (`cargo test`, no Docker), and a README saying how to build, check and load it.
+    New {
+        /// The plugin's name: lowercase letters, digits and `-`.
+        name: String,
+        /// The directory to create it in (default: the current one).
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// A wharf checkout to depend on by path (default: the one this wharf was built
+        /// from, if it is still there, else the wharf git repository).
+        #[arg(long)]
+        wharf_source: Option<PathBuf>,
     },
 }
 

@@ -14,6 +14,11 @@ use std::sync::Arc;
 pub async fn run(command: &super::PluginCommand) -> anyhow::Result<ExitCode> {
     match command {
         super::PluginCommand::Check { file } => check(file).await,
+        super::PluginCommand::New {
+            name,
+            dir,
+            wharf_source,
+        } => super::scaffold::run(name, dir, wharf_source.as_deref()),
     }
 }
 
@@ -69,6 +74,7 @@ async fn check(file: &Path) -> anyhow::Result<ExitCode> {
     let grants = Grants {
         allowed: Capability::ALL.into_iter().collect(),
         narrowed: false,
+        http_hosts: Vec::new(),
     };
     let plugin = match runtime.load(&name, &wasm, &grants, Limits::default()).await {
         Ok(p) => p,
@@ -104,11 +110,16 @@ async fn check(file: &Path) -> anyhow::Result<ExitCode> {
             "none needed".into()
         } else {
             format!(
-                "needs [plugin.{name}] grants = [{}] in wharf.toml",
+                "needs [plugin.{name}] grants = [{}]{} in wharf.toml",
                 caps.iter()
                     .map(|c| format!("\"{c}\""))
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", "),
+                if plugin.capabilities().contains(&Capability::Http) {
+                    " and http_hosts = [\"host:port\", ...]"
+                } else {
+                    ""
+                }
             )
         },
     );

@@ -23,7 +23,7 @@ pub(crate) mod pump;
 mod push_pull;
 mod raw;
 mod scope;
-mod tls;
+pub(crate) mod tls;
 mod volumes;
 
 pub use containers::LogStream;

@@ -124,7 +124,7 @@ impl TlsConnector {
 /// allowed (exec and attach switch protocols), and ends with it. When the request fails
 /// because the connection did (a TLS 1.3 engine refusing the client certificate says so only
 /// after the handshake), the connection's error is the one reported.
-pub(super) async fn exchange<S, B>(
+pub(crate) async fn exchange<S, B>(
     io: S,
     request: hyper::Request<B>,
 ) -> std::io::Result<hyper::Response<Incoming>>

@@ -24,6 +24,8 @@ pub enum MockHostError {
     Runtime(String),
     #[error("plugin `{plugin}` did not load: {error}")]
     Load { plugin: String, error: String },
+    #[error("cannot build the plugin crate at {dir}: {error}")]
+    Build { dir: String, error: String },
 }
 
 /// Which plugins to load, and how.
@@ -58,6 +60,22 @@ impl MockHostBuilder {
             }
         }
         self
+    }
+
+    /// The plugin crate at `dir` (a `Cargo.toml` with a cdylib), built for wasm32-wasip2 in
+    /// release mode into `dir/target/wharf-component` first: what a plugin's own tests
+    /// pass as `env!("CARGO_MANIFEST_DIR")`.
+    pub fn plugin_crate(mut self, dir: impl AsRef<Path>) -> Self {
+        match build_crate(dir.as_ref()) {
+            Ok(wasm) => self.plugin_file(wasm),
+            Err(error) => {
+                self.error = Some(MockHostError::Build {
+                    dir: dir.as_ref().display().to_string(),
+                    error,
+                });
+                self
+            }
+        }
     }
 
     /// A plugin from its component bytes, named `name`.
@@ -146,6 +164,30 @@ impl MockHostBuilder {
             docker: self.docker,
         })
     }
+}
+
+/// Build the crate at `dir`; its component's path.
+fn build_crate(dir: &Path) -> Result<PathBuf, String> {
+    let manifest = dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest)
+        .map_err(|e| format!("cannot read {}: {e}", manifest.display()))?;
+    let parsed: toml::Table = toml::from_str(&text)
+        .map_err(|e| format!("{} is not valid TOML: {e}", manifest.display()))?;
+    let package = parsed
+        .get("package")
+        .and_then(|p| p.get("name"))
+        .and_then(|n| n.as_str())
+        .ok_or_else(|| format!("{} has no [package] name", manifest.display()))?;
+    let built = wharf_plugin_builder::build_into(
+        dir,
+        &[package],
+        &dir.join("target").join("wharf-component"),
+        wharf_plugin_builder::Profile::Release,
+    )?;
+    built
+        .into_iter()
+        .next()
+        .ok_or_else(|| "cargo built nothing".to_owned())
 }
 
 /// Plugins running against a [`MockDocker`].

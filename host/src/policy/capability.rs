@@ -1,7 +1,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// One grantable Docker capability: one `wharf:docker` interface.
+/// One grantable capability: a `wharf:docker` interface, or `wharf:http/outgoing`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Capability {
     ContainersRead,
@@ -15,10 +15,12 @@ pub enum Capability {
     Registry,
     ImagesBuild,
     System,
+    /// Outgoing HTTP to the hosts granted in `http_hosts` (`wharf:http/outgoing`).
+    Http,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 11] = [
+    pub const ALL: [Capability; 12] = [
         Capability::ContainersRead,
         Capability::ContainersWrite,
         Capability::Exec,
@@ -30,9 +32,16 @@ impl Capability {
         Capability::Registry,
         Capability::ImagesBuild,
         Capability::System,
+        Capability::Http,
     ];
 
-    /// The name used in config and in `wharf:docker/<name>`.
+    /// Whether it reaches the Docker engine (all but `http`): such a plugin's calls are
+    /// routed to an engine.
+    pub fn is_docker(self) -> bool {
+        self != Capability::Http
+    }
+
+    /// The name used in config and in `wharf:docker/<name>` (`wharf:http/outgoing` for http).
     pub fn name(self) -> &'static str {
         match self {
             Capability::ContainersRead => "containers-read",
@@ -46,6 +55,7 @@ impl Capability {
             Capability::Registry => "registry",
             Capability::ImagesBuild => "images-build",
             Capability::System => "system",
+            Capability::Http => "http",
         }
     }
 
@@ -75,6 +85,10 @@ impl Capability {
                  commands)"
             }
             Capability::System => "read the engine's information, version, disk usage and events",
+            Capability::Http => {
+                "send HTTP requests to the hosts in the plugin's http_hosts, with the registry \
+                 logins the host holds (never shown to the plugin)"
+            }
         }
     }
 }
@@ -88,7 +102,7 @@ impl fmt::Display for Capability {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unknown capability `{0}` (known: containers-read, containers-write, exec, files, networks, \
-     volumes, images-read, images-write, registry, images-build, system)"
+     volumes, images-read, images-write, registry, images-build, system, http)"
 )]
 pub struct UnknownCapability(pub String);
 
@@ -111,6 +125,8 @@ pub struct Grants {
     /// ungranted capability fails with `denied`. Otherwise an ungranted import refuses the
     /// plugin at load, so nobody runs a plugin without knowing what it asks for.
     pub narrowed: bool,
+    /// Hosts (`host` or `host:port`) the `http` capability may reach.
+    pub http_hosts: Vec<String>,
 }
 
 /// What a component import is, as far as policy goes.
@@ -123,8 +139,8 @@ pub enum Import {
     /// Shared definitions (`wharf:docker/types`): only the `job` resource has functions,
     /// and only a granted capability hands out a job, so there is nothing to grant.
     Types,
-    /// A Docker capability, linked only if granted.
-    Docker(Capability),
+    /// A capability, linked only if granted.
+    Granted(Capability),
     /// Something wharf does not provide, or a major version it does not speak.
     Unknown,
 }
@@ -142,9 +158,10 @@ impl Import {
             Some(("wharf:plugin", "types" | "context")) if compatible => Import::Contract,
             Some(("wharf:docker", "types")) if compatible => Import::Types,
             Some(("wharf:docker", iface)) if compatible => match iface.parse() {
-                Ok(c) => Import::Docker(c),
-                Err(_) => Import::Unknown,
+                Ok(Capability::Http) | Err(_) => Import::Unknown,
+                Ok(c) => Import::Granted(c),
             },
+            Some(("wharf:http", "outgoing")) if compatible => Import::Granted(Capability::Http),
             _ => Import::Unknown,
         }
     }
@@ -164,7 +181,7 @@ mod tests {
         assert_eq!(Import::classify("wharf:docker/types@0.1.0"), Import::Types);
         assert_eq!(
             Import::classify("wharf:docker/exec@0.1.3"),
-            Import::Docker(Capability::Exec)
+            Import::Granted(Capability::Exec)
         );
         assert_eq!(Import::classify("wharf:docker/exec@0.2.0"), Import::Unknown);
         assert_eq!(

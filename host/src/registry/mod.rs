@@ -189,10 +189,12 @@ impl Registry {
                 Some(allowed) => Grants {
                     allowed: allowed.clone(),
                     narrowed: true,
+                    http_hosts: pc.http_hosts.clone(),
                 },
                 None => Grants {
                     allowed: source.default_grants.iter().copied().collect(),
                     narrowed: false,
+                    http_hosts: pc.http_hosts.clone(),
                 },
             };
             match runtime
@@ -432,7 +434,11 @@ impl Registry {
     /// does not offer the argument, but a client that sends it anyway must not land on an
     /// engine it did not name.
     fn route(&self, entry: &Entry, args: &mut Value) -> Result<Option<Arc<Engine>>, RegistryError> {
-        if self.plugins[entry.slot.plugin].capabilities().is_empty() {
+        if !self.plugins[entry.slot.plugin]
+            .capabilities()
+            .iter()
+            .any(|c| c.is_docker())
+        {
             return Ok(None);
         }
         let Some(name) = engine_argument::take(args) else {
@@ -460,7 +466,7 @@ impl Registry {
 /// engine when there is a choice; the argument is the host's, so such a plugin may not
 /// declare it. A schema the host cannot check is refused here, not at the first call.
 fn checked_tools(plugin: &Plugin, engines: &Engines, index: usize) -> Result<Vec<Entry>, String> {
-    let docker = !plugin.capabilities().is_empty();
+    let docker = plugin.capabilities().iter().any(|c| c.is_docker());
     if docker
         && let Some(t) = plugin
             .tools()

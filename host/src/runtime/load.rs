@@ -109,6 +109,7 @@ impl Runtime {
             services: self.services.clone(),
             name: Arc::from(name),
             slots: tokio::sync::Semaphore::new(limits.concurrency.max(1)),
+            http_hosts: grants.http_hosts.iter().cloned().collect(),
         };
         let (info, tools) = describe(&plugin).await.map_err(|e| LoadError::Describe {
             plugin: name.to_owned(),
@@ -155,14 +156,14 @@ impl Runtime {
         for (import, _) in component.component_type().imports(&self.engine) {
             match Import::classify(import) {
                 Import::Wasi | Import::Contract | Import::Types => {}
-                Import::Docker(c) if grants.allowed.contains(&c) => {
+                Import::Granted(c) if grants.allowed.contains(&c) => {
                     wanted.insert(c);
                 }
-                Import::Docker(c) if grants.narrowed => {
+                Import::Granted(c) if grants.narrowed => {
                     tracing::info!(plugin, capability = %c, "capability withheld by config; calls using it will be denied");
                     denied.insert(c);
                 }
-                Import::Docker(c) => {
+                Import::Granted(c) => {
                     return Err(LoadError::NotGranted {
                         plugin: plugin.to_owned(),
                         interface: import.to_owned(),
@@ -191,7 +192,7 @@ impl Runtime {
         use wasmtime::component::ResourceType;
         use wasmtime::component::types::ComponentItem;
         for (import, item) in component.component_type().imports(&self.engine) {
-            let Import::Docker(c) = Import::classify(import) else {
+            let Import::Granted(c) = Import::classify(import) else {
                 continue;
             };
             let ComponentItem::ComponentInstance(instance) = item.ty else {
@@ -240,6 +241,12 @@ impl Runtime {
                 granted,
                 crate::mock::ModelData::view,
             )?,
+        }
+        if granted.contains(&Capability::Http) {
+            bindings::wharf::http::outgoing::add_to_linker::<_, crate::outgoing::HttpData>(
+                &mut linker,
+                crate::outgoing::HttpData::view,
+            )?;
         }
         Ok(linker)
     }
@@ -306,6 +313,7 @@ where
             Capability::Registry => d::registry::add_to_linker::<_, D>(linker, view)?,
             Capability::ImagesBuild => d::images_build::add_to_linker::<_, D>(linker, view)?,
             Capability::System => d::system::add_to_linker::<_, D>(linker, view)?,
+            Capability::Http => {}
         }
     }
     Ok(())

@@ -107,6 +107,8 @@ pub struct Plugin {
     pub(super) name: Arc<str>,
     /// One permit per call that may run at once (`Limits::concurrency`).
     pub(super) slots: tokio::sync::Semaphore,
+    /// What the `http` capability may reach.
+    pub(super) http_hosts: Arc<[String]>,
 }
 
 /// How long a cancelled call may go on to clean up before it is dropped.
@@ -233,6 +235,7 @@ impl Plugin {
             self.services.clone(),
             &self.limits,
             hooks,
+            self.http_hosts.clone(),
         );
         let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|s| &mut s.memory);

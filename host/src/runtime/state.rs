@@ -20,6 +20,8 @@ pub struct CallState {
     /// Epoch ticks the guest has run through; checked against `compute_ticks`.
     pub ticks: u64,
     pub compute_ticks: u64,
+    /// Hosts the plugin's `http` capability may reach.
+    pub http_hosts: Arc<[String]>,
 }
 
 impl CallState {
@@ -28,6 +30,7 @@ impl CallState {
         services: Arc<HostServices>,
         limits: &Limits,
         hooks: CallHooks,
+        http_hosts: Arc<[String]>,
     ) -> Self {
         let engine = hooks
             .engine
@@ -44,6 +47,7 @@ impl CallState {
             ticks: 0,
             compute_ticks: (limits.compute.as_millis() / super::EPOCH_TICK.as_millis()).max(1)
                 as u64,
+            http_hosts,
         }
     }
 }

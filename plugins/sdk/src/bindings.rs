@@ -1,6 +1,6 @@
 //! The WIT bindings, generated once here for every plugin.
 //!
-//! The guest world imports every Docker capability interface, but a component only imports
+//! The guest world imports every Docker capability interface and outgoing HTTP, but a component only imports
 //! the interfaces whose functions it actually calls: the linker drops the rest, so a plugin's
 //! requested capabilities follow from its code.
 
@@ -10,9 +10,10 @@ wit_bindgen::generate!({
         world guest {
             include wharf:plugin/plugin@0.1.0;
             include wharf:docker/capabilities@0.1.0;
+            include wharf:http/client@0.1.0;
         }
     ",
-    path: ["../../wit/plugin/0.1.0", "../../wit/docker/0.1.0"],
+    path: ["../../wit/plugin/0.1.0", "../../wit/docker/0.1.0", "../../wit/http/0.1.0"],
     world: "wharf:sdk/guest",
     pub_export_macro: true,
     export_macro_name: "export",

@@ -43,6 +43,12 @@ pub mod docker {
     pub use crate::bindings::wharf::docker::*;
 }
 
+/// Outgoing HTTP (`wharf:http/outgoing`), to the hosts the user granted the plugin. Like the
+/// Docker interfaces, it is imported only by a plugin that calls it.
+pub mod http {
+    pub use crate::bindings::wharf::http::outgoing::*;
+}
+
 /// What a plugin implements.
 pub trait Plugin {
     /// Who the plugin is.
