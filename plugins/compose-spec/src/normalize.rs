@@ -1,0 +1,767 @@
+//! From a merged, interpolated document to the [`Project`]: short and long syntax alike,
+//! type errors naming the key (`services.web.ports[1]`), and a warning for every key wharf
+//! does not act on, so nothing that matters is dropped in silence.
+
+use crate::merge::{keyed_map, named_map};
+use crate::model::*;
+use serde_yaml_ng::{Mapping, Value};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {why}")]
+pub struct SpecError {
+    pub path: String,
+    pub why: String,
+}
+
+fn err(path: &str, why: impl Into<String>) -> SpecError {
+    SpecError {
+        path: path.to_owned(),
+        why: why.into(),
+    }
+}
+
+/// Reads one mapping, remembering which keys were used so the rest can be warned about.
+struct Obj<'a> {
+    map: &'a Mapping,
+    path: String,
+    used: Vec<&'static str>,
+}
+
+impl<'a> Obj<'a> {
+    fn new(v: &'a Value, path: &str) -> Result<Self, SpecError> {
+        match v {
+            Value::Mapping(map) => Ok(Obj {
+                map,
+                path: path.to_owned(),
+                used: Vec::new(),
+            }),
+            _ => Err(err(path, "must be a mapping")),
+        }
+    }
+
+    fn child(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}.{key}", self.path)
+        }
+    }
+
+    fn get(&mut self, key: &'static str) -> Option<&'a Value> {
+        self.used.push(key);
+        self.map.get(key).filter(|v| !v.is_null())
+    }
+
+    fn string(&mut self, key: &'static str) -> Result<Option<String>, SpecError> {
+        let path = self.child(key);
+        self.get(key).map(|v| scalar(v, &path)).transpose()
+    }
+
+    fn bool(&mut self, key: &'static str) -> Result<bool, SpecError> {
+        let path = self.child(key);
+        match self.get(key) {
+            None => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(Value::String(s)) if s == "true" || s == "false" => Ok(s == "true"),
+            Some(_) => Err(err(&path, "must be true or false")),
+        }
+    }
+
+    /// Keys present but not read: for warnings.
+    fn unused(&self, ignored: &[&str]) -> Vec<String> {
+        self.map
+            .keys()
+            .filter_map(|k| k.as_str())
+            .filter(|k| !self.used.contains(k) && !ignored.contains(k) && !k.starts_with("x-"))
+            .map(|k| self.child(k))
+            .collect()
+    }
+}
+
+fn scalar(v: &Value, path: &str) -> Result<String, SpecError> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        _ => Err(err(path, "must be a string")),
+    }
+}
+
+fn strings(v: &Value, path: &str) -> Result<Vec<String>, SpecError> {
+    match v {
+        Value::Sequence(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| scalar(item, &format!("{path}[{i}]")))
+            .collect(),
+        other => Ok(vec![scalar(other, path)?]),
+    }
+}
+
+/// A command: a list as it is, a string split as a shell would (quotes respected).
+fn command(v: &Value, path: &str) -> Result<Vec<String>, SpecError> {
+    match v {
+        Value::String(s) => split_words(s).ok_or_else(|| err(path, "has an unterminated quote")),
+        other => strings(other, path),
+    }
+}
+
+fn split_words(s: &str) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next()? {
+                        '\'' => break,
+                        c => word.push(c),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next()? {
+                        '"' => break,
+                        '\\' => word.push(chars.next()?),
+                        c => word.push(c),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                word.extend(chars.next());
+            }
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            c => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    Some(words)
+}
+
+fn string_map(
+    v: &Value,
+    path: &str,
+    sep: char,
+) -> Result<BTreeMap<String, Option<String>>, SpecError> {
+    let Value::Mapping(m) = keyed_map(v, sep) else {
+        return Err(err(path, "must be a mapping or a list of KEY=value"));
+    };
+    m.iter()
+        .map(|(k, v)| {
+            let key = scalar(k, path)?;
+            let value = if v.is_null() {
+                None
+            } else {
+                Some(scalar(v, &format!("{path}.{key}"))?)
+            };
+            Ok((key, value))
+        })
+        .collect()
+}
+
+fn labels(v: Option<&Value>, path: &str) -> Result<BTreeMap<String, String>, SpecError> {
+    Ok(match v {
+        None => BTreeMap::new(),
+        Some(v) => string_map(v, path, '=')?
+            .into_iter()
+            .map(|(k, v)| (k, v.unwrap_or_default()))
+            .collect(),
+    })
+}
+
+/// `[IP:][HOST[-RANGE]:]CONTAINER[-RANGE][/PROTO]`, one entry per container port.
+fn short_ports(spec: &str, path: &str) -> Result<Vec<Port>, SpecError> {
+    let bad = || err(path, format!("invalid port {spec:?}"));
+    let (rest, protocol) = spec.rsplit_once('/').unwrap_or((spec, "tcp"));
+    // An IPv6 host address is bracketed: [::1]:8080:80.
+    let (host_ip, rest) = match rest.strip_prefix('[') {
+        Some(r) => {
+            let (ip, after) = r.split_once("]:").ok_or_else(bad)?;
+            (Some(ip.to_owned()), after)
+        }
+        None => (None, rest),
+    };
+    let parts: Vec<&str> = rest.split(':').collect();
+    let (host_ip, published, container) = match (host_ip, parts.as_slice()) {
+        (ip, [c]) => (ip, None, *c),
+        (ip, [p, c]) => (ip, Some(*p), *c),
+        (None, [ip, p, c]) => (Some((*ip).to_owned()), Some(*p), *c),
+        _ => return Err(bad()),
+    };
+    let range = |r: &str| -> Result<(u16, u16), SpecError> {
+        let (a, b) = r.split_once('-').unwrap_or((r, r));
+        let (a, b) = (
+            a.parse::<u16>().map_err(|_| bad())?,
+            b.parse::<u16>().map_err(|_| bad())?,
+        );
+        if a > b { Err(bad()) } else { Ok((a, b)) }
+    };
+    let (c_from, c_to) = range(container)?;
+    let published = published.filter(|p| !p.is_empty());
+    let host = published.map(range).transpose()?;
+    if let Some((h_from, h_to)) = host
+        && h_to - h_from != c_to - c_from
+        && h_from != h_to
+    {
+        return Err(err(
+            path,
+            format!("port ranges of different sizes in {spec:?}"),
+        ));
+    }
+    Ok((c_from..=c_to)
+        .enumerate()
+        .map(|(i, target)| Port {
+            target,
+            published: host.map(|(from, to)| {
+                if from == to {
+                    from.to_string()
+                } else {
+                    (from + i as u16).to_string()
+                }
+            }),
+            host_ip: host_ip.clone().filter(|ip| !ip.is_empty()),
+            protocol: protocol.to_owned(),
+        })
+        .collect())
+}
+
+fn ports(v: &Value, path: &str) -> Result<Vec<Port>, SpecError> {
+    let Value::Sequence(items) = v else {
+        return Err(err(path, "must be a list"));
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let p = format!("{path}[{i}]");
+        match item {
+            Value::Mapping(_) => {
+                let mut o = Obj::new(item, &p)?;
+                let target = o
+                    .string("target")?
+                    .ok_or_else(|| err(&p, "needs a target"))?;
+                out.push(Port {
+                    target: target
+                        .parse()
+                        .map_err(|_| err(&o.child("target"), "must be a port number"))?,
+                    published: o.string("published")?,
+                    host_ip: o.string("host_ip")?,
+                    protocol: o.string("protocol")?.unwrap_or_else(|| "tcp".into()),
+                });
+                o.string("mode")?;
+                o.string("name")?;
+                o.string("app_protocol")?;
+            }
+            other => out.extend(short_ports(&scalar(other, &p)?, &p)?),
+        }
+    }
+    Ok(out)
+}
+
+fn is_path(source: &str) -> bool {
+    source.starts_with(['.', '/', '~']) || source.contains('/')
+}
+
+fn mounts(v: &Value, path: &str) -> Result<Vec<Mount>, SpecError> {
+    let Value::Sequence(items) = v else {
+        return Err(err(path, "must be a list"));
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let p = format!("{path}[{i}]");
+        let mount = match item {
+            Value::Mapping(_) => {
+                let mut o = Obj::new(item, &p)?;
+                let kind = match o.string("type")?.as_deref() {
+                    Some("volume") | None => MountKind::Volume,
+                    Some("bind") => MountKind::Bind,
+                    Some("tmpfs") => MountKind::Tmpfs,
+                    Some(other) => {
+                        return Err(err(
+                            &o.child("type"),
+                            format!("unsupported mount type {other:?}"),
+                        ));
+                    }
+                };
+                let target = o
+                    .string("target")?
+                    .ok_or_else(|| err(&p, "needs a target"))?;
+                let m = Mount {
+                    kind,
+                    source: o.string("source")?,
+                    target,
+                    read_only: o.bool("read_only")?,
+                };
+                o.get("bind");
+                o.get("volume");
+                o.get("tmpfs");
+                o.get("consistency");
+                m
+            }
+            other => {
+                let s = scalar(other, &p)?;
+                let parts: Vec<&str> = s.split(':').collect();
+                let (source, target, mode) = match parts.as_slice() {
+                    [t] => (None, *t, ""),
+                    [s, t] => (Some(*s), *t, ""),
+                    [s, t, m] => (Some(*s), *t, *m),
+                    _ => return Err(err(&p, format!("invalid volume {s:?}"))),
+                };
+                if !target.starts_with('/') {
+                    return Err(err(
+                        &p,
+                        format!("the mount target {target:?} must be an absolute path"),
+                    ));
+                }
+                Mount {
+                    kind: if source.is_some_and(is_path) {
+                        MountKind::Bind
+                    } else {
+                        MountKind::Volume
+                    },
+                    source: source.map(str::to_owned),
+                    target: target.to_owned(),
+                    read_only: mode.split(',').any(|m| m == "ro"),
+                }
+            }
+        };
+        out.push(mount);
+    }
+    Ok(out)
+}
+
+/// `512m`, `1g`, `1024`: bytes.
+fn bytes(s: &str, path: &str) -> Result<u64, SpecError> {
+    let lower = s.trim().to_ascii_lowercase();
+    let digits = lower.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &lower[digits.len()..];
+    let n: f64 = digits
+        .parse()
+        .map_err(|_| err(path, format!("invalid size {s:?}")))?;
+    let mult = match unit {
+        "" | "b" => 1u64,
+        "k" | "kb" => 1 << 10,
+        "m" | "mb" => 1 << 20,
+        "g" | "gb" => 1 << 30,
+        _ => return Err(err(path, format!("invalid size {s:?}"))),
+    };
+    Ok((n * mult as f64) as u64)
+}
+
+fn service(name: &str, v: &Value, warnings: &mut Vec<String>) -> Result<Service, SpecError> {
+    let path = format!("services.{name}");
+    let mut o = Obj::new(v, &path)?;
+    let mut s = Service {
+        replicas: 1,
+        ..Default::default()
+    };
+    s.image = o.string("image")?;
+    if let Some(b) = o.get("build") {
+        let p = o.child("build");
+        s.build = Some(match b {
+            Value::Mapping(_) => {
+                let mut bo = Obj::new(b, &p)?;
+                let build = Build {
+                    context: bo.string("context")?.unwrap_or_else(|| ".".into()),
+                    dockerfile: bo.string("dockerfile")?,
+                    args: match bo.get("args") {
+                        Some(a) => string_map(a, &bo.child("args"), '=')?
+                            .into_iter()
+                            .map(|(k, v)| (k, v.unwrap_or_default()))
+                            .collect(),
+                        None => BTreeMap::new(),
+                    },
+                    target: bo.string("target")?,
+                };
+                warnings.extend(bo.unused(&[]));
+                build
+            }
+            other => Build {
+                context: scalar(other, &p)?,
+                ..Default::default()
+            },
+        });
+    }
+    if s.image.is_none() && s.build.is_none() {
+        return Err(err(&path, "has neither an image nor a build"));
+    }
+    s.command = o
+        .get("command")
+        .map(|c| command(c, &format!("{path}.command")))
+        .transpose()?;
+    s.entrypoint = o
+        .get("entrypoint")
+        .map(|c| command(c, &format!("{path}.entrypoint")))
+        .transpose()?;
+    if let Some(e) = o.get("environment") {
+        s.environment = string_map(e, &o.child("environment"), '=')?;
+    }
+    if let Some(e) = o.get("env_file") {
+        s.env_file = strings(e, &o.child("env_file"))?;
+    }
+    if let Some(p) = o.get("ports") {
+        s.ports = ports(p, &o.child("ports"))?;
+    }
+    if let Some(e) = o.get("expose") {
+        s.expose = strings(e, &o.child("expose"))?;
+    }
+    if let Some(m) = o.get("volumes") {
+        s.volumes = mounts(m, &o.child("volumes"))?;
+    }
+    match o.get("networks") {
+        None => {
+            s.networks.insert("default".into(), Attachment::default());
+        }
+        Some(n) => {
+            let p = o.child("networks");
+            let Value::Mapping(m) = named_map(n) else {
+                return Err(err(&p, "must be a list or a mapping"));
+            };
+            for (k, v) in &m {
+                let key = scalar(k, &p)?;
+                let mut a = Attachment::default();
+                if !v.is_null() {
+                    let mut no = Obj::new(v, &format!("{p}.{key}"))?;
+                    if let Some(al) = no.get("aliases") {
+                        a.aliases = strings(al, &no.child("aliases"))?;
+                    }
+                    no.get("ipv4_address");
+                    no.get("ipv6_address");
+                    no.get("priority");
+                    warnings.extend(no.unused(&[]));
+                }
+                s.networks.insert(key, a);
+            }
+        }
+    }
+    if let Some(d) = o.get("depends_on") {
+        let p = o.child("depends_on");
+        let Value::Mapping(m) = named_map(d) else {
+            return Err(err(&p, "must be a list or a mapping"));
+        };
+        for (k, v) in &m {
+            let key = scalar(k, &p)?;
+            let condition = if v.is_null() {
+                Condition::ServiceStarted
+            } else {
+                let mut dobj = Obj::new(v, &format!("{p}.{key}"))?;
+                let c = match dobj.string("condition")?.as_deref() {
+                    None | Some("service_started") => Condition::ServiceStarted,
+                    Some("service_healthy") => Condition::ServiceHealthy,
+                    Some("service_completed_successfully") => {
+                        Condition::ServiceCompletedSuccessfully
+                    }
+                    Some(other) => {
+                        return Err(err(
+                            &dobj.child("condition"),
+                            format!("unknown condition {other:?}"),
+                        ));
+                    }
+                };
+                dobj.get("restart");
+                dobj.get("required");
+                c
+            };
+            s.depends_on.insert(key, Dependency { condition });
+        }
+    }
+    if let Some(h) = o.get("healthcheck") {
+        let mut ho = Obj::new(h, &o.child("healthcheck"))?;
+        let disabled = ho.bool("disable")?;
+        let test = match ho.get("test") {
+            Some(Value::String(t)) => vec!["CMD-SHELL".to_owned(), t.clone()],
+            Some(t) => strings(t, &ho.child("test"))?,
+            None => Vec::new(),
+        };
+        s.healthcheck = Some(Healthcheck {
+            test: if disabled { vec!["NONE".into()] } else { test },
+            interval: ho.string("interval")?,
+            timeout: ho.string("timeout")?,
+            retries: ho
+                .string("retries")?
+                .map(|r| {
+                    r.parse()
+                        .map_err(|_| err(&ho.child("retries"), "must be a number"))
+                })
+                .transpose()?,
+            start_period: ho.string("start_period")?,
+        });
+        ho.get("start_interval");
+        warnings.extend(ho.unused(&[]));
+    }
+    s.restart = o.string("restart")?;
+    s.labels = labels(o.get("labels"), &format!("{path}.labels"))?;
+    s.container_name = o.string("container_name")?;
+    s.hostname = o.string("hostname")?;
+    s.working_dir = o.string("working_dir")?;
+    s.user = o.string("user")?;
+    if let Some(h) = o.get("extra_hosts") {
+        s.extra_hosts = string_map(h, &o.child("extra_hosts"), ':')?
+            .into_iter()
+            .map(|(k, v)| (k, v.unwrap_or_default()))
+            .collect();
+    }
+    if let Some(d) = o.get("deploy") {
+        let mut dobj = Obj::new(d, &o.child("deploy"))?;
+        if let Some(r) = dobj.string("replicas")? {
+            s.replicas = r
+                .parse()
+                .map_err(|_| err(&dobj.child("replicas"), "must be a number"))?;
+        }
+        if let Some(res) = dobj.get("resources") {
+            let mut ro = Obj::new(res, &dobj.child("resources"))?;
+            if let Some(l) = ro.get("limits") {
+                let mut lo = Obj::new(l, &ro.child("limits"))?;
+                if let Some(c) = lo.string("cpus")? {
+                    s.cpus = Some(
+                        c.parse()
+                            .map_err(|_| err(&lo.child("cpus"), "must be a number"))?,
+                    );
+                }
+                if let Some(m) = lo.string("memory")? {
+                    s.memory = Some(bytes(&m, &lo.child("memory"))?);
+                }
+                warnings.extend(lo.unused(&[]));
+            }
+            warnings.extend(ro.unused(&[]));
+        }
+        warnings.extend(dobj.unused(&[]));
+    }
+    if let Some(p) = o.get("profiles") {
+        s.profiles = strings(p, &o.child("profiles"))?;
+    }
+    warnings.extend(o.unused(&[]));
+    Ok(s)
+}
+
+/// The project named `name` from the merged, interpolated document; warnings for keys
+/// wharf does not act on.
+pub fn project(doc: &Value, name: &str) -> Result<(Project, Vec<String>), SpecError> {
+    let mut warnings = Vec::new();
+    let mut top = Obj::new(doc, "")?;
+    let mut project = Project {
+        name: name.to_owned(),
+        ..Default::default()
+    };
+    let services = top
+        .get("services")
+        .ok_or_else(|| err("services", "the project defines no services"))?;
+    let Value::Mapping(services) = services else {
+        return Err(err("services", "must be a mapping"));
+    };
+    for (k, v) in services {
+        let key = scalar(k, "services")?;
+        project
+            .services
+            .insert(key.clone(), service(&key, v, &mut warnings)?);
+    }
+    if let Some(Value::Mapping(nets)) = top.get("networks") {
+        for (k, v) in nets {
+            let key = scalar(k, "networks")?;
+            let path = format!("networks.{key}");
+            let mut n = Network {
+                name: format!("{name}_{key}"),
+                ..Default::default()
+            };
+            if !v.is_null() {
+                let mut no = Obj::new(v, &path)?;
+                n.driver = no.string("driver")?;
+                n.internal = no.bool("internal")?;
+                n.external = no.bool("external")?;
+                n.labels = labels(no.get("labels"), &format!("{path}.labels"))?;
+                if let Some(explicit) = no.string("name")? {
+                    n.name = explicit;
+                } else if n.external {
+                    n.name = key.clone();
+                }
+                no.get("ipam");
+                no.get("attachable");
+                no.get("driver_opts");
+                warnings.extend(no.unused(&[]));
+            }
+            project.networks.insert(key, n);
+        }
+    }
+    let uses_default = project
+        .services
+        .values()
+        .any(|s| s.networks.contains_key("default"));
+    if uses_default && !project.networks.contains_key("default") {
+        project.networks.insert(
+            "default".into(),
+            Network {
+                name: format!("{name}_default"),
+                ..Default::default()
+            },
+        );
+    }
+    if let Some(Value::Mapping(vols)) = top.get("volumes") {
+        for (k, v) in vols {
+            let key = scalar(k, "volumes")?;
+            let path = format!("volumes.{key}");
+            let mut vol = Volume {
+                name: format!("{name}_{key}"),
+                ..Default::default()
+            };
+            if !v.is_null() {
+                let mut vo = Obj::new(v, &path)?;
+                vol.driver = vo.string("driver")?;
+                vol.external = vo.bool("external")?;
+                vol.labels = labels(vo.get("labels"), &format!("{path}.labels"))?;
+                if let Some(explicit) = vo.string("name")? {
+                    vol.name = explicit;
+                } else if vol.external {
+                    vol.name = key.clone();
+                }
+                vo.get("driver_opts");
+                warnings.extend(vo.unused(&[]));
+            }
+            project.volumes.insert(key, vol);
+        }
+    }
+    // References must resolve: a typo here is an error now, not a failed `up` later.
+    for (sname, s) in &project.services {
+        for n in s.networks.keys() {
+            if !project.networks.contains_key(n) {
+                return Err(err(
+                    &format!("services.{sname}.networks"),
+                    format!("refers to undefined network {n}"),
+                ));
+            }
+        }
+        for d in s.depends_on.keys() {
+            if !project.services.contains_key(d) {
+                return Err(err(
+                    &format!("services.{sname}.depends_on"),
+                    format!("refers to undefined service {d}"),
+                ));
+            }
+        }
+        for m in &s.volumes {
+            if let (MountKind::Volume, Some(src)) = (m.kind, &m.source)
+                && !project.volumes.contains_key(src)
+            {
+                return Err(err(
+                    &format!("services.{sname}.volumes"),
+                    format!("refers to undefined volume {src}"),
+                ));
+            }
+        }
+    }
+    top.get("name");
+    top.get("version");
+    warnings.extend(top.unused(&["configs", "secrets", "include"]));
+    for ignored in ["configs", "secrets", "include"] {
+        if top.map.contains_key(ignored) {
+            warnings.push(format!("{ignored}: not supported by wharf yet; ignored"));
+        }
+    }
+    let warnings = warnings
+        .into_iter()
+        .map(|w| {
+            if w.contains(": ") {
+                w
+            } else {
+                format!("{w}: unknown or unsupported key; ignored")
+            }
+        })
+        .collect();
+    Ok((project, warnings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(yaml: &str) -> Result<(Project, Vec<String>), SpecError> {
+        project(&serde_yaml_ng::from_str(yaml).unwrap(), "shop")
+    }
+
+    #[test]
+    fn short_and_long_syntax_normalise_alike() {
+        let (p, warnings) = load(
+            "services:
+  web:
+    image: nginx
+    command: nginx -g 'daemon off;'
+    ports: ['8080:80', '127.0.0.1:9000-9001:9000-9001/udp', {target: 443, published: '8443'}]
+    volumes: ['data:/data', './conf:/etc/nginx:ro', '/cache', {type: tmpfs, target: /run}]
+    environment: [A=1, B]
+    depends_on: {db: {condition: service_healthy}}
+    networks: {front: {aliases: [www]}}
+    deploy: {replicas: 2, resources: {limits: {cpus: '0.5', memory: 512m}}}
+    mystery: 1
+  db:
+    build: ./db
+    healthcheck: {test: pg_isready, retries: 5}
+networks: {front: {}}
+volumes: {data: {}}
+",
+        )
+        .unwrap();
+        let web = &p.services["web"];
+        assert_eq!(
+            web.command.as_deref().unwrap(),
+            ["nginx", "-g", "daemon off;"]
+        );
+        assert_eq!(web.ports.len(), 4);
+        assert_eq!(web.ports[2].published.as_deref(), Some("9001"));
+        assert_eq!(web.ports[2].host_ip.as_deref(), Some("127.0.0.1"));
+        assert_eq!(web.ports[2].protocol, "udp");
+        assert_eq!(web.volumes[1].kind, MountKind::Bind);
+        assert!(web.volumes[1].read_only);
+        assert_eq!(web.volumes[2].source, None);
+        assert_eq!(web.volumes[3].kind, MountKind::Tmpfs);
+        assert_eq!(web.environment["B"], None);
+        assert_eq!(web.depends_on["db"].condition, Condition::ServiceHealthy);
+        assert_eq!(web.networks["front"].aliases, ["www"]);
+        assert_eq!(
+            (web.replicas, web.cpus, web.memory),
+            (2, Some(0.5), Some(512 << 20))
+        );
+        assert_eq!(
+            p.services["db"].healthcheck.as_ref().unwrap().test,
+            ["CMD-SHELL", "pg_isready"]
+        );
+        assert_eq!(p.networks["front"].name, "shop_front");
+        assert_eq!(p.networks["default"].name, "shop_default");
+        assert_eq!(p.volumes["data"].name, "shop_data");
+        assert_eq!(
+            warnings,
+            ["services.web.mystery: unknown or unsupported key; ignored"]
+        );
+    }
+
+    #[test]
+    fn mistakes_name_their_key() {
+        let e = load("services:\n  web:\n    image: x\n    ports: ['80:80:80:80']\n").unwrap_err();
+        assert_eq!(e.path, "services.web.ports[0]");
+        let e = load("services:\n  web:\n    image: x\n    depends_on: [db]\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "services.web.depends_on: refers to undefined service db"
+        );
+        let e = load("services:\n  web:\n    command: x\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "services.web: has neither an image nor a build"
+        );
+        let e = load("services:\n  web:\n    image: x\n    volumes: ['data:/d']\n").unwrap_err();
+        assert!(e.to_string().contains("undefined volume data"), "{e}");
+    }
+}
