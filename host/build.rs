@@ -11,6 +11,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("wharf-plugin-volumes", "volumes.wasm"),
     ("wharf-plugin-images", "images.wasm"),
     ("wharf-plugin-monitoring", "monitoring.wasm"),
+    ("wharf-plugin-compose", "compose.wasm"),
 ];
 
 /// Built beside the default plugins (one cargo run) but never embedded: the tests load them

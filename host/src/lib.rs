@@ -8,6 +8,7 @@
 //! - [`runtime`]: wasmtime: loading, caching and sandboxing plugin components.
 //! - [`docker`]: the only place that talks to the Docker engine (bollard).
 //! - [`outgoing`]: the `http` capability: plugins' requests to the hosts granted them.
+//! - [`reading`]: the `read-files` capability: host files under the allowed roots.
 //! - [`plugins`]: the built-in plugins embedded in the binary.
 //! - [`mock`]: the mock host: the runtime with an in-memory Docker, for testing plugins.
 
@@ -18,6 +19,7 @@ pub mod mock;
 pub mod outgoing;
 pub mod plugins;
 pub mod policy;
+pub mod reading;
 pub mod registry;
 pub mod runtime;
 pub mod transport;

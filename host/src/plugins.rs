@@ -52,4 +52,10 @@ pub const BUILTIN: &[Builtin] = &[
         sha256: include_str!(concat!(env!("OUT_DIR"), "/monitoring.wasm.sha256")),
         grants: &[Capability::ContainersRead, Capability::System],
     },
+    Builtin {
+        name: "compose",
+        wasm: include_bytes!(concat!(env!("OUT_DIR"), "/compose.wasm")),
+        sha256: include_str!(concat!(env!("OUT_DIR"), "/compose.wasm.sha256")),
+        grants: &[Capability::ReadFiles],
+    },
 ];

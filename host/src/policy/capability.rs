@@ -17,10 +17,12 @@ pub enum Capability {
     System,
     /// Outgoing HTTP to the hosts granted in `http_hosts` (`wharf:http/outgoing`).
     Http,
+    /// Reading host files under the allowed roots (`wharf:files/read`).
+    ReadFiles,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 12] = [
+    pub const ALL: [Capability; 13] = [
         Capability::ContainersRead,
         Capability::ContainersWrite,
         Capability::Exec,
@@ -33,12 +35,13 @@ impl Capability {
         Capability::ImagesBuild,
         Capability::System,
         Capability::Http,
+        Capability::ReadFiles,
     ];
 
-    /// Whether it reaches the Docker engine (all but `http`): such a plugin's calls are
-    /// routed to an engine.
+    /// Whether it reaches the Docker engine (all but `http` and `read-files`): such a
+    /// plugin's calls are routed to an engine.
     pub fn is_docker(self) -> bool {
-        self != Capability::Http
+        !matches!(self, Capability::Http | Capability::ReadFiles)
     }
 
     /// The name used in config and in `wharf:docker/<name>` (`wharf:http/outgoing` for http).
@@ -56,6 +59,7 @@ impl Capability {
             Capability::ImagesBuild => "images-build",
             Capability::System => "system",
             Capability::Http => "http",
+            Capability::ReadFiles => "read-files",
         }
     }
 
@@ -85,6 +89,9 @@ impl Capability {
                  commands)"
             }
             Capability::System => "read the engine's information, version, disk usage and events",
+            Capability::ReadFiles => {
+                "read text files under the allowed roots (compose files, env files)"
+            }
             Capability::Http => {
                 "send HTTP requests to the hosts in the plugin's http_hosts, with the registry \
                  logins the host holds (never shown to the plugin)"
@@ -102,7 +109,7 @@ impl fmt::Display for Capability {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unknown capability `{0}` (known: containers-read, containers-write, exec, files, networks, \
-     volumes, images-read, images-write, registry, images-build, system, http)"
+     volumes, images-read, images-write, registry, images-build, system, http, read-files)"
 )]
 pub struct UnknownCapability(pub String);
 
@@ -158,10 +165,11 @@ impl Import {
             Some(("wharf:plugin", "types" | "context")) if compatible => Import::Contract,
             Some(("wharf:docker", "types")) if compatible => Import::Types,
             Some(("wharf:docker", iface)) if compatible => match iface.parse() {
-                Ok(Capability::Http) | Err(_) => Import::Unknown,
+                Ok(Capability::Http | Capability::ReadFiles) | Err(_) => Import::Unknown,
                 Ok(c) => Import::Granted(c),
             },
             Some(("wharf:http", "outgoing")) if compatible => Import::Granted(Capability::Http),
+            Some(("wharf:files", "read")) if compatible => Import::Granted(Capability::ReadFiles),
             _ => Import::Unknown,
         }
     }

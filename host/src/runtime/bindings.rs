@@ -9,9 +9,15 @@ wasmtime::component::bindgen!({
             include wharf:plugin/plugin@0.1.0;
             include wharf:docker/capabilities@0.1.0;
             include wharf:http/client@0.1.0;
+            include wharf:files/client@0.1.0;
         }
     ",
-    path: ["../wit/plugin/0.1.0", "../wit/docker/0.1.0", "../wit/http/0.1.0"],
+    path: [
+        "../wit/plugin/0.1.0",
+        "../wit/docker/0.1.0",
+        "../wit/http/0.1.0",
+        "../wit/files/0.1.0",
+    ],
     world: "wharf:host/plugin-host",
     imports: { default: async | trappable },
     exports: { default: async },

@@ -242,6 +242,12 @@ impl Runtime {
                 crate::mock::ModelData::view,
             )?,
         }
+        if granted.contains(&Capability::ReadFiles) {
+            bindings::wharf::files::read::add_to_linker::<_, crate::reading::ReadData>(
+                &mut linker,
+                crate::reading::ReadData::view,
+            )?;
+        }
         if granted.contains(&Capability::Http) {
             bindings::wharf::http::outgoing::add_to_linker::<_, crate::outgoing::HttpData>(
                 &mut linker,
@@ -313,7 +319,7 @@ where
             Capability::Registry => d::registry::add_to_linker::<_, D>(linker, view)?,
             Capability::ImagesBuild => d::images_build::add_to_linker::<_, D>(linker, view)?,
             Capability::System => d::system::add_to_linker::<_, D>(linker, view)?,
-            Capability::Http => {}
+            Capability::Http | Capability::ReadFiles => {}
         }
     }
     Ok(())

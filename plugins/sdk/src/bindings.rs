@@ -11,9 +11,15 @@ wit_bindgen::generate!({
             include wharf:plugin/plugin@0.1.0;
             include wharf:docker/capabilities@0.1.0;
             include wharf:http/client@0.1.0;
+            include wharf:files/client@0.1.0;
         }
     ",
-    path: ["../../wit/plugin/0.1.0", "../../wit/docker/0.1.0", "../../wit/http/0.1.0"],
+    path: [
+        "../../wit/plugin/0.1.0",
+        "../../wit/docker/0.1.0",
+        "../../wit/http/0.1.0",
+        "../../wit/files/0.1.0",
+    ],
     world: "wharf:sdk/guest",
     pub_export_macro: true,
     export_macro_name: "export",

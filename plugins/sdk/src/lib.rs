@@ -49,6 +49,11 @@ pub mod http {
     pub use crate::bindings::wharf::http::outgoing::*;
 }
 
+/// Reading host files under the allowed roots (`wharf:files/read`), granted as `read-files`.
+pub mod files {
+    pub use crate::bindings::wharf::files::read::*;
+}
+
 /// What a plugin implements.
 pub trait Plugin {
     /// Who the plugin is.
