@@ -5,7 +5,10 @@
 mod support;
 
 use serde_json::json;
-use support::Wharf;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use support::{Cleanup, FIXTURE, Wharf, docker, require_docker, unique};
 
 const BASE: &str = "services:
   web:
@@ -98,4 +101,362 @@ async fn compose_config_shows_the_normalised_project() {
         err.contains("no compose file in") && err.contains("compose.yaml"),
         "{err}"
     );
+}
+
+/// A command that runs until stopped and stops at once on SIGTERM (as PID 1, busybox's
+/// `sleep` would ignore it and every stop would wait out its timeout).
+const LOOP: &str = r#"["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]"#;
+
+fn shop_yaml() -> String {
+    format!(
+        r#"services:
+  db:
+    image: {FIXTURE}
+    command: ["sh", "-c", "sleep 1; touch /tmp/ready; trap 'exit 0' TERM; while true; do sleep 1; done"]
+    healthcheck:
+      test: ["CMD-SHELL", "test -f /tmp/ready"]
+      interval: 1s
+      retries: 30
+    volumes: ["data:/data"]
+    networks:
+      back:
+        aliases: [database]
+  cache:
+    image: {FIXTURE}
+    command: {LOOP}
+    networks: [back]
+  web:
+    image: {FIXTURE}
+    command: {LOOP}
+    environment:
+      MODE: ${{MODE:-one}}
+    depends_on:
+      db: {{condition: service_healthy}}
+      cache: {{condition: service_started}}
+    networks: [front, back]
+    deploy:
+      replicas: 2
+networks:
+  front: {{}}
+  back: {{}}
+volumes:
+  data: {{}}
+"#
+    )
+}
+
+/// `docker-compose` (1.29, the reference) on project `project` in `dir`.
+fn docker_compose(dir: &Path, project: &str, args: &[&str]) -> String {
+    let out = Command::new("docker-compose")
+        .arg("-p")
+        .arg(project)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("the reference, docker-compose, cannot run ({e}): apt-get install docker-compose, or run .ci/run")
+        });
+    assert!(
+        out.status.success(),
+        "docker-compose {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Container name -> id, for the containers labelled as `project`'s.
+fn project_containers(project: &str) -> BTreeMap<String, String> {
+    docker(&[
+        "ps",
+        "-a",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+        "--format",
+        "{{.Names}} {{.ID}}",
+    ])
+    .lines()
+    .filter_map(|l| l.split_once(' '))
+    .map(|(n, id)| (n.to_owned(), id.to_owned()))
+    .collect()
+}
+
+fn labelled(kind: &str, project: &str) -> Vec<String> {
+    docker(&[
+        kind,
+        "ls",
+        "-q",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+    ])
+    .split_whitespace()
+    .map(str::to_owned)
+    .collect()
+}
+
+#[tokio::test]
+async fn up_is_seen_by_docker_compose_recreates_only_what_changed_and_keeps_volumes() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let project = cleanup.project(&unique("shop"));
+    let w = Wharf::start().await;
+    let dir = w.dir.path();
+    std::fs::write(dir.join("compose.yaml"), shop_yaml()).unwrap();
+    let up = json!({ "project_name": project });
+
+    let (out, progress) = w.ok_with_progress("compose_up", up.clone()).await;
+    for line in [
+        format!("network {project}_back: created"),
+        format!("volume {project}_data: created"),
+        "service db: healthy".to_owned(),
+        format!("{project}-web-2: created"),
+    ] {
+        assert!(out.contains(&line), "{line} missing from {out}");
+    }
+    // db is healthy before web is created, because web waits for it.
+    assert!(
+        out.find("service db: healthy") < out.find(&format!("{project}-web-1")),
+        "{out}"
+    );
+    // Progress per step (the host may coalesce close ones), ending at the total.
+    let last = progress.last().expect("progress notifications");
+    assert_eq!(Some(last.progress), last.total, "{progress:?}");
+    assert!(
+        progress.windows(2).all(|p| p[0].progress <= p[1].progress),
+        "{progress:?}"
+    );
+
+    let wharf_made = project_containers(&project);
+    let expected: Vec<String> = ["cache-1", "db-1", "web-1", "web-2"]
+        .iter()
+        .map(|s| format!("{project}-{s}"))
+        .collect();
+    assert_eq!(wharf_made.keys().cloned().collect::<Vec<_>>(), expected);
+    // The reference finds the same containers through the labels.
+    let mut seen: Vec<String> = docker_compose(dir, &project, &["ps", "-q"])
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    seen.sort();
+    let mut ids: Vec<String> = wharf_made.values().cloned().collect();
+    ids.sort();
+    assert_eq!(
+        seen.iter().map(|s| &s[..12]).collect::<Vec<_>>(),
+        ids.iter().map(|s| &s[..12]).collect::<Vec<_>>()
+    );
+    let ps = w.ok("compose_ps", json!({ "project": project })).await;
+    assert!(
+        ps.contains(&format!("project {project}: 4 containers")),
+        "{ps}"
+    );
+
+    // Aliases work on the network they were given for.
+    docker(&[
+        "exec",
+        &format!("{project}-web-1"),
+        "ping",
+        "-c",
+        "1",
+        "-W",
+        "5",
+        "database",
+    ]);
+    docker(&[
+        "exec",
+        &format!("{project}-db-1"),
+        "sh",
+        "-c",
+        "echo kept > /data/file",
+    ]);
+
+    // Nothing changed: nothing recreated.
+    let out = w.ok("compose_up", up.clone()).await;
+    assert!(
+        !out.contains("recreated") && !out.contains(": created"),
+        "{out}"
+    );
+    assert_eq!(project_containers(&project), wharf_made);
+
+    // One service's environment changed: that service only is recreated.
+    let out = w
+        .ok(
+            "compose_up",
+            json!({ "project_name": project, "env": { "MODE": "two" } }),
+        )
+        .await;
+    assert!(
+        out.contains(&format!("{project}-web-1: recreated")),
+        "{out}"
+    );
+    let after = project_containers(&project);
+    for (name, id) in &wharf_made {
+        assert_eq!(after[name] == *id, !name.contains("-web-"), "{name}: {out}");
+    }
+    assert_eq!(
+        docker(&[
+            "exec",
+            &format!("{project}-web-2"),
+            "sh",
+            "-c",
+            "echo $MODE"
+        ]),
+        "two"
+    );
+
+    // Down keeps the named volume; the next up finds the data.
+    let out = w.ok("compose_down", json!({ "project": project })).await;
+    assert!(
+        out.contains(&format!(
+            "kept volumes (volumes=true removes them): {project}_data"
+        )),
+        "{out}"
+    );
+    assert!(project_containers(&project).is_empty());
+    assert!(labelled("network", &project).is_empty());
+    w.ok(
+        "compose_up",
+        json!({ "project_name": project, "services": ["db"] }),
+    )
+    .await;
+    assert_eq!(
+        docker(&["exec", &format!("{project}-db-1"), "cat", "/data/file"]),
+        "kept"
+    );
+
+    // The reference takes down what wharf brought up.
+    docker_compose(dir, &project, &["down", "-v"]);
+    assert!(project_containers(&project).is_empty());
+    assert!(labelled("volume", &project).is_empty());
+    assert!(labelled("network", &project).is_empty());
+}
+
+#[tokio::test]
+async fn a_project_docker_compose_brought_up_is_listed_and_taken_down_by_wharf() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let project = cleanup.project(&unique("ref"));
+    let w = Wharf::start().await;
+    let dir = w.dir.path();
+    std::fs::write(
+        dir.join("docker-compose.yml"),
+        format!(
+            "version: '3.8'\nservices:\n  app:\n    image: {FIXTURE}\n    command: {LOOP}\n    \
+             volumes: ['store:/store']\n  side:\n    image: {FIXTURE}\n    command: {LOOP}\n\
+             volumes:\n  store: {{}}\n"
+        ),
+    )
+    .unwrap();
+    docker_compose(dir, &project, &["up", "-d"]);
+
+    let ps = w.ok("compose_ps", json!({ "project": project })).await;
+    assert!(
+        ps.contains(&format!("project {project}: 2 containers")),
+        "{ps}"
+    );
+    assert!(ps.contains("  app  running"), "{ps}");
+
+    let out = w
+        .ok(
+            "compose_down",
+            json!({ "project": project, "volumes": true }),
+        )
+        .await;
+    assert!(
+        out.contains(&format!("removed networks: {project}_default")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("removed volumes: {project}_store")),
+        "{out}"
+    );
+    assert!(project_containers(&project).is_empty());
+    assert!(labelled("volume", &project).is_empty());
+    assert!(labelled("network", &project).is_empty());
+    // Down again: nothing left, and no error.
+    let out = w.ok("compose_down", json!({ "project": project })).await;
+    assert!(out.contains("nothing to remove"), "{out}");
+}
+
+#[tokio::test]
+async fn up_builds_from_a_context_and_fails_clearly() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let project = cleanup.project(&unique("build"));
+    let w = Wharf::start().await;
+    let dir = w.dir.path();
+    std::fs::create_dir(dir.join("app")).unwrap();
+    std::fs::write(
+        dir.join("app/Dockerfile"),
+        format!("FROM {FIXTURE}\nARG GREETING\nRUN echo \"$GREETING\" > /greeting\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("compose.yaml"),
+        format!(
+            "services:\n  app:\n    build:\n      context: ./app\n      args: {{GREETING: hello}}\n    \
+             command: {LOOP}\n  sick:\n    image: {FIXTURE}\n    command: {LOOP}\n    \
+             healthcheck: {{test: ['CMD', 'false'], interval: 1s, retries: 1}}\n    \
+             profiles: [sick]\n  after:\n    image: {FIXTURE}\n    command: {LOOP}\n    \
+             depends_on: {{sick: {{condition: service_healthy}}}}\n    profiles: [sick]\n"
+        ),
+    )
+    .unwrap();
+
+    let out = w.ok("compose_up", json!({ "project_name": project })).await;
+    assert!(
+        out.contains(&format!("image {project}-app: built")),
+        "{out}"
+    );
+    assert!(!out.contains("sick"), "profile services stay out: {out}");
+    assert_eq!(
+        docker(&["exec", &format!("{project}-app-1"), "cat", "/greeting"]),
+        "hello"
+    );
+
+    // A dependency that never gets healthy fails the call, naming it.
+    let err = w
+        .err(
+            "compose_up",
+            json!({ "project_name": project, "profiles": ["sick"], "wait_timeout_secs": 20 }),
+        )
+        .await;
+    assert!(
+        err.contains(&format!("{project}-sick-1 is unhealthy")),
+        "{err}"
+    );
+
+    let out = w
+        .ok(
+            "compose_down",
+            json!({ "project": project, "images": "built" }),
+        )
+        .await;
+    assert!(
+        out.contains(&format!("removed images: {project}-app")),
+        "{out}"
+    );
+    assert!(
+        std::process::Command::new("docker")
+            .args(["image", "inspect", &format!("{project}-app")])
+            .output()
+            .unwrap()
+            .status
+            .code()
+            != Some(0)
+    );
+
+    // A cycle is named before anything is touched.
+    std::fs::write(
+        dir.join("cycle.yaml"),
+        format!(
+            "services:\n  a:\n    image: {FIXTURE}\n    depends_on: [b]\n  b:\n    image: {FIXTURE}\n    depends_on: [a]\n"
+        ),
+    )
+    .unwrap();
+    let err = w
+        .err(
+            "compose_up",
+            json!({ "project_name": project, "files": ["cycle.yaml"] }),
+        )
+        .await;
+    assert!(err.contains("depends_on has a cycle: a -> b -> a"), "{err}");
 }

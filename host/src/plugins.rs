@@ -56,6 +56,16 @@ pub const BUILTIN: &[Builtin] = &[
         name: "compose",
         wasm: include_bytes!(concat!(env!("OUT_DIR"), "/compose.wasm")),
         sha256: include_str!(concat!(env!("OUT_DIR"), "/compose.wasm.sha256")),
-        grants: &[Capability::ReadFiles],
+        grants: &[
+            Capability::ReadFiles,
+            Capability::ContainersRead,
+            Capability::ContainersWrite,
+            Capability::Networks,
+            Capability::Volumes,
+            Capability::ImagesRead,
+            Capability::ImagesWrite,
+            Capability::Registry,
+            Capability::ImagesBuild,
+        ],
     },
 ];

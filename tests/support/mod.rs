@@ -68,6 +68,7 @@ pub struct Cleanup {
     volumes: Vec<String>,
     images: Vec<String>,
     image_labels: Vec<String>,
+    projects: Vec<String>,
 }
 
 impl Cleanup {
@@ -91,6 +92,12 @@ impl Cleanup {
         reference.to_owned()
     }
 
+    /// Everything labelled as compose project `name`: containers, networks, volumes, images.
+    pub fn project(&mut self, name: &str) -> String {
+        self.projects.push(name.to_owned());
+        name.to_owned()
+    }
+
     /// Untagged images carrying this `key=value` label (left by rebuilds) are pruned.
     pub fn image_label(&mut self, label: &str) -> String {
         self.image_labels.push(label.to_owned());
@@ -100,6 +107,36 @@ impl Cleanup {
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
+        for project in &self.projects {
+            let filter = format!("label=com.docker.compose.project={project}");
+            for (list, remove) in [
+                (
+                    ["ps", "-aq", "--filter"].as_slice(),
+                    ["rm", "-f", "-v"].as_slice(),
+                ),
+                (
+                    ["network", "ls", "-q", "--filter"].as_slice(),
+                    ["network", "rm"].as_slice(),
+                ),
+                (
+                    ["volume", "ls", "-q", "--filter"].as_slice(),
+                    ["volume", "rm", "-f"].as_slice(),
+                ),
+                (
+                    ["images", "-q", "--filter"].as_slice(),
+                    ["rmi", "-f"].as_slice(),
+                ),
+            ] {
+                let Ok(out) = Command::new("docker").args(list).arg(&filter).output() else {
+                    continue;
+                };
+                let ids = String::from_utf8_lossy(&out.stdout);
+                let ids: Vec<&str> = ids.split_whitespace().collect();
+                if !ids.is_empty() {
+                    let _ = Command::new("docker").args(remove).args(&ids).output();
+                }
+            }
+        }
         for (what, names) in [
             (["rm", "-f", "-v"].as_slice(), &self.containers),
             (["network", "rm"].as_slice(), &self.networks),

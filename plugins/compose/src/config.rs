@@ -1,7 +1,7 @@
 //! `compose_config`: the project as wharf understands it, short enough for a model to
 //! read, with the full normalised form as structured output.
 
-use crate::project::{ProjectArgs, load};
+use crate::project::{open, project_args};
 use schemars::JsonSchema;
 use serde::Serialize;
 use wharf_compose_spec::{Condition, Project, Service};
@@ -75,8 +75,12 @@ fn summary(p: &Project, warnings: &[String]) -> String {
     text
 }
 
-pub fn compose_config(args: ProjectArgs, _: &Context) -> ToolResult<Output> {
-    let loaded = load(&args)?;
+project_args! {
+    pub struct ConfigArgs {}
+}
+
+pub fn compose_config(args: ConfigArgs, _: &Context) -> ToolResult<Output> {
+    let loaded = open(&args.source())?.loaded;
     let text = summary(&loaded.project, &loaded.warnings);
     Ok(Output::structured(
         text,

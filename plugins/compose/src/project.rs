@@ -1,10 +1,8 @@
 //! Finding and loading a project: its files (named, or the ones Compose looks for), its
 //! `.env`, and the variables a call passes, into a [`Loaded`] project.
 
-use schemars::JsonSchema;
-use serde::Deserialize;
 use std::collections::BTreeMap;
-use wharf_compose_spec::{ComposeFile, Loaded, Options};
+use wharf_compose_spec::{ComposeFile, Loaded, Options, Project, Service};
 use wharf_plugin_sdk::files::{self, ErrorKind as FileErrorKind, FileError};
 use wharf_plugin_sdk::{ErrorKind, ToolError, ToolResult};
 
@@ -19,26 +17,65 @@ const DEFAULT_FILES: &[&str] = &[
     "docker-compose.yaml",
 ];
 
-/// Where a project comes from: shared by every compose tool.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProjectArgs {
-    /// The project directory, under the allowed roots (default: the first allowed root).
-    #[serde(default)]
-    pub project_dir: Option<String>,
-    /// Compose files, relative to project_dir, later ones overriding earlier ones (default:
-    /// compose.yaml or docker-compose.yml, plus its .override file if there is one).
-    #[serde(default)]
+/// Declares a tool's argument struct with the arguments that locate a project (shared by
+/// every tool that reads the compose files) followed by the tool's own.
+macro_rules! project_args {
+    ($(#[$meta:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            /// The project directory, under the allowed roots (default: the first allowed root).
+            #[serde(default)]
+            pub project_dir: Option<String>,
+            /// Compose files, relative to project_dir, later ones overriding earlier ones
+            /// (default: compose.yaml or docker-compose.yml, plus its .override file).
+            #[serde(default)]
+            pub files: Vec<String>,
+            /// Inline compose YAML instead of files.
+            #[serde(default)]
+            pub yaml: Option<String>,
+            /// The project name (default: `name:` in the file, else the directory's name).
+            #[serde(default)]
+            pub project_name: Option<String>,
+            /// Variables for interpolation and pass-through environment; they win over .env.
+            #[serde(default)]
+            pub env: std::collections::BTreeMap<String, String>,
+            $($body)*
+        }
+
+        impl $name {
+            pub fn source(&self) -> $crate::project::Source<'_> {
+                $crate::project::Source {
+                    project_dir: self.project_dir.as_deref(),
+                    files: &self.files,
+                    yaml: self.yaml.as_deref(),
+                    project_name: self.project_name.as_deref(),
+                    env: &self.env,
+                }
+            }
+        }
+    };
+}
+pub(crate) use project_args;
+
+/// Where a project comes from.
+pub struct Source<'a> {
+    pub project_dir: Option<&'a str>,
+    pub files: &'a [String],
+    pub yaml: Option<&'a str>,
+    pub project_name: Option<&'a str>,
+    pub env: &'a BTreeMap<String, String>,
+}
+
+/// A loaded project with where it was found.
+pub struct Opened {
+    pub loaded: Loaded,
+    /// The project directory, canonical.
+    pub dir: String,
+    /// The compose files read, as paths (empty for inline YAML).
     pub files: Vec<String>,
-    /// Inline compose YAML instead of files.
-    #[serde(default)]
-    pub yaml: Option<String>,
-    /// The project name (default: `name:` in the file, else the directory's name).
-    #[serde(default)]
-    pub project_name: Option<String>,
-    /// Variables for interpolation; they win over the project's .env.
-    #[serde(default)]
-    pub env: BTreeMap<String, String>,
+    env: BTreeMap<String, String>,
 }
 
 fn file_error(e: FileError) -> ToolError {
@@ -76,17 +113,17 @@ fn override_of(file: &str) -> String {
     }
 }
 
-pub fn load(args: &ProjectArgs) -> ToolResult<Loaded> {
-    let dir = files::canonical(args.project_dir.as_deref().unwrap_or(".")).map_err(file_error)?;
+pub fn open(args: &Source) -> ToolResult<Opened> {
+    let dir = files::canonical(args.project_dir.unwrap_or(".")).map_err(file_error)?;
     let directory_name = dir.rsplit('/').next().unwrap_or("project").to_owned();
     let mut compose_files = Vec::new();
-    if let Some(yaml) = &args.yaml {
+    if let Some(yaml) = args.yaml {
         if !args.files.is_empty() {
             return Err(ToolError::invalid("give either yaml or files, not both"));
         }
         compose_files.push(ComposeFile {
             name: "inline yaml".into(),
-            text: yaml.clone(),
+            text: yaml.to_owned(),
         });
     } else if args.files.is_empty() {
         let found = DEFAULT_FILES
@@ -108,7 +145,7 @@ pub fn load(args: &ProjectArgs) -> ToolResult<Loaded> {
             compose_files.push(ComposeFile { name: over, text });
         }
     } else {
-        for f in &args.files {
+        for f in args.files {
             let text = files::read_text(&join(&dir, f), MAX_FILE).map_err(file_error)?;
             compose_files.push(ComposeFile {
                 name: f.clone(),
@@ -117,15 +154,69 @@ pub fn load(args: &ProjectArgs) -> ToolResult<Loaded> {
         }
     }
     let dotenv = read_optional(&join(&dir, ".env"))?;
-    let env = |name: &str| args.env.get(name).cloned();
-    wharf_compose_spec::load(
+    let lookup = |name: &str| args.env.get(name).cloned();
+    let loaded = wharf_compose_spec::load(
         &compose_files,
         &Options {
-            project_name: args.project_name.as_deref(),
+            project_name: args.project_name,
             directory_name: &directory_name,
-            env: &env,
+            env: &lookup,
             dotenv: dotenv.as_deref(),
         },
     )
-    .map_err(|e| ToolError::invalid(e.to_string()))
+    .map_err(|e| ToolError::invalid(e.to_string()))?;
+    // Pass-through variables (`KEY` alone) come from the call's env, then the .env file,
+    // as Compose takes them from the shell, then .env.
+    let mut env: BTreeMap<String, String> = match &dotenv {
+        Some(text) => wharf_compose_spec::parse_dotenv(text, ".env", &lookup)
+            .map_err(|e| ToolError::invalid(e.to_string()))?
+            .into_iter()
+            .collect(),
+        None => BTreeMap::new(),
+    };
+    env.extend(args.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let files = if args.yaml.is_some() {
+        Vec::new()
+    } else {
+        compose_files.iter().map(|f| join(&dir, &f.name)).collect()
+    };
+    Ok(Opened {
+        loaded,
+        dir,
+        files,
+        env,
+    })
+}
+
+impl Opened {
+    pub fn project(&self) -> &Project {
+        &self.loaded.project
+    }
+
+    /// A service's environment as its containers get it: its env files in order, then its
+    /// `environment`, where a bare `KEY` takes the call's (or .env's) value or is left out.
+    pub fn environment(&self, service: &Service) -> ToolResult<BTreeMap<String, String>> {
+        let lookup = |name: &str| self.env.get(name).cloned();
+        let mut out = BTreeMap::new();
+        for f in &service.env_file {
+            let path = join(&self.dir, f);
+            let text = files::read_text(&path, MAX_FILE).map_err(file_error)?;
+            let pairs = wharf_compose_spec::parse_dotenv(&text, f, &lookup)
+                .map_err(|e| ToolError::invalid(e.to_string()))?;
+            out.extend(pairs);
+        }
+        for (k, v) in &service.environment {
+            match v {
+                Some(v) => {
+                    out.insert(k.clone(), v.clone());
+                }
+                None => {
+                    if let Some(v) = self.env.get(k) {
+                        out.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
 }

@@ -1,0 +1,142 @@
+//! `compose_down`: stop and remove a project's containers and networks, found by label, so
+//! it works on projects any Compose tool brought up and needs no files. Named volumes and
+//! images stay unless asked for: a redeploy must never cost the data.
+
+use crate::names::{self, label};
+use crate::state::{self, Member};
+use crate::up::STOP_TIMEOUT;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use wharf_plugin_sdk::docker::{containers_write, images_read, images_write, networks, volumes};
+use wharf_plugin_sdk::{Context, Filters, Output, ToolError, ToolResult};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DownArgs {
+    /// The project's name.
+    project: String,
+    /// Also remove the project's named and anonymous volumes: their data is lost.
+    #[serde(default)]
+    volumes: bool,
+    /// Also remove images: `built` (the ones the project built) or `all` (every image its
+    /// containers used).
+    #[serde(default)]
+    images: Option<Images>,
+    /// Seconds each container gets to stop before it is killed (default 10).
+    #[serde(default)]
+    timeout_secs: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum Images {
+    Built,
+    All,
+}
+
+#[derive(Debug, Default, Serialize, JsonSchema)]
+pub struct DownOutput {
+    containers: Vec<String>,
+    networks: Vec<String>,
+    volumes: Vec<String>,
+    images: Vec<String>,
+    /// Volumes kept because `volumes` was not set.
+    kept_volumes: Vec<String>,
+}
+
+pub fn compose_down(a: DownArgs, ctx: &Context) -> ToolResult<Output> {
+    let members = state::containers(&a.project, true)?;
+    let nets = state::networks(&a.project)?;
+    let vols = state::volumes(&a.project)?;
+    let mut out = DownOutput::default();
+    let timeout = a.timeout_secs.unwrap_or(STOP_TIMEOUT);
+
+    let used_images: BTreeSet<String> = members.iter().map(|m| m.summary.image.clone()).collect();
+    // Stop everything before removing anything: dependents stop while what they depend on
+    // still answers.
+    for m in members.iter().filter(|m| m.running()) {
+        check(ctx)?;
+        ctx.progress(0, None, &format!("stopping {}", m.name));
+        containers_write::stop(&m.id, Some(timeout)).map_err(|e| failed(e.into(), "stop", m))?;
+    }
+    for m in &members {
+        check(ctx)?;
+        containers_write::remove(&m.id, false, a.volumes)
+            .map_err(|e| failed(e.into(), "remove", m))?;
+        out.containers.push(m.name.clone());
+    }
+    for n in nets {
+        check(ctx)?;
+        networks::remove(&n)
+            .map_err(|e| ToolError::from(e).context(format!("remove network {n}")))?;
+        out.networks.push(n);
+    }
+    if a.volumes {
+        for v in vols {
+            check(ctx)?;
+            volumes::remove(&v, false)
+                .map_err(|e| ToolError::from(e).context(format!("remove volume {v}")))?;
+            out.volumes.push(v);
+        }
+    } else {
+        out.kept_volumes = vols;
+    }
+    let images: Vec<String> = match a.images {
+        None => Vec::new(),
+        Some(Images::All) => used_images.into_iter().collect(),
+        Some(Images::Built) => {
+            let f = Filters::new().any("label", vec![names::is(label::PROJECT, &a.project)]);
+            images_read::list(false, f.as_slice())?
+                .into_iter()
+                .flat_map(|i| {
+                    if i.tags.is_empty() {
+                        vec![i.id]
+                    } else {
+                        i.tags
+                    }
+                })
+                .collect()
+        }
+    };
+    for i in images {
+        check(ctx)?;
+        images_write::remove(&i, false, false)
+            .map_err(|e| ToolError::from(e).context(format!("remove image {i}")))?;
+        out.images.push(i);
+    }
+
+    let mut text = if out.containers.is_empty() && out.networks.is_empty() && out.volumes.is_empty()
+    {
+        format!("project {}: nothing to remove\n", a.project)
+    } else {
+        format!("project {}: down\n", a.project)
+    };
+    for (what, list) in [
+        ("removed containers", &out.containers),
+        ("removed networks", &out.networks),
+        ("removed volumes", &out.volumes),
+        ("removed images", &out.images),
+        (
+            "kept volumes (volumes=true removes them)",
+            &out.kept_volumes,
+        ),
+    ] {
+        if !list.is_empty() {
+            text.push_str(&format!("{what}: {}\n", list.join(", ")));
+        }
+    }
+    Ok(Output::structured(text, &out))
+}
+
+fn check(ctx: &Context) -> ToolResult<()> {
+    if ctx.cancelled() {
+        Err(ToolError::cancelled())
+    } else {
+        Ok(())
+    }
+}
+
+fn failed(e: ToolError, what: &str, m: &Member) -> ToolError {
+    e.context(format!("{what} {}", m.name))
+}
