@@ -8,7 +8,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
-use support::{Cleanup, FIXTURE, Wharf, docker, require_docker, unique};
+use support::{Cleanup, FIXTURE, LocalRegistry, Wharf, docker, require_docker, unique};
 
 const BASE: &str = "services:
   web:
@@ -459,4 +459,123 @@ async fn up_builds_from_a_context_and_fails_clearly() {
         )
         .await;
     assert!(err.contains("depends_on has a cycle: a -> b -> a"), "{err}");
+}
+
+#[tokio::test]
+async fn logs_exec_run_pull_and_lifecycle_act_on_the_project() {
+    require_docker();
+    let registry = LocalRegistry::start(false);
+    let mut cleanup = Cleanup::default();
+    let project = cleanup.project(&unique("ops"));
+    // An image only the registry has, for compose_pull to fetch.
+    let remote = cleanup.image(&format!("{}/{}:v1", registry.host, unique("remote")));
+    docker(&["tag", FIXTURE, &remote]);
+    docker(&["push", &remote]);
+    docker(&["rmi", &remote]);
+
+    let w = Wharf::start().await;
+    let dir = w.dir.path();
+    let say = |what: &str| {
+        format!(
+            r#"["sh", "-c", "echo {what}; echo {what}-err >&2; trap 'exit 0' TERM; while true; do sleep 1; done"]"#
+        )
+    };
+    std::fs::write(
+        dir.join("compose.yaml"),
+        format!(
+            "services:\n  a:\n    image: {FIXTURE}\n    command: {}\n    environment: {{WHO: alpha}}\n  \
+             b:\n    image: {remote}\n    command: {}\n",
+            say("from-a"),
+            say("from-b")
+        ),
+    )
+    .unwrap();
+    let files = json!({ "project_name": project });
+
+    // Only b: the fixture image is in no registry.
+    let out = w
+        .ok(
+            "compose_pull",
+            json!({ "project_name": project, "services": ["b"] }),
+        )
+        .await;
+    assert!(out.contains(&format!("b: pulled {remote}")), "{out}");
+    w.ok("compose_up", files.clone()).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+
+    let logs = w.ok("compose_logs", json!({ "project": project })).await;
+    for line in ["a-1 | from-a", "b-1 | from-b", "a-1 | [stderr] from-a-err"] {
+        assert!(logs.contains(line), "{line} missing from {logs}");
+    }
+    let logs = w
+        .ok(
+            "compose_logs",
+            json!({ "project": project, "grep": "^from-b$" }),
+        )
+        .await;
+    assert!(
+        logs.contains("b-1 | from-b") && !logs.contains("from-a"),
+        "{logs}"
+    );
+
+    let out = w
+        .ok(
+            "compose_exec",
+            json!({ "project": project, "service": "a", "command": "echo $WHO" }),
+        )
+        .await;
+    assert!(
+        out.contains("exit code 0") && out.contains("alpha"),
+        "{out}"
+    );
+
+    let out = w
+        .ok(
+            "compose_run",
+            json!({ "project_name": project, "service": "a", "command": "echo one-off $WHO; exit 3" }),
+        )
+        .await;
+    assert!(
+        out.contains("exit code 3") && out.contains("one-off alpha"),
+        "{out}"
+    );
+    assert_eq!(
+        project_containers(&project).len(),
+        2,
+        "the one-off is removed"
+    );
+
+    let out = w
+        .ok(
+            "compose_stop",
+            json!({ "project": project, "services": ["b"] }),
+        )
+        .await;
+    assert!(out.contains(&format!("{project}-b-1: stopped")), "{out}");
+    let ps = w.ok("compose_ps", json!({ "project": project })).await;
+    assert!(ps.contains(&format!("{project}-b-1  b  exited")), "{ps}");
+    assert!(ps.contains(&format!("{project}-a-1  a  running")), "{ps}");
+    let err = w
+        .err(
+            "compose_exec",
+            json!({ "project": project, "service": "b", "command": "true" }),
+        )
+        .await;
+    assert!(err.contains("compose_start starts it"), "{err}");
+    let out = w.ok("compose_start", json!({ "project": project })).await;
+    assert!(out.contains(&format!("{project}-b-1: started")), "{out}");
+    assert!(
+        out.contains(&format!("{project}-a-1: already running")),
+        "{out}"
+    );
+    let out = w
+        .ok(
+            "compose_restart",
+            json!({ "project": project, "services": ["a"] }),
+        )
+        .await;
+    assert!(out.contains(&format!("{project}-a-1: restarted")), "{out}");
+
+    w.ok("compose_down", json!({ "project": project })).await;
+    assert!(project_containers(&project).is_empty());
 }

@@ -47,9 +47,10 @@ async fn tools_are_listed_with_annotations_and_schemas() {
         get("run_container").input_schema["required"],
         json!(["image"])
     );
-    // The whole tool list must stay cheap for a model's context.
+    // The whole tool list must stay cheap for a model's context: 48 KB (about 12k tokens)
+    // for the six built-in groups; docs/measurements.md keeps the figures per group.
     let bytes = serde_json::to_string(&tools).unwrap().len();
-    assert!(bytes < 32 * 1024, "tool list is {bytes} bytes");
+    assert!(bytes < 48 * 1024, "tool list is {bytes} bytes");
 }
 
 #[tokio::test]

@@ -535,3 +535,56 @@ async fn a_fixture_file_seeds_the_engine_and_a_bad_one_says_where() {
     let e = MockDocker::from_fixture_file(&bad).unwrap_err().to_string();
     assert!(e.contains("No such image: missing:1"), "{e}");
 }
+
+/// Compose on the mock: the same plugin, no engine. Services come up in dependency order
+/// with Compose's labels, a second up changes nothing, and down keeps the named volume.
+#[tokio::test]
+async fn compose_up_and_down_on_the_mock() {
+    let docker = MockDocker::builder()
+        .image(ImageSeed::new("busybox:latest").cmd(&["sh"]))
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  web:\n    image: busybox:latest\n    depends_on: [db]\n    \
+         deploy: {replicas: 2}\n  db:\n    image: busybox:latest\n    volumes: ['data:/data']\n\
+         volumes:\n  data: {}\n",
+    )
+    .unwrap();
+    let host = MockHost::builder(&docker)
+        .builtin("compose")
+        .allowed_root(dir.path())
+        .start()
+        .await
+        .expect("compose loads on the mock");
+    let args = json!({ "project_dir": dir.path(), "project_name": "shop" });
+
+    let out = ok(&host, "compose_up", args.clone()).await;
+    assert!(out.text.contains("network shop_default: created"), "{}", out.text);
+    let created: Vec<String> = docker
+        .calls_to("containers-write", "create")
+        .iter()
+        .map(|c| c.args.to_string())
+        .collect();
+    assert_eq!(created.len(), 3, "{created:?}");
+    assert!(created[0].contains("shop-db-1"), "db first: {created:?}");
+    let web = docker.container("shop-web-2").expect("shop-web-2");
+    assert_eq!(web.state, "running");
+    assert_eq!(web.labels["com.docker.compose.project"], "shop");
+    assert_eq!(web.labels["com.docker.compose.service"], "web");
+    assert_eq!(web.labels["com.docker.compose.container-number"], "2");
+    assert_eq!(web.networks, ["shop_default"]);
+    assert_eq!(docker.container("shop-db-1").unwrap().volumes, ["shop_data"]);
+
+    docker.take_calls();
+    let out = ok(&host, "compose_up", args.clone()).await;
+    assert!(out.text.contains("shop-web-1: up to date"), "{}", out.text);
+    assert!(docker.calls_to("containers-write", "create").is_empty());
+
+    let out = ok(&host, "compose_down", json!({ "project": "shop" })).await;
+    assert!(out.text.contains("kept volumes"), "{}", out.text);
+    assert!(docker.containers().is_empty());
+    assert!(docker.networks().iter().all(|n| n.name != "shop_default"));
+    assert!(docker.volumes().iter().any(|v| v.name == "shop_data"));
+}

@@ -66,6 +66,7 @@ pub const BUILTIN: &[Builtin] = &[
             Capability::ImagesWrite,
             Capability::Registry,
             Capability::ImagesBuild,
+            Capability::Exec,
         ],
     },
 ];

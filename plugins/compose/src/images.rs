@@ -2,12 +2,13 @@
 //! the image IDs the config hash covers.
 
 use crate::names::{self, label};
-use crate::project::Opened;
+use crate::project::{Opened, open, project_args};
 use wharf_compose_spec::Service;
 use wharf_plugin_sdk::docker::images_build::{self, BuildRequest};
 use wharf_plugin_sdk::docker::{images_read, registry};
 use wharf_plugin_sdk::jobs::{JobKind, follow};
-use wharf_plugin_sdk::{Context, ToolError, ToolResult};
+use wharf_plugin_sdk::text::short_id;
+use wharf_plugin_sdk::{Context, Output, ToolError, ToolResult};
 
 /// The reference a service's containers run: `image:`, or the image its build makes.
 pub fn reference(project: &str, name: &str, s: &Service) -> String {
@@ -120,4 +121,70 @@ pub fn ensure(
         })?,
     };
     Ok((reference, id, obtained))
+}
+
+project_args! {
+    pub struct ImagesArgs {
+        /// Only these services (default: all).
+        #[serde(default)]
+        pub services: Vec<String>,
+    }
+}
+
+/// The services a pull or build acts on: the named ones, or all.
+fn chosen<'a>(opened: &'a Opened, named: &[String]) -> ToolResult<Vec<(&'a String, &'a Service)>> {
+    let p = opened.project();
+    for n in named {
+        if !p.services.contains_key(n) {
+            return Err(ToolError::not_found(format!(
+                "no service {n} in project {}",
+                p.name
+            )));
+        }
+    }
+    Ok(p.services
+        .iter()
+        .filter(|(n, _)| named.is_empty() || named.contains(n))
+        .collect())
+}
+
+/// `compose_pull`: pull the images of services that run one (built ones are skipped).
+pub fn compose_pull(a: ImagesArgs, ctx: &Context) -> ToolResult<Output> {
+    let opened = open(&a.source())?;
+    let mut lines = Vec::new();
+    for (name, s) in chosen(&opened, &a.services)? {
+        match &s.image {
+            Some(image) if s.build.is_none() => {
+                pull(image, ctx)?;
+                lines.push(format!("{name}: pulled {image}"));
+            }
+            _ => lines.push(format!("{name}: built, not pulled")),
+        }
+    }
+    Ok(Output::text(format!(
+        "project {}\n{}\n",
+        opened.project().name,
+        lines.join("\n")
+    )))
+}
+
+/// `compose_build`: build the images of services with a build section.
+pub fn compose_build(a: ImagesArgs, ctx: &Context) -> ToolResult<Output> {
+    let opened = open(&a.source())?;
+    let project = opened.project().name.clone();
+    let mut lines = Vec::new();
+    for (name, s) in chosen(&opened, &a.services)? {
+        if s.build.is_none() {
+            lines.push(format!("{name}: no build section"));
+            continue;
+        }
+        let image = reference(&project, name, s);
+        build(&opened, name, s, &image, ctx)?;
+        let id = local_id(&image)?.unwrap_or_default();
+        lines.push(format!("{name}: built {image} ({})", short_id(&id)));
+    }
+    Ok(Output::text(format!(
+        "project {project}\n{}\n",
+        lines.join("\n")
+    )))
 }

@@ -6,13 +6,16 @@
 mod blueprint;
 mod config;
 mod down;
+mod exec;
 mod images;
 mod lifecycle;
+mod logs;
 mod names;
 mod order;
 mod progress;
 mod project;
 mod ps;
+mod run;
 mod state;
 mod up;
 
@@ -25,7 +28,7 @@ impl Plugin for Compose {
         PluginInfo::new(
             "compose",
             env!("CARGO_PKG_VERSION"),
-            "Docker Compose projects, natively: config, up, down, ps, start, stop, restart",
+            "Docker Compose projects, natively: config, up, down, ps, logs, exec, run, pull, build",
         )
     }
 
@@ -34,9 +37,8 @@ impl Plugin for Compose {
             .tool(
                 "compose_config",
                 "Show a compose project",
-                "Load a Compose project (files in project_dir, or inline yaml), interpolate \
-                 variables from its .env and `env`, merge override files, and show the \
-                 normalised services, networks and volumes with any warnings.",
+                "Load, interpolate and merge a Compose project and show its normalised \
+                 services, networks and volumes, with warnings.",
                 Hints::read_only().idempotent(),
                 config::compose_config,
             )
@@ -44,10 +46,9 @@ impl Plugin for Compose {
             .tool(
                 "compose_up",
                 "Bring a compose project up",
-                "Create the project's networks and volumes, pull or build missing images, and \
-                 create and start containers in depends_on order, waiting for healthy or \
-                 completed dependencies. Unchanged containers are kept; changed services are \
-                 recreated.",
+                "Create networks and volumes, pull or build missing images, start containers \
+                 in depends_on order (waiting on conditions). Unchanged containers are kept, \
+                 changed ones recreated.",
                 Hints::write().idempotent(),
                 up::compose_up,
             )
@@ -55,8 +56,8 @@ impl Plugin for Compose {
             .tool(
                 "compose_down",
                 "Take a compose project down",
-                "Stop and remove a project's containers and networks. Named volumes and images \
-                 are kept unless volumes or images is set.",
+                "Stop and remove a project's containers and networks; volumes and images only \
+                 if asked.",
                 Hints::destructive().idempotent(),
                 down::compose_down,
             )
@@ -89,6 +90,42 @@ impl Plugin for Compose {
                 "Restart the containers of a project, or of some of its services.",
                 Hints::write(),
                 lifecycle::compose_restart,
+            )
+            .tool(
+                "compose_logs",
+                "Show a compose project's logs",
+                "A project's logs merged in time order, lines prefixed service-number.",
+                Hints::read_only(),
+                logs::compose_logs,
+            )
+            .tool(
+                "compose_exec",
+                "Run a command in a compose service",
+                "Run a command in a running container of a project's service.",
+                Hints::write(),
+                exec::compose_exec,
+            )
+            .tool(
+                "compose_run",
+                "Run a one-off command for a compose service",
+                "Run a command in a new container of a service; returns its exit code and \
+                 output. Dependencies are not started.",
+                Hints::write(),
+                run::compose_run,
+            )
+            .tool(
+                "compose_pull",
+                "Pull a compose project's images",
+                "Pull the images of a project's services.",
+                Hints::write().idempotent().open_world(),
+                images::compose_pull,
+            )
+            .tool(
+                "compose_build",
+                "Build a compose project's images",
+                "Build the images of services with a build section.",
+                Hints::write(),
+                images::compose_build,
             )
     }
 }

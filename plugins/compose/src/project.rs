@@ -25,20 +25,20 @@ macro_rules! project_args {
         #[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
-            /// The project directory, under the allowed roots (default: the first allowed root).
+            /// Project directory (default: the first allowed root).
             #[serde(default)]
             pub project_dir: Option<String>,
-            /// Compose files, relative to project_dir, later ones overriding earlier ones
-            /// (default: compose.yaml or docker-compose.yml, plus its .override file).
+            /// Compose files in project_dir, later ones overriding (default: compose.yaml
+            /// or docker-compose.yml, and its override file).
             #[serde(default)]
             pub files: Vec<String>,
             /// Inline compose YAML instead of files.
             #[serde(default)]
             pub yaml: Option<String>,
-            /// The project name (default: `name:` in the file, else the directory's name).
+            /// Default: `name:` in the file, else the directory's name.
             #[serde(default)]
             pub project_name: Option<String>,
-            /// Variables for interpolation and pass-through environment; they win over .env.
+            /// Variables for interpolation; they win over .env.
             #[serde(default)]
             pub env: std::collections::BTreeMap<String, String>,
             $($body)*

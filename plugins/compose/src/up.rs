@@ -25,19 +25,19 @@ pub const STOP_TIMEOUT: u32 = 10;
 
 project_args! {
     pub struct UpArgs {
-        /// Only these services, and what they depend on (default: all).
+        /// Only these services and their dependencies (default: all).
         #[serde(default)]
         pub services: Vec<String>,
-        /// Profiles to enable: services in other profiles are left out unless named.
+        /// Profiles to enable.
         #[serde(default)]
         pub profiles: Vec<String>,
-        /// Build images of services with a build section even if they exist.
+        /// Rebuild images that have a build section.
         #[serde(default)]
         pub build: bool,
-        /// Recreate containers even if their configuration did not change.
+        /// Recreate containers even if unchanged.
         #[serde(default)]
         pub force_recreate: bool,
-        /// Remove containers of services no longer in the files.
+        /// Remove containers of services no longer defined.
         #[serde(default)]
         pub remove_orphans: bool,
         /// Seconds to wait for each depends_on condition (default 120).
@@ -196,7 +196,7 @@ fn compose_labels(
     Value::Object(labels)
 }
 
-fn ensure_network(p: &Project, key: &str, net: &Network) -> ToolResult<&'static str> {
+pub fn ensure_network(p: &Project, key: &str, net: &Network) -> ToolResult<&'static str> {
     match networks::inspect(&net.name) {
         Ok(_) => Ok("exists"),
         Err(e) if e.kind == DockerErrorKind::NotFound => {
@@ -222,7 +222,7 @@ fn ensure_network(p: &Project, key: &str, net: &Network) -> ToolResult<&'static 
     }
 }
 
-fn ensure_volume(p: &Project, key: &str, vol: &Volume) -> ToolResult<&'static str> {
+pub fn ensure_volume(p: &Project, key: &str, vol: &Volume) -> ToolResult<&'static str> {
     match volumes::inspect(&vol.name) {
         Ok(_) => Ok("exists"),
         Err(e) if e.kind == DockerErrorKind::NotFound => {

@@ -19,8 +19,10 @@
 pub mod bindings;
 mod context;
 mod error;
+pub mod exec;
 mod filters;
 pub mod jobs;
+pub mod logs;
 mod output;
 pub mod redact;
 pub mod text;

@@ -55,7 +55,8 @@ fn fence(label: &str, content: &str, nonce: &str) -> String {
 
 /// 64 random bits as hex. `RandomState` is seeded from the platform's randomness (WASI's
 /// `random` in a plugin), which is all a fence code needs.
-fn nonce() -> String {
+/// 16 random hex digits, from the sandbox's random source.
+pub fn nonce() -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u8(0);
