@@ -579,3 +579,51 @@ async fn logs_exec_run_pull_and_lifecycle_act_on_the_project() {
     w.ok("compose_down", json!({ "project": project })).await;
     assert!(project_containers(&project).is_empty());
 }
+
+/// Cancelling `up` while it waits on a dependency stops it there: what depends on it is
+/// never created, even once the dependency is healthy.
+#[tokio::test]
+async fn cancelling_up_stops_it_between_steps() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let project = cleanup.project(&unique("cancel"));
+    let w = Wharf::start().await;
+    std::fs::write(
+        w.dir.path().join("compose.yaml"),
+        format!(
+            // The first probe comes after 5s: until then `slow` is "starting".
+            "services:\n  slow:\n    image: {FIXTURE}\n    command: {LOOP}\n    \
+             healthcheck: {{test: ['CMD', 'true'], interval: 5s}}\n  after:\n    \
+             image: {FIXTURE}\n    command: {LOOP}\n    \
+             depends_on: {{slow: {{condition: service_healthy}}}}\n"
+        ),
+    )
+    .unwrap();
+    let handle = w
+        .start_call("compose_up", json!({ "project_name": project }))
+        .await;
+    let slow = format!("{project}-slow-1");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !project_containers(&project).contains_key(&slow) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{slow} never appeared"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    handle.cancel(Some("test".into())).await.unwrap();
+
+    // Had the up gone on, `after` would be created as soon as `slow` is healthy.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while docker(&["inspect", "-f", "{{.State.Health.Status}}", &slow]) != "healthy" {
+        assert!(std::time::Instant::now() < deadline, "{slow} never got healthy");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert!(
+        !project_containers(&project).contains_key(&format!("{project}-after-1")),
+        "the cancelled up went on"
+    );
+    w.ok("compose_down", json!({ "project": project })).await;
+}

@@ -561,7 +561,11 @@ async fn compose_up_and_down_on_the_mock() {
     let args = json!({ "project_dir": dir.path(), "project_name": "shop" });
 
     let out = ok(&host, "compose_up", args.clone()).await;
-    assert!(out.text.contains("network shop_default: created"), "{}", out.text);
+    assert!(
+        out.text.contains("network shop_default: created"),
+        "{}",
+        out.text
+    );
     let created: Vec<String> = docker
         .calls_to("containers-write", "create")
         .iter()
@@ -575,7 +579,10 @@ async fn compose_up_and_down_on_the_mock() {
     assert_eq!(web.labels["com.docker.compose.service"], "web");
     assert_eq!(web.labels["com.docker.compose.container-number"], "2");
     assert_eq!(web.networks, ["shop_default"]);
-    assert_eq!(docker.container("shop-db-1").unwrap().volumes, ["shop_data"]);
+    assert_eq!(
+        docker.container("shop-db-1").unwrap().volumes,
+        ["shop_data"]
+    );
 
     docker.take_calls();
     let out = ok(&host, "compose_up", args.clone()).await;
