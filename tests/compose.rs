@@ -243,7 +243,7 @@ async fn up_is_seen_by_docker_compose_recreates_only_what_changed_and_keeps_volu
         seen.iter().map(|s| &s[..12]).collect::<Vec<_>>(),
         ids.iter().map(|s| &s[..12]).collect::<Vec<_>>()
     );
-    let ps = w.ok("compose_ps", json!({ "project": project })).await;
+    let ps = w.ok("compose_ps", json!({ "project_name": project })).await;
     assert!(
         ps.contains(&format!("project {project}: 4 containers")),
         "{ps}"
@@ -303,7 +303,9 @@ async fn up_is_seen_by_docker_compose_recreates_only_what_changed_and_keeps_volu
     );
 
     // Down keeps the named volume; the next up finds the data.
-    let out = w.ok("compose_down", json!({ "project": project })).await;
+    let out = w
+        .ok("compose_down", json!({ "project_name": project }))
+        .await;
     assert!(
         out.contains(&format!(
             "kept volumes (volumes=true removes them): {project}_data"
@@ -347,7 +349,7 @@ async fn a_project_docker_compose_brought_up_is_listed_and_taken_down_by_wharf()
     .unwrap();
     docker_compose(dir, &project, &["up", "-d"]);
 
-    let ps = w.ok("compose_ps", json!({ "project": project })).await;
+    let ps = w.ok("compose_ps", json!({ "project_name": project })).await;
     assert!(
         ps.contains(&format!("project {project}: 2 containers")),
         "{ps}"
@@ -357,7 +359,7 @@ async fn a_project_docker_compose_brought_up_is_listed_and_taken_down_by_wharf()
     let out = w
         .ok(
             "compose_down",
-            json!({ "project": project, "volumes": true }),
+            json!({ "project_name": project, "volumes": true }),
         )
         .await;
     assert!(
@@ -372,7 +374,9 @@ async fn a_project_docker_compose_brought_up_is_listed_and_taken_down_by_wharf()
     assert!(labelled("volume", &project).is_empty());
     assert!(labelled("network", &project).is_empty());
     // Down again: nothing left, and no error.
-    let out = w.ok("compose_down", json!({ "project": project })).await;
+    let out = w
+        .ok("compose_down", json!({ "project_name": project }))
+        .await;
     assert!(out.contains("nothing to remove"), "{out}");
 }
 
@@ -427,7 +431,7 @@ async fn up_builds_from_a_context_and_fails_clearly() {
     let out = w
         .ok(
             "compose_down",
-            json!({ "project": project, "images": "built" }),
+            json!({ "project_name": project, "images": "built" }),
         )
         .await;
     assert!(
@@ -503,14 +507,16 @@ async fn logs_exec_run_pull_and_lifecycle_act_on_the_project() {
     w.ok("compose_up", files.clone()).await;
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
 
-    let logs = w.ok("compose_logs", json!({ "project": project })).await;
+    let logs = w
+        .ok("compose_logs", json!({ "project_name": project }))
+        .await;
     for line in ["a-1 | from-a", "b-1 | from-b", "a-1 | [stderr] from-a-err"] {
         assert!(logs.contains(line), "{line} missing from {logs}");
     }
     let logs = w
         .ok(
             "compose_logs",
-            json!({ "project": project, "grep": "^from-b$" }),
+            json!({ "project_name": project, "grep": "^from-b$" }),
         )
         .await;
     assert!(
@@ -521,7 +527,7 @@ async fn logs_exec_run_pull_and_lifecycle_act_on_the_project() {
     let out = w
         .ok(
             "compose_exec",
-            json!({ "project": project, "service": "a", "command": "echo $WHO" }),
+            json!({ "project_name": project, "service": "a", "command": "echo $WHO" }),
         )
         .await;
     assert!(
@@ -548,21 +554,23 @@ async fn logs_exec_run_pull_and_lifecycle_act_on_the_project() {
     let out = w
         .ok(
             "compose_stop",
-            json!({ "project": project, "services": ["b"] }),
+            json!({ "project_name": project, "services": ["b"] }),
         )
         .await;
     assert!(out.contains(&format!("{project}-b-1: stopped")), "{out}");
-    let ps = w.ok("compose_ps", json!({ "project": project })).await;
+    let ps = w.ok("compose_ps", json!({ "project_name": project })).await;
     assert!(ps.contains(&format!("{project}-b-1  b  exited")), "{ps}");
     assert!(ps.contains(&format!("{project}-a-1  a  running")), "{ps}");
     let err = w
         .err(
             "compose_exec",
-            json!({ "project": project, "service": "b", "command": "true" }),
+            json!({ "project_name": project, "service": "b", "command": "true" }),
         )
         .await;
     assert!(err.contains("compose_start starts it"), "{err}");
-    let out = w.ok("compose_start", json!({ "project": project })).await;
+    let out = w
+        .ok("compose_start", json!({ "project_name": project }))
+        .await;
     assert!(out.contains(&format!("{project}-b-1: started")), "{out}");
     assert!(
         out.contains(&format!("{project}-a-1: already running")),
@@ -571,12 +579,13 @@ async fn logs_exec_run_pull_and_lifecycle_act_on_the_project() {
     let out = w
         .ok(
             "compose_restart",
-            json!({ "project": project, "services": ["a"] }),
+            json!({ "project_name": project, "services": ["a"] }),
         )
         .await;
     assert!(out.contains(&format!("{project}-a-1: restarted")), "{out}");
 
-    w.ok("compose_down", json!({ "project": project })).await;
+    w.ok("compose_down", json!({ "project_name": project }))
+        .await;
     assert!(project_containers(&project).is_empty());
 }
 
@@ -617,7 +626,10 @@ async fn cancelling_up_stops_it_between_steps() {
     // Had the up gone on, `after` would be created as soon as `slow` is healthy.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while docker(&["inspect", "-f", "{{.State.Health.Status}}", &slow]) != "healthy" {
-        assert!(std::time::Instant::now() < deadline, "{slow} never got healthy");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{slow} never got healthy"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
@@ -625,5 +637,6 @@ async fn cancelling_up_stops_it_between_steps() {
         !project_containers(&project).contains_key(&format!("{project}-after-1")),
         "the cancelled up went on"
     );
-    w.ok("compose_down", json!({ "project": project })).await;
+    w.ok("compose_down", json!({ "project_name": project }))
+        .await;
 }

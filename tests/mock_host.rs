@@ -589,7 +589,7 @@ async fn compose_up_and_down_on_the_mock() {
     assert!(out.text.contains("shop-web-1: up to date"), "{}", out.text);
     assert!(docker.calls_to("containers-write", "create").is_empty());
 
-    let out = ok(&host, "compose_down", json!({ "project": "shop" })).await;
+    let out = ok(&host, "compose_down", json!({ "project_name": "shop" })).await;
     assert!(out.text.contains("kept volumes"), "{}", out.text);
     assert!(docker.containers().is_empty());
     assert!(docker.networks().iter().all(|n| n.name != "shop_default"));

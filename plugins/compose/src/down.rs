@@ -15,6 +15,7 @@ use wharf_plugin_sdk::{Context, Filters, Output, ToolError, ToolResult};
 #[serde(deny_unknown_fields)]
 pub struct DownArgs {
     /// The project's name.
+    #[serde(rename = "project_name")]
     project: String,
     /// Also remove the project's named and anonymous volumes: their data is lost.
     #[serde(default)]

@@ -10,6 +10,7 @@ use wharf_plugin_sdk::{Context, ErrorKind, Output, ToolError, ToolResult};
 #[serde(deny_unknown_fields)]
 pub struct ExecArgs {
     /// The project's name.
+    #[serde(rename = "project_name")]
     project: String,
     service: String,
     /// Which of the service's containers (default 1).

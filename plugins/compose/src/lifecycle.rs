@@ -12,6 +12,7 @@ use wharf_plugin_sdk::{Context, Output, ToolError, ToolResult};
 #[serde(deny_unknown_fields)]
 pub struct LifecycleArgs {
     /// The project's name.
+    #[serde(rename = "project_name")]
     project: String,
     /// Only these services (default: all).
     #[serde(default)]

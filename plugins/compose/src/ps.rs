@@ -9,6 +9,7 @@ use wharf_plugin_sdk::{Context, Output, ToolResult};
 #[serde(deny_unknown_fields)]
 pub struct PsArgs {
     /// The project's name.
+    #[serde(rename = "project_name")]
     project: String,
     /// Only these services.
     #[serde(default)]
