@@ -38,8 +38,12 @@ async fn build_push_pull_and_run_through_a_registry() {
         .ok_with_progress(
             "build_image",
             json!({
+                // The random layer is large enough that the pull below reports its bytes
+                // as they arrive: a tiny layer is often done before the engine says how
+                // big it is.
                 "dockerfile": format!(
-                    "FROM {FIXTURE}\nCOPY greeting.txt /greeting.txt\nCMD [\"cat\", \"/greeting.txt\"]\n"
+                    "FROM {FIXTURE}\nCOPY greeting.txt /greeting.txt\n\
+                     RUN head -c 4000000 /dev/urandom > /blob\nCMD [\"cat\", \"/greeting.txt\"]\n"
                 ),
                 "files": {"greeting.txt": greeting},
                 "tags": [reference],
@@ -48,16 +52,16 @@ async fn build_push_pull_and_run_through_a_registry() {
         )
         .await;
     assert!(
-        built.starts_with("built ") && built.ends_with(&format!("in 4 steps, tagged {reference}")),
+        built.starts_with("built ") && built.ends_with(&format!("in 5 steps, tagged {reference}")),
         "{built}"
     );
     assert_growing("build", &progress);
-    // FROM, COPY, CMD, and the LABEL the labels argument adds.
-    assert_eq!(progress.last().unwrap().total, Some(4.0));
+    // FROM, COPY, RUN, CMD, and the LABEL the labels argument adds.
+    assert_eq!(progress.last().unwrap().total, Some(5.0));
     assert!(
         progress
             .iter()
-            .any(|p| p.message.as_deref() == Some("Step 2/4 : COPY greeting.txt /greeting.txt")),
+            .any(|p| p.message.as_deref() == Some("Step 2/5 : COPY greeting.txt /greeting.txt")),
         "{progress:?}"
     );
 
