@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use wharf_plugin_sdk::docker::{containers_read, containers_write};
-use wharf_plugin_sdk::text::short_id;
+use wharf_plugin_sdk::text::{parse_memory, short_id};
 use wharf_plugin_sdk::{Context, Output, ToolError, ToolResult};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -349,36 +349,6 @@ fn restart_policy(s: &str) -> ToolResult<Value> {
     Ok(json!({"Name": name, "MaximumRetryCount": retries}))
 }
 
-/// Bytes from `docker run -m` syntax: a number with an optional b/k/m/g unit (powers of 1024).
-fn parse_memory(s: &str) -> ToolResult<i64> {
-    let bad = || {
-        ToolError::invalid(format!(
-            "memory: `{s}` is not a size like 536870912, 512m or 1g"
-        ))
-    };
-    let t = s.trim().to_ascii_lowercase();
-    let t = t
-        .strip_suffix('b')
-        .filter(|r| !r.is_empty() && r.ends_with(|c: char| c.is_ascii_alphabetic()))
-        .unwrap_or(&t);
-    let (num, mult) = match t.char_indices().last() {
-        Some((i, 'k')) => (&t[..i], 1i64 << 10),
-        Some((i, 'm')) => (&t[..i], 1 << 20),
-        Some((i, 'g')) => (&t[..i], 1 << 30),
-        Some((i, 'b')) => (&t[..i], 1),
-        _ => (t, 1),
-    };
-    let n: f64 = num.parse().map_err(|_| bad())?;
-    let bytes = n * mult as f64;
-    // Docker refuses limits under 6 MiB; say so before the engine does.
-    if !(bytes >= 6.0 * (1 << 20) as f64 && bytes < i64::MAX as f64) {
-        return Err(ToolError::invalid(format!(
-            "memory: `{s}` must be at least 6m"
-        )));
-    }
-    Ok(bytes as i64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,16 +390,6 @@ mod tests {
         assert!(VolumeSpec::parse("./x:/data").is_err());
         assert!(VolumeSpec::parse("db:data").is_err());
         assert!(VolumeSpec::parse("/a:/b:bogus").is_err());
-    }
-
-    #[test]
-    fn memory_units() {
-        assert_eq!(parse_memory("512m").unwrap(), 512 << 20);
-        assert_eq!(parse_memory("1g").unwrap(), 1 << 30);
-        assert_eq!(parse_memory("1GB").unwrap(), 1 << 30);
-        assert_eq!(parse_memory("8388608").unwrap(), 8 << 20);
-        assert!(parse_memory("1k").is_err());
-        assert!(parse_memory("lots").is_err());
     }
 
     #[test]

@@ -1,4 +1,36 @@
-//! Keeping output short enough for a model's context.
+//! Keeping output short enough for a model's context, and reading the sizes people write.
+
+use crate::{ToolError, ToolResult};
+
+/// Bytes from `docker run -m` syntax: a number with an optional b/k/m/g unit (powers of 1024).
+pub fn parse_memory(s: &str) -> ToolResult<i64> {
+    let bad = || {
+        ToolError::invalid(format!(
+            "memory: `{s}` is not a size like 536870912, 512m or 1g"
+        ))
+    };
+    let t = s.trim().to_ascii_lowercase();
+    let t = t
+        .strip_suffix('b')
+        .filter(|r| !r.is_empty() && r.ends_with(|c: char| c.is_ascii_alphabetic()))
+        .unwrap_or(&t);
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, 'k')) => (&t[..i], 1i64 << 10),
+        Some((i, 'm')) => (&t[..i], 1 << 20),
+        Some((i, 'g')) => (&t[..i], 1 << 30),
+        Some((i, 'b')) => (&t[..i], 1),
+        _ => (t, 1),
+    };
+    let n: f64 = num.parse().map_err(|_| bad())?;
+    let bytes = n * mult as f64;
+    // Docker refuses limits under 6 MiB; say so before the engine does.
+    if !(bytes >= 6.0 * (1 << 20) as f64 && bytes < i64::MAX as f64) {
+        return Err(ToolError::invalid(format!(
+            "memory: `{s}` must be at least 6m"
+        )));
+    }
+    Ok(bytes as i64)
+}
 
 /// At most `max` bytes of `s`, cut at a character boundary; true if anything was cut.
 pub fn truncate(s: &str, max: usize) -> (&str, bool) {
@@ -66,6 +98,16 @@ pub fn nonce() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_units() {
+        assert_eq!(parse_memory("512m").unwrap(), 512 << 20);
+        assert_eq!(parse_memory("1g").unwrap(), 1 << 30);
+        assert_eq!(parse_memory("1GB").unwrap(), 1 << 30);
+        assert_eq!(parse_memory("8388608").unwrap(), 8 << 20);
+        assert!(parse_memory("1k").is_err());
+        assert!(parse_memory("lots").is_err());
+    }
 
     #[test]
     fn truncate_respects_char_boundaries() {
