@@ -12,6 +12,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("wharf-plugin-images", "images.wasm"),
     ("wharf-plugin-monitoring", "monitoring.wasm"),
     ("wharf-plugin-compose", "compose.wasm"),
+    ("wharf-plugin-swarm", "swarm.wasm"),
 ];
 
 /// Built beside the default plugins (one cargo run) but never embedded: the tests load them

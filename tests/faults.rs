@@ -195,6 +195,15 @@ fn doctor_reports_the_setup_and_fails_on_an_unreachable_engine() {
         ),
         "{text}"
     );
-    let loaded = format!("ok    plugins  {} loaded", wharf::plugins::BUILTIN.len());
+    let on = wharf::plugins::BUILTIN
+        .iter()
+        .filter(|b| b.enabled_by_default)
+        .count();
+    let loaded = format!("ok    plugins  {on} loaded");
     assert!(text.contains(&loaded), "{text}");
+    // The plugins that are off by default say how to turn them on.
+    assert!(
+        text.contains("swarm: built in, off (enable with [plugin.swarm] enabled = true)"),
+        "{text}"
+    );
 }

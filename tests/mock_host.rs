@@ -595,3 +595,35 @@ async fn compose_up_and_down_on_the_mock() {
     assert!(docker.networks().iter().all(|n| n.name != "shop_default"));
     assert!(docker.volumes().iter().any(|v| v.name == "shop_data"));
 }
+
+#[tokio::test]
+async fn the_swarm_plugin_meets_an_engine_outside_any_swarm() {
+    let docker = MockDocker::builder().build().unwrap();
+    let host = MockHost::builder(&docker)
+        .builtin("swarm")
+        .start()
+        .await
+        .expect("the swarm plugin loads on the mock");
+    let out = ok(&host, "swarm_status", json!({})).await;
+    assert!(out.text.contains("not in a swarm"), "{}", out.text);
+    // What dockerd answers a swarm request on an engine that is in none.
+    let e = refused(&host, "list_services", json!({})).await;
+    assert!(e.message.contains("not a swarm manager"), "{}", e.message);
+    let e = refused(&host, "swarm_init", json!({})).await;
+    assert!(
+        e.message.contains("test swarm tools against a real engine"),
+        "{}",
+        e.message
+    );
+    // A secret's value is never part of the recorded calls.
+    let e = refused(
+        &host,
+        "create_secret",
+        json!({ "name": "pw", "value": "hunter2" }),
+    )
+    .await;
+    assert!(e.message.contains("not a swarm manager"), "{}", e.message);
+    let calls = docker.calls_to("swarm-write", "create-secret");
+    assert_eq!(calls.len(), 1);
+    assert!(!calls[0].to_string().contains("hunter2"), "{}", calls[0]);
+}

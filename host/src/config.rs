@@ -49,6 +49,10 @@
 //! [plugin.registry]
 //! enabled = false
 //!
+//! # Built in, off by default: Docker Swarm services, nodes, secrets and configs.
+//! [plugin.swarm]
+//! enabled = true
+//!
 //! # Docker engines, each a name tools accept as their `engine` argument. Without this
 //! # table: the engine the docker CLI would use (DOCKER_HOST, the current context, or
 //! # /var/run/docker.sock), named "default".
@@ -167,8 +171,10 @@ impl std::fmt::Debug for HttpConfig {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PluginConfig {
-    #[serde(default = "enabled")]
-    pub enabled: bool,
+    /// Load the plugin; unset: as the plugin's default (every plugin but the built-in
+    /// `swarm` loads by default).
+    #[serde(default)]
+    pub enabled: Option<bool>,
     /// Capabilities granted; for a built-in plugin this replaces its default grants.
     #[serde(default, deserialize_with = "capabilities")]
     pub grants: Option<BTreeSet<Capability>>,
@@ -180,10 +186,6 @@ pub struct PluginConfig {
     /// Hosts the `http` capability may reach: `host` (any port) or `host:port`.
     #[serde(default)]
     pub http_hosts: Vec<String>,
-}
-
-fn enabled() -> bool {
-    true
 }
 
 fn scope<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Scope>, D::Error> {
@@ -246,10 +248,7 @@ impl Config {
     }
 
     pub fn plugin(&self, name: &str) -> PluginConfig {
-        self.plugin.get(name).cloned().unwrap_or(PluginConfig {
-            enabled: true,
-            ..Default::default()
-        })
+        self.plugin.get(name).cloned().unwrap_or_default()
     }
 }
 
@@ -298,8 +297,8 @@ mod tests {
         let p = c.plugin("containers");
         assert_eq!(p.grants, Some(BTreeSet::from([Capability::ContainersRead])));
         assert_eq!(p.limits().memory_bytes, 32 << 20);
-        assert!(!c.plugin("other").enabled);
-        assert!(c.plugin("unlisted").enabled);
+        assert_eq!(c.plugin("other").enabled, Some(false));
+        assert_eq!(c.plugin("unlisted").enabled, None);
     }
 
     #[test]

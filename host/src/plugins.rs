@@ -9,6 +9,10 @@ pub struct Builtin {
     pub sha256: &'static str,
     /// What the plugin is granted unless the config narrows it.
     pub grants: &'static [Capability],
+    /// Loaded unless the config disables it. An off-by-default plugin loads with
+    /// `[plugin.NAME] enabled = true`: its tools would only take room in every client's
+    /// context on engines that do not need them.
+    pub enabled_by_default: bool,
 }
 
 pub const BUILTIN: &[Builtin] = &[
@@ -22,18 +26,21 @@ pub const BUILTIN: &[Builtin] = &[
             Capability::Exec,
             Capability::Files,
         ],
+        enabled_by_default: true,
     },
     Builtin {
         name: "networks",
         wasm: include_bytes!(concat!(env!("OUT_DIR"), "/networks.wasm")),
         sha256: include_str!(concat!(env!("OUT_DIR"), "/networks.wasm.sha256")),
         grants: &[Capability::Networks],
+        enabled_by_default: true,
     },
     Builtin {
         name: "volumes",
         wasm: include_bytes!(concat!(env!("OUT_DIR"), "/volumes.wasm")),
         sha256: include_str!(concat!(env!("OUT_DIR"), "/volumes.wasm.sha256")),
         grants: &[Capability::Volumes, Capability::ContainersRead],
+        enabled_by_default: true,
     },
     Builtin {
         name: "images",
@@ -45,12 +52,14 @@ pub const BUILTIN: &[Builtin] = &[
             Capability::Registry,
             Capability::ImagesBuild,
         ],
+        enabled_by_default: true,
     },
     Builtin {
         name: "monitoring",
         wasm: include_bytes!(concat!(env!("OUT_DIR"), "/monitoring.wasm")),
         sha256: include_str!(concat!(env!("OUT_DIR"), "/monitoring.wasm.sha256")),
         grants: &[Capability::ContainersRead, Capability::System],
+        enabled_by_default: true,
     },
     Builtin {
         name: "compose",
@@ -68,5 +77,14 @@ pub const BUILTIN: &[Builtin] = &[
             Capability::ImagesBuild,
             Capability::Exec,
         ],
+        enabled_by_default: true,
+    },
+    // Swarm: for engines in a cluster; off unless `[plugin.swarm] enabled = true`.
+    Builtin {
+        name: "swarm",
+        wasm: include_bytes!(concat!(env!("OUT_DIR"), "/swarm.wasm")),
+        sha256: include_str!(concat!(env!("OUT_DIR"), "/swarm.wasm.sha256")),
+        grants: &[Capability::SwarmRead, Capability::SwarmWrite],
+        enabled_by_default: false,
     },
 ];

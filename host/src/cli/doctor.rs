@@ -82,6 +82,20 @@ pub async fn run(
             }
         );
     }
+    let loaded: Vec<&str> = registry
+        .plugins()
+        .iter()
+        .map(|p| p.info().name.as_str())
+        .collect();
+    for off in crate::plugins::BUILTIN
+        .iter()
+        .filter(|b| !b.enabled_by_default && !loaded.contains(&b.name))
+    {
+        println!(
+            "               {}: built in, off (enable with [plugin.{}] enabled = true)",
+            off.name, off.name
+        );
+    }
     for f in registry.failed() {
         check(
             "FAIL",

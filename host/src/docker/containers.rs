@@ -12,7 +12,8 @@ use std::pin::Pin;
 use std::time::Duration;
 use wasmtime::component::Resource;
 
-type LogOutputs = Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>;
+pub(super) type LogOutputs =
+    Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>;
 
 /// A container's log output, streamed to the plugin chunk by chunk.
 pub struct LogStream {

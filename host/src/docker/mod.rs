@@ -23,6 +23,8 @@ pub(crate) mod pump;
 mod push_pull;
 mod raw;
 mod scope;
+mod swarm;
+mod swarm_write;
 pub(crate) mod tls;
 mod volumes;
 
@@ -36,6 +38,7 @@ pub use jobs::Job;
 pub use observe::{EventStream, StatsStream};
 pub(crate) use scope::refuse_if_read_only;
 pub use scope::{InvalidScope, PROVENANCE, Scope};
+pub use swarm::TaskLogStream;
 
 use bollard::Docker;
 use std::time::Duration;

@@ -1,7 +1,7 @@
-//! Provenance and scope labels. Every container, network and volume wharf creates carries
-//! [`PROVENANCE`]. With a scope configured, wharf sees and touches only the containers,
-//! networks and volumes carrying the scope label (and gives it to what it creates); the host
-//! enforces this, whatever a plugin asks.
+//! Provenance and scope labels. Every container, network, volume and swarm service, secret
+//! and config wharf creates carries [`PROVENANCE`]. With a scope configured, wharf sees and
+//! touches only the objects of those kinds carrying the scope label (and gives it to what it
+//! creates); the host enforces this, whatever a plugin asks.
 
 use super::host::DockerHost;
 use super::{DockerError, Engine};
@@ -61,7 +61,7 @@ impl Scope {
     }
 
     /// The label a created object gets to be in scope.
-    fn label(&self) -> (String, String) {
+    pub(super) fn label(&self) -> (String, String) {
         (self.key.clone(), self.value.clone().unwrap_or_default())
     }
 }
@@ -72,6 +72,21 @@ pub enum Kind {
     Container,
     Network,
     Volume,
+    Service,
+    Secret,
+    Config,
+}
+
+impl Kind {
+    /// Where the engine keeps the swarm objects of this kind.
+    pub(super) fn swarm_path(self) -> &'static str {
+        match self {
+            Kind::Service => "/services",
+            Kind::Secret => "/secrets",
+            Kind::Config => "/configs",
+            Kind::Container | Kind::Network | Kind::Volume => "",
+        }
+    }
 }
 
 impl fmt::Display for Kind {
@@ -80,6 +95,9 @@ impl fmt::Display for Kind {
             Kind::Container => "container",
             Kind::Network => "network",
             Kind::Volume => "volume",
+            Kind::Service => "service",
+            Kind::Secret => "secret",
+            Kind::Config => "config",
         })
     }
 }
@@ -160,6 +178,11 @@ pub(super) async fn check_scope(
                 .await?
                 .labels,
         ),
+        Kind::Service | Kind::Secret | Kind::Config => {
+            return super::swarm::inspect_scoped(engine, Some(scope), kind, id)
+                .await
+                .map(drop);
+        }
     };
     if scope.matches(&labels.unwrap_or_default()) {
         Ok(())

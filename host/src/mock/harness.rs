@@ -3,7 +3,7 @@
 //! [`MockDocker`]. What a plugin author's `cargo test` drives.
 
 use super::MockDocker;
-use crate::config::{Config, PluginConfig};
+use crate::config::Config;
 use crate::docker::{Engine, Engines};
 use crate::plugins::BUILTIN;
 use crate::policy::{AllowedRoots, Capability, Confirmed};
@@ -85,11 +85,14 @@ impl MockHostBuilder {
         self
     }
 
-    /// One of wharf's built-in plugins (containers, networks, volumes, images, monitoring),
-    /// with its usual grants.
+    /// One of wharf's built-in plugins (containers, networks, volumes, images, monitoring,
+    /// compose, swarm), with its usual grants; named here, it loads even if it is off by
+    /// default.
     pub fn builtin(mut self, name: &str) -> Self {
         match BUILTIN.iter().find(|b| b.name == name) {
-            Some(b) => self.sources.push(PluginSource::builtin(b)),
+            Some(b) => self
+                .sources
+                .push(PluginSource::builtin(b).named_explicitly()),
             None => self.error = Some(MockHostError::UnknownBuiltin(name.to_owned())),
         }
         self
@@ -97,14 +100,7 @@ impl MockHostBuilder {
 
     /// Grant `plugin` exactly `capabilities`, as `grants` in its `[plugin.NAME]` would.
     pub fn grants(mut self, plugin: &str, capabilities: &[Capability]) -> Self {
-        let entry = self
-            .config
-            .plugin
-            .entry(plugin.to_owned())
-            .or_insert_with(|| PluginConfig {
-                enabled: true,
-                ..Default::default()
-            });
+        let entry = self.config.plugin.entry(plugin.to_owned()).or_default();
         entry.grants = Some(capabilities.iter().copied().collect());
         self
     }

@@ -68,11 +68,14 @@ impl AuditLog {
         })
     }
 
+    /// `schema` is the tool's input schema: the arguments it marks `writeOnly` are
+    /// redacted whatever their names.
     pub fn record(
         &self,
         tool: &str,
         plugin: &str,
         arguments: Option<&Map<String, Value>>,
+        schema: &Map<String, Value>,
         outcome: Outcome<'_>,
         duration: Duration,
     ) {
@@ -85,7 +88,7 @@ impl AuditLog {
             time: humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
             tool,
             plugin,
-            arguments: Value::Object(arguments.map(redact).unwrap_or_default()),
+            arguments: Value::Object(arguments.map(|a| redact(a, schema)).unwrap_or_default()),
             outcome,
             error,
             duration_ms: duration.as_millis().try_into().unwrap_or(u64::MAX),
@@ -109,12 +112,32 @@ impl AuditLog {
     }
 }
 
-/// The arguments with every secret replaced: environment and build-arg values, inline file
-/// contents, and any field whose name says it holds a credential.
-pub fn redact(args: &Map<String, Value>) -> Map<String, Value> {
+/// The arguments with every secret replaced: those the tool's input `schema` marks
+/// `writeOnly` (JSON Schema's word for a value sent but never shown back, like a
+/// password), environment and build-arg values, inline file contents, and any field whose
+/// name says it holds a credential.
+pub fn redact(args: &Map<String, Value>, schema: &Map<String, Value>) -> Map<String, Value> {
+    let write_only = |k: &str| {
+        schema
+            .get("properties")
+            .and_then(|p| p.get(k))
+            .and_then(|p| p.get("writeOnly"))
+            == Some(&Value::Bool(true))
+    };
     args.iter()
-        .map(|(k, v)| (k.clone(), redact_field(k, v)))
+        .map(|(k, v)| {
+            let v = if write_only(k) && !v.is_null() {
+                Value::String(REDACTED.into())
+            } else {
+                redact_field(k, v)
+            };
+            (k.clone(), v)
+        })
         .collect()
+}
+
+fn redact_nested(args: &Map<String, Value>) -> Map<String, Value> {
+    redact(args, &Map::new())
 }
 
 fn redact_field(key: &str, value: &Value) -> Value {
@@ -132,7 +155,7 @@ fn redact_field(key: &str, value: &Value) -> Value {
         return Value::String(REDACTED.into());
     }
     match value {
-        Value::Object(m) => Value::Object(redact(m)),
+        Value::Object(m) => Value::Object(redact_nested(m)),
         Value::Array(a) => Value::Array(a.iter().map(|v| redact_field(key, v)).collect()),
         Value::String(s) => Value::String(cut(s, MAX_STRING)),
         v => v.clone(),
@@ -212,7 +235,7 @@ mod tests {
             "registry_password": "hunter2",
             "labels": {"auth_token": "abc", "team": "core"},
         }));
-        let out = Value::Object(redact(&args)).to_string();
+        let out = Value::Object(redact(&args, &Map::new())).to_string();
         for secret in ["hunter2", "s3cr3t", "abc"] {
             assert!(!out.contains(secret), "{secret} leaked: {out}");
         }
@@ -230,9 +253,24 @@ mod tests {
     }
 
     #[test]
+    fn arguments_the_schema_marks_write_only_are_redacted() {
+        let schema = obj(json!({"properties": {
+            "value": {"type": "string", "writeOnly": true},
+            "name": {"type": "string"}
+        }}));
+        let args = obj(json!({"name": "db_pw", "value": "hunter2"}));
+        let out = Value::Object(redact(&args, &schema)).to_string();
+        assert!(!out.contains("hunter2"), "{out}");
+        assert!(out.contains("db_pw"), "{out}");
+    }
+
+    #[test]
     fn long_strings_are_cut() {
         let args = obj(json!({ "dockerfile": "RUN x\n".repeat(500) }));
-        let out = redact(&args)["dockerfile"].as_str().unwrap().to_owned();
+        let out = redact(&args, &Map::new())["dockerfile"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         assert!(out.len() < 600 && out.ends_with("(3000 bytes)"), "{out}");
     }
 
@@ -246,6 +284,7 @@ mod tests {
             "remove_container",
             "containers",
             Some(&args),
+            &Map::new(),
             Outcome::Ok,
             Duration::from_millis(12),
         );
@@ -253,6 +292,7 @@ mod tests {
             "kill_container",
             "containers",
             None,
+            &Map::new(),
             Outcome::Refused("denied"),
             Duration::ZERO,
         );

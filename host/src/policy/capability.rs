@@ -15,6 +15,10 @@ pub enum Capability {
     Registry,
     ImagesBuild,
     System,
+    /// Reading a swarm: nodes, services, tasks, service logs, secrets' and configs' metadata.
+    SwarmRead,
+    /// Changing a swarm: init and leave, join tokens, nodes, services, secrets, configs.
+    SwarmWrite,
     /// Outgoing HTTP to the hosts granted in `http_hosts` (`wharf:http/outgoing`).
     Http,
     /// Reading host files under the allowed roots (`wharf:files/read`).
@@ -22,7 +26,7 @@ pub enum Capability {
 }
 
 impl Capability {
-    pub const ALL: [Capability; 13] = [
+    pub const ALL: [Capability; 15] = [
         Capability::ContainersRead,
         Capability::ContainersWrite,
         Capability::Exec,
@@ -34,6 +38,8 @@ impl Capability {
         Capability::Registry,
         Capability::ImagesBuild,
         Capability::System,
+        Capability::SwarmRead,
+        Capability::SwarmWrite,
         Capability::Http,
         Capability::ReadFiles,
     ];
@@ -58,6 +64,8 @@ impl Capability {
             Capability::Registry => "registry",
             Capability::ImagesBuild => "images-build",
             Capability::System => "system",
+            Capability::SwarmRead => "swarm-read",
+            Capability::SwarmWrite => "swarm-write",
             Capability::Http => "http",
             Capability::ReadFiles => "read-files",
         }
@@ -89,6 +97,14 @@ impl Capability {
                  commands)"
             }
             Capability::System => "read the engine's information, version, disk usage and events",
+            Capability::SwarmRead => {
+                "read the swarm: nodes, services, tasks, service logs, and secrets' and configs' \
+                 metadata (never a secret's value)"
+            }
+            Capability::SwarmWrite => {
+                "change the swarm: init and leave it, read join tokens, update nodes, create, \
+                 update and remove services, secrets and configs"
+            }
             Capability::ReadFiles => {
                 "read text files under the allowed roots (compose files, env files)"
             }
@@ -109,7 +125,8 @@ impl fmt::Display for Capability {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unknown capability `{0}` (known: containers-read, containers-write, exec, files, networks, \
-     volumes, images-read, images-write, registry, images-build, system, http, read-files)"
+     volumes, images-read, images-write, registry, images-build, system, swarm-read, swarm-write, \
+     http, read-files)"
 )]
 pub struct UnknownCapability(pub String);
 
@@ -192,6 +209,10 @@ mod tests {
             Import::Granted(Capability::Exec)
         );
         assert_eq!(Import::classify("wharf:docker/exec@0.2.0"), Import::Unknown);
+        assert_eq!(
+            Import::classify("wharf:docker/swarm-write@0.1.0"),
+            Import::Granted(Capability::SwarmWrite)
+        );
         assert_eq!(
             Import::classify("wharf:docker/swarm@0.1.0"),
             Import::Unknown

@@ -93,7 +93,7 @@ impl ConfirmPolicy {
 /// The question put to the user: the tool, what it may destroy, and its arguments (secrets
 /// redacted).
 pub fn question(tool: &ToolDef, args: &serde_json::Map<String, serde_json::Value>) -> String {
-    let args = serde_json::Value::Object(super::audit::redact(args));
+    let args = serde_json::Value::Object(super::audit::redact(args, &tool.input_schema));
     format!(
         "Allow wharf to run `{}` ({})? It is destructive: what it removes cannot be \
          recovered.\nArguments: {args}",

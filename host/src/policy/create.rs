@@ -2,7 +2,11 @@
 //! parsing into the API model), so nothing a plugin spells differently slips past.
 
 use super::AllowedRoots;
-use bollard::models::{ContainerCreateBody, MountType};
+use bollard::models::{
+    ContainerCreateBody, Mount, MountType, ServiceSpec,
+    TaskSpecContainerSpecPrivilegesAppArmorModeEnum,
+    TaskSpecContainerSpecPrivilegesSeccompModeEnum,
+};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -66,16 +70,7 @@ pub fn check_create(
     if host.devices.as_ref().is_some_and(|d| !d.is_empty()) && !allow.devices {
         return Err(refused("host devices are", "devices = true"));
     }
-    let all_caps = allow.capabilities.contains("ALL");
-    if let Some(cap) = host.cap_add.iter().flatten().find(|c| {
-        let bare = c.trim_start_matches("CAP_");
-        !all_caps && !allow.capabilities.contains(bare) && !allow.capabilities.contains(*c)
-    }) {
-        return Err(refused(
-            &format!("adding the capability `{cap}` is"),
-            &format!("capabilities = [\"{}\"]", cap.trim_start_matches("CAP_")),
-        ));
-    }
+    check_capabilities(host.cap_add.iter().flatten(), allow)?;
     if host.volumes_from.as_ref().is_some_and(|v| !v.is_empty()) && !allow.volumes_from {
         return Err(refused(
             "volumes_from (another container's mounts) is",
@@ -95,17 +90,103 @@ pub fn check_create(
         ));
     }
 
-    let mut sources: Vec<&str> = host
+    let binds = host
         .binds
         .iter()
         .flatten()
         .filter_map(|b| b.split(':').next())
-        .filter(|src| src.starts_with('/'))
-        .collect();
-    for m in host.mounts.iter().flatten() {
+        .filter(|src| src.starts_with('/'));
+    check_mounts(binds, host.mounts.iter().flatten(), roots, engine_socket)
+}
+
+/// Refuse what would hand a swarm service's tasks the host, as [`check_create`] does for a
+/// container: the `host` network, added capabilities, unconfined seccomp or AppArmor, and
+/// bind mounts from outside the allowed roots or of the Docker socket. A service cannot be
+/// privileged nor be given devices, so there is nothing more to check.
+pub fn check_service(
+    spec: &ServiceSpec,
+    allow: &CreateAllowances,
+    roots: &AllowedRoots,
+    engine_socket: Option<&Path>,
+) -> Result<(), String> {
+    let Some(task) = &spec.task_template else {
+        return Ok(());
+    };
+    let networks = task
+        .networks
+        .iter()
+        .flatten()
+        .chain(spec.networks.iter().flatten());
+    if networks
+        .filter_map(|n| n.target.as_deref())
+        .any(|n| n == "host")
+        && !allow.host_namespaces
+    {
+        return Err(refused(
+            "the host network namespace is",
+            "host_namespaces = true",
+        ));
+    }
+    let Some(container) = &task.container_spec else {
+        return Ok(());
+    };
+    check_capabilities(container.capability_add.iter().flatten(), allow)?;
+    if let Some(p) = &container.privileges {
+        let seccomp = p
+            .seccomp
+            .as_ref()
+            .and_then(|s| s.mode)
+            .is_some_and(|m| m == TaskSpecContainerSpecPrivilegesSeccompModeEnum::UNCONFINED);
+        let apparmor = p
+            .app_armor
+            .as_ref()
+            .and_then(|a| a.mode)
+            .is_some_and(|m| m == TaskSpecContainerSpecPrivilegesAppArmorModeEnum::DISABLED);
+        if (seccomp || apparmor) && !allow.unconfined {
+            let what = if seccomp { "seccomp" } else { "AppArmor" };
+            return Err(refused(
+                &format!("running without {what} is"),
+                "unconfined = true",
+            ));
+        }
+    }
+    check_mounts(
+        std::iter::empty(),
+        container.mounts.iter().flatten(),
+        roots,
+        engine_socket,
+    )
+}
+
+fn check_capabilities<'a>(
+    added: impl IntoIterator<Item = &'a String>,
+    allow: &CreateAllowances,
+) -> Result<(), String> {
+    let all_caps = allow.capabilities.contains("ALL");
+    if let Some(cap) = added.into_iter().find(|c| {
+        let bare = c.trim_start_matches("CAP_");
+        !all_caps && !allow.capabilities.contains(bare) && !allow.capabilities.contains(*c)
+    }) {
+        return Err(refused(
+            &format!("adding the capability `{cap}` is"),
+            &format!("capabilities = [\"{}\"]", cap.trim_start_matches("CAP_")),
+        ));
+    }
+    Ok(())
+}
+
+/// Bind sources must lie under the allowed roots and never expose the Docker socket; a
+/// volume with the local driver's `device` option is a bind in disguise.
+fn check_mounts<'a>(
+    binds: impl IntoIterator<Item = &'a str>,
+    mounts: impl IntoIterator<Item = &'a Mount>,
+    roots: &AllowedRoots,
+    engine_socket: Option<&Path>,
+) -> Result<(), String> {
+    let mut sources: Vec<&str> = binds.into_iter().collect();
+    for m in mounts {
         match m.typ {
             Some(MountType::BIND) => sources.extend(m.source.as_deref()),
-            // The local volume driver's `device` option binds any host path.
             Some(MountType::VOLUME)
                 if m.volume_options
                     .as_ref()
@@ -237,5 +318,47 @@ mod tests {
             err.starts_with("bind mount source refused: `/etc` is outside"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn services_get_the_same_refusals_as_containers() {
+        let dir = tempfile::tempdir().unwrap();
+        let roots = AllowedRoots::new([dir.path().to_owned()]);
+        let none = CreateAllowances::default();
+        let service = |task: serde_json::Value| -> ServiceSpec {
+            serde_json::from_value(json!({"Name": "s", "TaskTemplate": task})).unwrap()
+        };
+        for (task, why) in [
+            (json!({"Networks": [{"Target": "host"}]}), "host network"),
+            (
+                json!({"ContainerSpec": {"Image": "x", "CapabilityAdd": ["SYS_ADMIN"]}}),
+                "capability `SYS_ADMIN`",
+            ),
+            (
+                json!({"ContainerSpec": {"Image": "x", "Privileges": {"Seccomp": {"Mode": "unconfined"}}}}),
+                "without seccomp",
+            ),
+            (
+                json!({"ContainerSpec": {"Image": "x", "Mounts": [{"Type": "bind", "Source": "/", "Target": "/h"}]}}),
+                "bind mount source refused",
+            ),
+        ] {
+            let err = check_service(&service(task.clone()), &none, &roots, None).unwrap_err();
+            assert!(err.contains(why), "{task}: {err}");
+        }
+        let ok = service(json!({
+            "ContainerSpec": {"Image": "x", "Mounts": [
+                {"Type": "volume", "Source": "data", "Target": "/d"},
+                {"Type": "bind", "Source": dir.path(), "Target": "/w"}
+            ]},
+            "Networks": [{"Target": "backend"}]
+        }));
+        assert!(check_service(&ok, &none, &roots, None).is_ok());
+        let allow = CreateAllowances {
+            host_namespaces: true,
+            ..Default::default()
+        };
+        let host = service(json!({"Networks": [{"Target": "host"}]}));
+        assert!(check_service(&host, &allow, &roots, None).is_ok());
     }
 }

@@ -12,6 +12,6 @@ mod paths;
 pub use audit::AuditLog;
 pub use capability::{Capability, Grants, Import, UnknownCapability};
 pub use confirm::{Answer, Confirm, ConfirmPolicy, Confirmed, Unattended};
-pub use create::{CreateAllowances, check_create};
+pub use create::{CreateAllowances, check_create, check_service};
 pub use modes::{Mode, ToolPolicy};
 pub use paths::{AllowedRoots, PathError};

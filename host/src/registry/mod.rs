@@ -86,6 +86,8 @@ pub struct PluginSource {
     /// Known ahead for the built-in plugins (see `Builtin::sha256`).
     sha256: Option<&'static str>,
     default_grants: Vec<crate::policy::Capability>,
+    /// Loaded when the config says nothing about it.
+    enabled_by_default: bool,
 }
 
 impl PluginSource {
@@ -96,7 +98,15 @@ impl PluginSource {
             wasm: Ok(Cow::Borrowed(b.wasm)),
             sha256: Some(b.sha256),
             default_grants: b.grants.to_vec(),
+            enabled_by_default: b.enabled_by_default,
         }
+    }
+
+    /// Loaded unless the config disables it, even if it is off by default: for a plugin
+    /// someone named on purpose.
+    pub fn named_explicitly(mut self) -> Self {
+        self.enabled_by_default = true;
+        self
     }
 
     /// A component from bytes, granted `default_grants` unless the config says otherwise.
@@ -110,6 +120,7 @@ impl PluginSource {
             wasm: Ok(Cow::Owned(wasm)),
             sha256: None,
             default_grants,
+            enabled_by_default: true,
         }
     }
 }
@@ -130,6 +141,7 @@ impl Registry {
                             .map_err(|e| format!("cannot read {}: {e}", path.display())),
                         sha256: None,
                         default_grants: Vec::new(),
+                        enabled_by_default: true,
                     }
                 })),
                 Err(e) => unreadable.push((
@@ -163,9 +175,16 @@ impl Registry {
         };
         for source in sources {
             let pc = config.plugin(&source.name);
-            if !pc.enabled {
-                tracing::info!(plugin = %source.name, "disabled by config");
-                continue;
+            match pc.enabled {
+                Some(false) => {
+                    tracing::info!(plugin = %source.name, "disabled by config");
+                    continue;
+                }
+                None if !source.enabled_by_default => {
+                    tracing::debug!(plugin = %source.name, "off unless the config enables it");
+                    continue;
+                }
+                _ => {}
             }
             if registry
                 .plugins
@@ -358,7 +377,14 @@ impl Registry {
                     ) => Outcome::Refused(error),
                     Err(_) => Outcome::Failed(error),
                 };
-                audit.record(tool, &plugin.info().name, args, outcome, started.elapsed());
+                audit.record(
+                    tool,
+                    &plugin.info().name,
+                    args,
+                    &def.input_schema,
+                    outcome,
+                    started.elapsed(),
+                );
             }
         }
         outcome

@@ -28,5 +28,6 @@ wasmtime::component::bindgen!({
         "wharf:docker/types.job": crate::docker::Job,
         "wharf:docker/containers-read.stats-stream": crate::docker::StatsStream,
         "wharf:docker/system.event-stream": crate::docker::EventStream,
+        "wharf:docker/swarm-read.task-log-stream": crate::docker::TaskLogStream,
     },
 });

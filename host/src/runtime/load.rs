@@ -272,6 +272,8 @@ trait DockerBackend:
     + d::registry::Host
     + d::images_build::Host
     + d::system::Host
+    + d::swarm_read::Host
+    + d::swarm_write::Host
     + Send
 {
 }
@@ -289,6 +291,8 @@ impl<T> DockerBackend for T where
         + d::registry::Host
         + d::images_build::Host
         + d::system::Host
+        + d::swarm_read::Host
+        + d::swarm_write::Host
         + Send
 {
 }
@@ -319,6 +323,8 @@ where
             Capability::Registry => d::registry::add_to_linker::<_, D>(linker, view)?,
             Capability::ImagesBuild => d::images_build::add_to_linker::<_, D>(linker, view)?,
             Capability::System => d::system::add_to_linker::<_, D>(linker, view)?,
+            Capability::SwarmRead => d::swarm_read::add_to_linker::<_, D>(linker, view)?,
+            Capability::SwarmWrite => d::swarm_write::add_to_linker::<_, D>(linker, view)?,
             Capability::Http | Capability::ReadFiles => {}
         }
     }

@@ -5,7 +5,7 @@ use crate::state;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use wharf_plugin_sdk::docker::containers_read::{self, LogOptions};
-use wharf_plugin_sdk::logs::{LogLines, LogQuery, read_lines, split_timestamp};
+use wharf_plugin_sdk::logs::{LogLines, LogQuery, read_timed};
 use wharf_plugin_sdk::{Context, Output, ToolError, ToolResult};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -79,13 +79,7 @@ pub fn compose_logs(a: LogsArgs, ctx: &Context) -> ToolResult<Output> {
         .map_err(|e| ToolError::from(e).context(format!("logs of {}", m.name)))?;
         let prefix = format!("{:<width$} | ", format!("{}-{}", m.service, m.number));
         let mut lines = LogLines::new(&q, true);
-        read_lines(&stream, ctx, |line, stderr| match split_timestamp(line) {
-            Some((key, ts, rest)) if a.timestamps => {
-                lines.push_keyed(key, &format!("{prefix}{ts} "), rest, stderr)
-            }
-            Some((key, _, rest)) => lines.push_keyed(key, &prefix, rest, stderr),
-            None => lines.push_keyed(0, &prefix, line, stderr),
-        })?;
+        read_timed(&stream, ctx, &mut lines, &prefix, a.timestamps)?;
         parts.push(lines);
     }
     let merged = LogLines::merge(parts, &q);

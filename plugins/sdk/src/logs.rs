@@ -1,8 +1,9 @@
-//! Container logs made short enough for a model: split into lines, filtered by a regular
-//! expression, capped in bytes keeping the newest lines, and merged across containers in
-//! time order. Shared by every plugin that shows logs.
+//! Container and swarm task logs made short enough for a model: split into lines, filtered
+//! by a regular expression, capped in bytes keeping the newest lines, and merged across
+//! containers in time order. Shared by every plugin that shows logs.
 
-use crate::docker::containers_read::{LogSource, LogStream};
+use crate::docker::types::DockerError;
+use crate::docker::{containers_read, swarm_read};
 use crate::text::untrusted;
 use crate::{Context, ToolError, ToolResult};
 use regex::Regex;
@@ -60,21 +61,46 @@ impl LogQuery {
     }
 }
 
+/// A log the host streams: a container's (`containers-read`) or a swarm task's
+/// (`swarm-read`).
+pub trait LogChunks {
+    /// The next chunk of output, and whether it came from stderr; none at the end.
+    fn next_chunk(&self) -> Result<Option<(bool, Vec<u8>)>, DockerError>;
+}
+
+impl LogChunks for containers_read::LogStream {
+    fn next_chunk(&self) -> Result<Option<(bool, Vec<u8>)>, DockerError> {
+        Ok(self.next()?.map(|c| {
+            let stderr = matches!(c.source, containers_read::LogSource::Stderr);
+            (stderr, c.data)
+        }))
+    }
+}
+
+impl LogChunks for swarm_read::TaskLogStream {
+    fn next_chunk(&self) -> Result<Option<(bool, Vec<u8>)>, DockerError> {
+        Ok(self.next()?.map(|c| {
+            let stderr = matches!(c.source, swarm_read::LogSource::Stderr);
+            (stderr, c.data)
+        }))
+    }
+}
+
 /// Read `stream` to its end, handing each line (without its newline) and whether it came
 /// from stderr to `each`. Stops with an error once the client cancels.
 pub fn read_lines(
-    stream: &LogStream,
+    stream: &impl LogChunks,
     ctx: &Context,
     mut each: impl FnMut(&[u8], bool),
 ) -> ToolResult<()> {
     let mut partial: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
-    while let Some(chunk) = stream.next()? {
+    while let Some((stderr, data)) = stream.next_chunk()? {
         if ctx.cancelled() {
             return Err(ToolError::cancelled());
         }
-        let idx = usize::from(matches!(chunk.source, LogSource::Stderr));
+        let idx = usize::from(stderr);
         let buf = &mut partial[idx];
-        buf.extend_from_slice(&chunk.data);
+        buf.extend_from_slice(&data);
         while let Some(pos) = buf.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = buf.drain(..=pos).collect();
             each(&line[..line.len() - 1], idx == 1);
@@ -86,6 +112,25 @@ pub fn read_lines(
         }
     }
     Ok(())
+}
+
+/// Read a log that was asked for with timestamps into `lines`, each line keyed by its time
+/// (so logs of several containers or tasks merge in order) and prefixed with `prefix`; the
+/// timestamp is shown only if `show_timestamps`.
+pub fn read_timed(
+    stream: &impl LogChunks,
+    ctx: &Context,
+    lines: &mut LogLines,
+    prefix: &str,
+    show_timestamps: bool,
+) -> ToolResult<()> {
+    read_lines(stream, ctx, |line, stderr| match split_timestamp(line) {
+        Some((key, ts, rest)) if show_timestamps => {
+            lines.push_keyed(key, &format!("{prefix}{ts} "), rest, stderr)
+        }
+        Some((key, _, rest)) => lines.push_keyed(key, prefix, rest, stderr),
+        None => lines.push_keyed(0, prefix, line, stderr),
+    })
 }
 
 /// A line the engine prefixed with its timestamp (`timestamps: true`): the time in Unix

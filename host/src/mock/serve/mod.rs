@@ -6,6 +6,7 @@ mod containers;
 mod images;
 mod objects;
 pub(crate) mod render;
+mod swarm;
 mod system;
 
 use super::MockDocker;

@@ -1,0 +1,103 @@
+//! `service_logs`: the logs of a service's tasks, fetched by the swarm from whichever node
+//! each ran on, merged in time order with each line prefixed by its task (`web.2 | `), as
+//! `docker service logs` shows them.
+
+use crate::rows::{self, text};
+use crate::services::service_json;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
+use wharf_plugin_sdk::docker::swarm_read::{self, TaskLogOptions};
+use wharf_plugin_sdk::logs::{LogLines, LogQuery, read_timed};
+use wharf_plugin_sdk::{Context, Filters, Hints, Output, ToolError, ToolResult, Toolbox};
+
+pub fn tools(t: Toolbox) -> Toolbox {
+    t.tool(
+        "service_logs",
+        "Swarm service logs",
+        "A service's logs from all its tasks, on every node, merged in time order and \
+         prefixed with the task (web.2 |); tail per task, since, grep, timestamps, capped by \
+         max_bytes.",
+        Hints::read_only(),
+        service_logs,
+    )
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogsArgs {
+    /// Service name or id.
+    service: String,
+    /// Last N lines per task (default 100; 0: all).
+    #[serde(default)]
+    tail: Option<u32>,
+    /// Lines after: RFC 3339, Unix seconds, or a duration ago (10m).
+    #[serde(default)]
+    since: Option<String>,
+    /// Only lines matching this regex.
+    #[serde(default)]
+    grep: Option<String>,
+    /// Prefix each line with its timestamp.
+    #[serde(default)]
+    timestamps: bool,
+    /// Also the tasks that ended (replaced, failed); by default the running ones.
+    #[serde(default)]
+    all_tasks: bool,
+    /// Byte cap, newest lines kept (default 16384, max 262144).
+    #[serde(default)]
+    max_bytes: Option<u32>,
+}
+
+/// A task that ran a container: one that never started has no log.
+fn started(task: &Value) -> bool {
+    !text(&task["Status"]["ContainerStatus"]["ContainerID"]).is_empty()
+}
+
+pub fn service_logs(a: LogsArgs, ctx: &Context) -> ToolResult<Output> {
+    let q = LogQuery::parse(
+        a.tail,
+        a.since.as_deref(),
+        None,
+        a.grep.as_deref(),
+        a.max_bytes,
+    )?;
+    let svc = service_json(&a.service)?;
+    let name = text(&svc["Spec"]["Name"]).to_owned();
+    let mut filters = Filters::new().opt("service", Some(text(&svc["ID"])));
+    if !a.all_tasks {
+        filters = filters.opt("desired-state", Some("running"));
+    }
+    let tasks: Vec<Value> = rows::array(&swarm_read::list_tasks(filters.as_slice())?)?
+        .into_iter()
+        .filter(started)
+        .collect();
+    if tasks.is_empty() {
+        return Err(ToolError::not_found(format!(
+            "service {name} has no {}tasks that started; service_tasks shows why",
+            if a.all_tasks { "" } else { "running " }
+        )));
+    }
+    let names: Vec<String> = tasks.iter().map(|t| rows::task_name(t, &name)).collect();
+    let width = names.iter().map(String::len).max().unwrap_or(0);
+    let mut parts = Vec::new();
+    for (task, task_name) in tasks.iter().zip(&names) {
+        let stream = swarm_read::task_logs(
+            text(&task["ID"]),
+            TaskLogOptions {
+                stdout: true,
+                stderr: true,
+                since: q.since,
+                tail: q.tail,
+                // Always asked for: they order the merge; shown only if the call wants them.
+                timestamps: true,
+            },
+        )
+        .map_err(|e| ToolError::from(e).context(format!("logs of {task_name}")))?;
+        let prefix = format!("{task_name:<width$} | ");
+        let mut lines = LogLines::new(&q, true);
+        read_timed(&stream, ctx, &mut lines, &prefix, a.timestamps)?;
+        parts.push(lines);
+    }
+    let merged = LogLines::merge(parts, &q);
+    Ok(Output::text(merged.render(&format!("service {name}"))))
+}
