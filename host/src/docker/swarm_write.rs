@@ -17,6 +17,12 @@ use std::io::Read;
 /// a larger file is refused before it is read whole.
 const MAX_OBJECT_DATA: u64 = 1 << 20;
 
+struct NewObject {
+    name: String,
+    labels: HashMap<String, String>,
+    data: String,
+}
+
 fn scope_refusal(what: &str) -> DockerError {
     DockerError::denied(format!(
         "wharf is limited to a scope label, and {what} would change the whole swarm"
@@ -42,6 +48,22 @@ impl DockerHost<'_> {
             labels.insert(k, v);
         }
         labels
+    }
+
+    /// What a new secret or config is made of: its name, its labels with wharf's added,
+    /// and its value (base64), after the read-only refusal.
+    fn new_object(
+        &self,
+        name: String,
+        data: w::ObjectData,
+        labels: Vec<(String, String)>,
+    ) -> Result<NewObject, DockerError> {
+        super::refuse_if_read_only(self.read_only)?;
+        Ok(NewObject {
+            data: self.object_data(data)?,
+            labels: self.created_labels(labels),
+            name,
+        })
     }
 
     /// A secret's or config's value, read from a host file under the allowed roots if it
@@ -295,18 +317,14 @@ impl w::Host for DockerHost<'_> {
         data: w::ObjectData,
         labels: Vec<(String, String)>,
     ) -> WitResult<String> {
-        if let Some(refused) = self.refuse_write() {
-            return Ok(Err(refused));
-        }
-        let data = match self.object_data(data) {
-            Ok(data) => data,
+        let spec = match self.new_object(name, data, labels) {
+            Ok(o) => SecretSpec {
+                name: Some(o.name),
+                labels: Some(o.labels),
+                data: Some(o.data),
+                ..Default::default()
+            },
             Err(e) => return Ok(Err(e.into())),
-        };
-        let spec = SecretSpec {
-            name: Some(name),
-            labels: Some(self.created_labels(labels)),
-            data: Some(data),
-            ..Default::default()
         };
         let engine = self.engine;
         wit(async {
@@ -334,18 +352,14 @@ impl w::Host for DockerHost<'_> {
         data: w::ObjectData,
         labels: Vec<(String, String)>,
     ) -> WitResult<String> {
-        if let Some(refused) = self.refuse_write() {
-            return Ok(Err(refused));
-        }
-        let data = match self.object_data(data) {
-            Ok(data) => data,
+        let spec = match self.new_object(name, data, labels) {
+            Ok(o) => ConfigSpec {
+                name: Some(o.name),
+                labels: Some(o.labels),
+                data: Some(o.data),
+                ..Default::default()
+            },
             Err(e) => return Ok(Err(e.into())),
-        };
-        let spec = ConfigSpec {
-            name: Some(name),
-            labels: Some(self.created_labels(labels)),
-            data: Some(data),
-            ..Default::default()
         };
         let engine = self.engine;
         wit(async {

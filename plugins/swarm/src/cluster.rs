@@ -135,11 +135,21 @@ pub fn swarm_leave(a: LeaveArgs, _: &Context) -> ToolResult<Output> {
     Ok(Output::text("This engine left the swarm."))
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+/// A node's role in the swarm.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Worker,
     Manager,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Worker => "worker",
+            Role::Manager => "manager",
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -150,9 +160,10 @@ pub struct JoinTokenArgs {
 }
 
 pub fn swarm_join_token(a: JoinTokenArgs, _: &Context) -> ToolResult<Output> {
-    let (role, name) = match a.role {
-        Role::Worker => (swarm_write::NodeRole::Worker, "worker"),
-        Role::Manager => (swarm_write::NodeRole::Manager, "manager"),
+    let name = a.role.name();
+    let role = match a.role {
+        Role::Worker => swarm_write::NodeRole::Worker,
+        Role::Manager => swarm_write::NodeRole::Manager,
     };
     let token = swarm_write::join_token(role)?;
     let addr = status()?

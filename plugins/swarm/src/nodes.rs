@@ -1,5 +1,6 @@
 //! Nodes: list, inspect, and change availability, role and labels.
 
+use crate::cluster::Role;
 use crate::rows::{self, text};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -168,13 +169,6 @@ pub enum Availability {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Worker,
-    Manager,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateArgs {
     /// Node id, hostname, or `self`.
@@ -221,10 +215,7 @@ pub fn update_node(a: UpdateArgs, _: &Context) -> ToolResult<Output> {
         changes.push(format!("availability {av}"));
     }
     if let Some(role) = a.role {
-        let role = match role {
-            Role::Worker => "worker",
-            Role::Manager => "manager",
-        };
+        let role = role.name();
         spec["Role"] = json!(role);
         changes.push(format!("role {role}"));
     }

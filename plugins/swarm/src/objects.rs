@@ -2,7 +2,7 @@
 //! one thing that matters here: a secret's value never comes back out (the engine does not
 //! return it, and nothing here asks), a config's can be read.
 
-use crate::rows::{self, text};
+use crate::rows::{self, ListArgs, text};
 use base64::Engine as _;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -156,17 +156,6 @@ pub fn create_config(a: CreateArgs, _: &Context) -> ToolResult<Output> {
     create(Kind::Config, a)
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ListArgs {
-    /// Only those whose name contains this.
-    #[serde(default)]
-    name: Option<String>,
-    /// Only those with these labels, each `key` or `key=value`.
-    #[serde(default)]
-    label: Vec<String>,
-}
-
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Row {
     id: String,
@@ -200,7 +189,7 @@ fn row(kind: Kind, o: &Value) -> Row {
 }
 
 fn list(kind: Kind, a: ListArgs) -> ToolResult<Output> {
-    let filters = Filters::new().opt("name", a.name).any("label", a.label);
+    let filters = a.filters();
     let mut items: Vec<Row> = kind.list(&filters)?.iter().map(|o| row(kind, o)).collect();
     items.sort_by(|x, y| x.name.cmp(&y.name));
     let mut text = if items.is_empty() {

@@ -1,9 +1,31 @@
 //! Reading the engine's swarm JSON into the short forms every tool shows.
 
+use schemars::JsonSchema;
+use serde::Deserialize;
 use serde_json::Value;
 use std::time::SystemTime;
-use wharf_plugin_sdk::ToolResult;
 use wharf_plugin_sdk::text::short_id;
+use wharf_plugin_sdk::{Filters, ToolResult};
+
+/// The filters of the service, secret and config lists.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListArgs {
+    /// Only those whose name starts with this.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Only those with these labels, each `key` or `key=value`.
+    #[serde(default)]
+    pub label: Vec<String>,
+}
+
+impl ListArgs {
+    pub fn filters(self) -> Filters {
+        Filters::new()
+            .opt("name", self.name)
+            .any("label", self.label)
+    }
+}
 
 /// A JSON array from the host.
 pub fn array(json: &str) -> ToolResult<Vec<Value>> {

@@ -2,7 +2,7 @@
 //! logs in `logs`.
 
 use crate::converge::{self, Goal};
-use crate::rows::{self, text};
+use crate::rows::{self, ListArgs, text};
 use crate::spec::{self, CreateArgs};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -61,17 +61,6 @@ pub fn tools(t: Toolbox) -> Toolbox {
     )
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ListArgs {
-    /// Only services whose name starts with this.
-    #[serde(default)]
-    name: Option<String>,
-    /// Only services with these labels, each `key` or `key=value`.
-    #[serde(default)]
-    label: Vec<String>,
-}
-
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Row {
     id: String,
@@ -109,7 +98,7 @@ fn row(s: &Value) -> Row {
 }
 
 pub fn list_services(a: ListArgs, _: &Context) -> ToolResult<Output> {
-    let filters = Filters::new().opt("name", a.name).any("label", a.label);
+    let filters = a.filters();
     let mut services: Vec<Row> = rows::array(&swarm_read::list_services(filters.as_slice())?)?
         .iter()
         .map(row)
