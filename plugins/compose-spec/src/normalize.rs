@@ -228,6 +228,7 @@ fn short_ports(spec: &str, path: &str) -> Result<Vec<Port>, SpecError> {
     Ok((c_from..=c_to)
         .enumerate()
         .map(|(i, target)| Port {
+            mode: None,
             target,
             published: host.map(|(from, to)| {
                 if from == to {
@@ -262,8 +263,8 @@ fn ports(v: &Value, path: &str) -> Result<Vec<Port>, SpecError> {
                     published: o.string("published")?,
                     host_ip: o.string("host_ip")?,
                     protocol: o.string("protocol")?.unwrap_or_else(|| "tcp".into()),
+                    mode: o.string("mode")?,
                 });
-                o.string("mode")?;
                 o.string("name")?;
                 o.string("app_protocol")?;
             }
@@ -361,6 +362,191 @@ fn bytes(s: &str, path: &str) -> Result<u64, SpecError> {
         _ => return Err(err(path, format!("invalid size {s:?}"))),
     };
     Ok((n * mult as f64) as u64)
+}
+
+/// `deploy`: replicas and limits, which Compose acts on too, and what only a swarm does.
+fn deploy(
+    s: &mut Service,
+    d: &Value,
+    path: &str,
+    warnings: &mut Vec<String>,
+) -> Result<(), SpecError> {
+    let mut dobj = Obj::new(d, path)?;
+    if let Some(r) = dobj.string("replicas")? {
+        s.replicas = r
+            .parse()
+            .map_err(|_| err(&dobj.child("replicas"), "must be a number"))?;
+    }
+    match dobj.string("mode")?.as_deref() {
+        None | Some("replicated") => {}
+        Some("global") => s.swarm.global = true,
+        Some(other) => {
+            return Err(err(
+                &dobj.child("mode"),
+                format!("must be replicated or global, not {other:?}"),
+            ));
+        }
+    }
+    if let Some(p) = dobj.get("placement") {
+        let mut po = Obj::new(p, &dobj.child("placement"))?;
+        if let Some(c) = po.get("constraints") {
+            s.swarm.constraints = strings(c, &po.child("constraints"))?;
+        }
+        warnings.extend(po.unused(&[]));
+    }
+    s.swarm.labels = labels(dobj.get("labels"), &dobj.child("labels"))?;
+    if let Some(r) = dobj.get("restart_policy") {
+        let mut ro = Obj::new(r, &dobj.child("restart_policy"))?;
+        s.swarm.restart_policy = Some(RestartPolicy {
+            condition: ro.string("condition")?,
+            delay: ro.string("delay")?,
+            max_attempts: number(&mut ro, "max_attempts")?,
+            window: ro.string("window")?,
+        });
+        warnings.extend(ro.unused(&[]));
+    }
+    if let Some(u) = dobj.get("update_config") {
+        s.swarm.update_config = Some(update_config(u, &dobj.child("update_config"), warnings)?);
+    }
+    if let Some(u) = dobj.get("rollback_config") {
+        s.swarm.rollback_config = Some(update_config(u, &dobj.child("rollback_config"), warnings)?);
+    }
+    if let Some(res) = dobj.get("resources") {
+        let mut ro = Obj::new(res, &dobj.child("resources"))?;
+        for (key, limits) in [("limits", true), ("reservations", false)] {
+            let Some(l) = ro.get(key) else { continue };
+            let mut lo = Obj::new(l, &ro.child(key))?;
+            let cpus = match lo.string("cpus")? {
+                Some(c) => Some(
+                    c.parse::<f64>()
+                        .map_err(|_| err(&lo.child("cpus"), "must be a number"))?,
+                ),
+                None => None,
+            };
+            let memory = match lo.string("memory")? {
+                Some(m) => Some(bytes(&m, &lo.child("memory"))?),
+                None => None,
+            };
+            if limits {
+                s.cpus = cpus;
+                s.memory = memory;
+                lo.get("pids");
+            } else {
+                s.swarm.reserve_cpus = cpus;
+                s.swarm.reserve_memory = memory;
+            }
+            warnings.extend(lo.unused(&[]));
+        }
+        warnings.extend(ro.unused(&[]));
+    }
+    warnings.extend(dobj.unused(&[]));
+    Ok(())
+}
+
+fn number(o: &mut Obj<'_>, key: &'static str) -> Result<Option<u64>, SpecError> {
+    let path = o.child(key);
+    o.string(key)?
+        .map(|n| n.parse().map_err(|_| err(&path, "must be a whole number")))
+        .transpose()
+}
+
+fn update_config(
+    v: &Value,
+    path: &str,
+    warnings: &mut Vec<String>,
+) -> Result<UpdateConfig, SpecError> {
+    let mut o = Obj::new(v, path)?;
+    let u = UpdateConfig {
+        parallelism: number(&mut o, "parallelism")?,
+        delay: o.string("delay")?,
+        failure_action: o.string("failure_action")?,
+        monitor: o.string("monitor")?,
+        order: o.string("order")?,
+    };
+    warnings.extend(o.unused(&[]));
+    Ok(u)
+}
+
+/// A service's `secrets` or `configs`: names, or `{source, target, uid, gid, mode}`.
+fn file_refs(v: &Value, path: &str) -> Result<Vec<FileRef>, SpecError> {
+    let Value::Sequence(items) = v else {
+        return Err(err(path, "must be a list"));
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let p = format!("{path}[{i}]");
+            match item {
+                Value::Mapping(_) => {
+                    let mut o = Obj::new(item, &p)?;
+                    let source = o
+                        .string("source")?
+                        .ok_or_else(|| err(&p, "needs a source"))?;
+                    let mode = match o.string("mode")? {
+                        // YAML reads 0444 as the decimal 444 and 0o444 as a string: both
+                        // are meant as octal, as Compose takes them.
+                        Some(m) => Some(
+                            u32::from_str_radix(m.trim_start_matches("0o"), 8)
+                                .map_err(|_| err(&o.child("mode"), "must be an octal file mode"))?,
+                        ),
+                        None => None,
+                    };
+                    let r = FileRef {
+                        source,
+                        target: o.string("target")?,
+                        uid: o.string("uid")?,
+                        gid: o.string("gid")?,
+                        mode,
+                    };
+                    let unused = o.unused(&[]);
+                    match unused.first() {
+                        Some(k) => Err(err(k, "is not a key of a secret or config reference")),
+                        None => Ok(r),
+                    }
+                }
+                other => Ok(FileRef {
+                    source: scalar(other, &p)?,
+                    ..Default::default()
+                }),
+            }
+        })
+        .collect()
+}
+
+/// Top-level `secrets` or `configs`: `file` or `external`, optionally `name`.
+fn file_objects(
+    v: &Value,
+    kind: &str,
+    project: &str,
+    warnings: &mut Vec<String>,
+) -> Result<BTreeMap<String, FileObject>, SpecError> {
+    let Value::Mapping(map) = v else {
+        return Err(err(kind, "must be a mapping"));
+    };
+    let mut out = BTreeMap::new();
+    for (k, v) in map {
+        let key = scalar(k, kind)?;
+        let path = format!("{kind}.{key}");
+        let mut o = Obj::new(v, &path)?;
+        let mut f = FileObject {
+            name: format!("{project}_{key}"),
+            file: o.string("file")?,
+            external: o.bool("external")?,
+            labels: labels(o.get("labels"), &format!("{path}.labels"))?,
+        };
+        if let Some(explicit) = o.string("name")? {
+            f.name = explicit;
+        } else if f.external {
+            f.name = key.clone();
+        }
+        if f.file.is_none() && !f.external {
+            return Err(err(&path, "needs a file, or external: true"));
+        }
+        warnings.extend(o.unused(&[]));
+        out.insert(key, f);
+    }
+    Ok(out)
 }
 
 fn service(name: &str, v: &Value, warnings: &mut Vec<String>) -> Result<Service, SpecError> {
@@ -517,30 +703,13 @@ fn service(name: &str, v: &Value, warnings: &mut Vec<String>) -> Result<Service,
             .collect();
     }
     if let Some(d) = o.get("deploy") {
-        let mut dobj = Obj::new(d, &o.child("deploy"))?;
-        if let Some(r) = dobj.string("replicas")? {
-            s.replicas = r
-                .parse()
-                .map_err(|_| err(&dobj.child("replicas"), "must be a number"))?;
-        }
-        if let Some(res) = dobj.get("resources") {
-            let mut ro = Obj::new(res, &dobj.child("resources"))?;
-            if let Some(l) = ro.get("limits") {
-                let mut lo = Obj::new(l, &ro.child("limits"))?;
-                if let Some(c) = lo.string("cpus")? {
-                    s.cpus = Some(
-                        c.parse()
-                            .map_err(|_| err(&lo.child("cpus"), "must be a number"))?,
-                    );
-                }
-                if let Some(m) = lo.string("memory")? {
-                    s.memory = Some(bytes(&m, &lo.child("memory"))?);
-                }
-                warnings.extend(lo.unused(&[]));
-            }
-            warnings.extend(ro.unused(&[]));
-        }
-        warnings.extend(dobj.unused(&[]));
+        deploy(&mut s, d, &o.child("deploy"), warnings)?;
+    }
+    if let Some(v) = o.get("secrets") {
+        s.swarm.secrets = file_refs(v, &o.child("secrets"))?;
+    }
+    if let Some(v) = o.get("configs") {
+        s.swarm.configs = file_refs(v, &o.child("configs"))?;
     }
     if let Some(p) = o.get("profiles") {
         s.profiles = strings(p, &o.child("profiles"))?;
@@ -589,8 +758,8 @@ pub fn project(doc: &Value, name: &str) -> Result<(Project, Vec<String>), SpecEr
                 } else if n.external {
                     n.name = key.clone();
                 }
+                n.attachable = no.bool("attachable")?;
                 no.get("ipam");
-                no.get("attachable");
                 no.get("driver_opts");
                 warnings.extend(no.unused(&[]));
             }
@@ -663,13 +832,34 @@ pub fn project(doc: &Value, name: &str) -> Result<(Project, Vec<String>), SpecEr
             }
         }
     }
+    if let Some(v) = top.get("secrets") {
+        project.secrets = file_objects(v, "secrets", name, &mut warnings)?;
+    }
+    if let Some(v) = top.get("configs") {
+        project.configs = file_objects(v, "configs", name, &mut warnings)?;
+    }
+    for (sname, s) in &project.services {
+        for (refs, defined, kind) in [
+            (&s.swarm.secrets, &project.secrets, "secrets"),
+            (&s.swarm.configs, &project.configs, "configs"),
+        ] {
+            if let Some(r) = refs.iter().find(|r| !defined.contains_key(&r.source)) {
+                return Err(err(
+                    &format!("services.{sname}.{kind}"),
+                    format!(
+                        "refers to undefined {} {}",
+                        &kind[..kind.len() - 1],
+                        r.source
+                    ),
+                ));
+            }
+        }
+    }
     top.get("name");
     top.get("version");
-    warnings.extend(top.unused(&["configs", "secrets", "include"]));
-    for ignored in ["configs", "secrets", "include"] {
-        if top.map.contains_key(ignored) {
-            warnings.push(format!("{ignored}: not supported by wharf yet; ignored"));
-        }
+    warnings.extend(top.unused(&["include"]));
+    if top.map.contains_key("include") {
+        warnings.push("include: not supported by wharf yet; ignored".to_owned());
     }
     let warnings = warnings
         .into_iter()
@@ -763,5 +953,81 @@ volumes: {data: {}}
         );
         let e = load("services:\n  web:\n    image: x\n    volumes: ['data:/d']\n").unwrap_err();
         assert!(e.to_string().contains("undefined volume data"), "{e}");
+    }
+
+    #[test]
+    fn what_only_a_swarm_acts_on_is_read_too() {
+        let (p, warnings) = load(
+            "services:
+  web:
+    image: nginx
+    ports: [{target: 80, published: 8080, mode: host}]
+    deploy:
+      mode: global
+      placement: {constraints: [node.role==manager]}
+      labels: {tier: front}
+      restart_policy: {condition: on-failure, max_attempts: 3, delay: 5s}
+      update_config: {parallelism: 1, delay: 10s, order: start-first}
+      resources: {reservations: {cpus: '0.25', memory: 64m}}
+    secrets: [db_pw, {source: tls, target: cert.pem, mode: 0400}]
+    configs: [{source: conf, target: /etc/nginx.conf}]
+secrets:
+  db_pw: {file: ./pw.txt}
+  tls: {external: true}
+configs:
+  conf: {file: ./nginx.conf, name: nginx-conf}
+",
+        )
+        .unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let w = &p.services["web"];
+        assert_eq!(w.ports[0].mode.as_deref(), Some("host"));
+        let s = &w.swarm;
+        assert!(s.global);
+        assert_eq!(s.constraints, ["node.role==manager"]);
+        assert_eq!(s.labels["tier"], "front");
+        assert_eq!(s.restart_policy.as_ref().unwrap().max_attempts, Some(3));
+        assert_eq!(
+            s.update_config.as_ref().unwrap().order.as_deref(),
+            Some("start-first")
+        );
+        assert_eq!(
+            (s.reserve_cpus, s.reserve_memory),
+            (Some(0.25), Some(64 << 20))
+        );
+        assert_eq!(s.secrets[1].target.as_deref(), Some("cert.pem"));
+        assert_eq!(s.secrets[1].mode, Some(0o400));
+        assert_eq!(p.secrets["db_pw"].name, "shop_db_pw");
+        assert_eq!(p.secrets["tls"].name, "tls");
+        assert_eq!(p.configs["conf"].name, "nginx-conf");
+        assert_eq!(
+            p.swarm_only(),
+            [
+                "services.web.deploy.mode",
+                "services.web.deploy.placement",
+                "services.web.deploy.labels",
+                "services.web.deploy.restart_policy",
+                "services.web.deploy.update_config",
+                "services.web.deploy.resources.reservations",
+                "services.web.secrets",
+                "services.web.configs",
+                "secrets",
+                "configs"
+            ]
+        );
+        let e = load("services:\n  web:\n    image: x\n    secrets: [nope]\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "services.web.secrets: refers to undefined secret nope"
+        );
+        let e = load("services:\n  web:\n    image: x\nsecrets:\n  s: {}\n").unwrap_err();
+        assert_eq!(e.to_string(), "secrets.s: needs a file, or external: true");
+        let e =
+            load("services:\n  web:\n    image: x\n    deploy: {mode: sometimes}\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("services.web.deploy.mode: must be"),
+            "{e}"
+        );
     }
 }

@@ -364,6 +364,7 @@ mod tests {
             published: Some("8080".into()),
             host_ip: None,
             protocol: "tcp".into(),
+            mode: None,
         }];
         s.restart = Some("on-failure:3".into());
         s.healthcheck = Some(Healthcheck {

@@ -1,10 +1,10 @@
 //! `compose_config`: the project as wharf understands it, short enough for a model to
 //! read, with the full normalised form as structured output.
 
-use crate::project::{open, project_args};
 use schemars::JsonSchema;
 use serde::Serialize;
-use wharf_compose_spec::{Condition, Project, Service};
+use wharf_compose_project::{open, project_args};
+use wharf_compose_spec::{Condition, Loaded, Project, Service};
 use wharf_plugin_sdk::{Context, Output, ToolResult};
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -79,14 +79,28 @@ project_args! {
     pub struct ConfigArgs {}
 }
 
+/// The keys wharf does not act on, and those only a swarm stack acts on.
+pub fn compose_warnings(loaded: &Loaded) -> Vec<String> {
+    let mut warnings = loaded.warnings.clone();
+    warnings.extend(
+        loaded
+            .project
+            .swarm_only()
+            .into_iter()
+            .map(|k| format!("{k}: only a swarm stack acts on it (stack_deploy); ignored")),
+    );
+    warnings
+}
+
 pub fn compose_config(args: ConfigArgs, _: &Context) -> ToolResult<Output> {
     let loaded = open(&args.source())?.loaded;
-    let text = summary(&loaded.project, &loaded.warnings);
+    let warnings = compose_warnings(&loaded);
+    let text = summary(&loaded.project, &warnings);
     Ok(Output::structured(
         text,
         &ConfigOutput {
             project: serde_json::to_value(&loaded.project).unwrap_or_default(),
-            warnings: loaded.warnings,
+            warnings,
         },
     ))
 }

@@ -2,7 +2,7 @@
 //! the image IDs the config hash covers.
 
 use crate::names::{self, label};
-use crate::project::{Opened, open, project_args};
+use wharf_compose_project::{Opened, open, project_args};
 use wharf_compose_spec::Service;
 use wharf_plugin_sdk::docker::images_build::{self, BuildRequest};
 use wharf_plugin_sdk::docker::{images_read, registry};

@@ -13,7 +13,6 @@ mod logs;
 mod names;
 mod order;
 mod progress;
-mod project;
 mod ps;
 mod run;
 mod state;

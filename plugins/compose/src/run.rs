@@ -4,9 +4,9 @@
 use crate::blueprint::{Site, blueprint};
 use crate::images::ensure;
 use crate::names::label;
-use crate::project::{open, project_args};
 use crate::up::{ensure_network, ensure_volume};
 use serde_json::json;
+use wharf_compose_project::{open, project_args};
 use wharf_plugin_sdk::docker::containers_read::{self, LogOptions, WaitOutcome, WaitUntil};
 use wharf_plugin_sdk::docker::{containers_write, networks};
 use wharf_plugin_sdk::exec::Command;

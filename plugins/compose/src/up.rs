@@ -8,11 +8,11 @@ use crate::images::{Obtained, ensure};
 use crate::names::{self, label};
 use crate::order::{ordered, select};
 use crate::progress::Steps;
-use crate::project::{Opened, open, project_args};
 use crate::state::{self, Member};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use wharf_compose_project::{Opened, open, project_args};
 use wharf_compose_spec::{Condition, Network, Project, Volume};
 use wharf_plugin_sdk::docker::containers_read::{self, WaitOutcome, WaitUntil};
 use wharf_plugin_sdk::docker::types::ErrorKind as DockerErrorKind;
@@ -59,7 +59,7 @@ pub fn compose_up(args: UpArgs, ctx: &Context) -> ToolResult<Output> {
     let p = opened.project();
     let chosen = select(p, &args.services, &args.profiles)?;
     let order = ordered(&p.services, &chosen)?;
-    let mut warnings = opened.loaded.warnings.clone();
+    let mut warnings = crate::config::compose_warnings(&opened.loaded);
 
     let used_networks: Vec<(&String, &Network)> = p
         .networks

@@ -1,5 +1,7 @@
-//! Finding and loading a project: its files (named, or the ones Compose looks for), its
-//! `.env`, and the variables a call passes, into a [`Loaded`] project.
+//! Finding and loading a Compose project: its files (named, or the ones Compose looks for),
+//! its `.env`, and the variables a call passes, into a [`Loaded`] project. Shared by the
+//! plugins that read compose files (compose, and swarm's stacks): they import `read-files`
+//! through this crate.
 
 use std::collections::BTreeMap;
 use wharf_compose_spec::{ComposeFile, Loaded, Options, Project, Service};
@@ -19,6 +21,7 @@ const DEFAULT_FILES: &[&str] = &[
 
 /// Declares a tool's argument struct with the arguments that locate a project (shared by
 /// every tool that reads the compose files) followed by the tool's own.
+#[macro_export]
 macro_rules! project_args {
     ($(#[$meta:meta])* pub struct $name:ident { $($body:tt)* }) => {
         $(#[$meta])*
@@ -45,8 +48,8 @@ macro_rules! project_args {
         }
 
         impl $name {
-            pub fn source(&self) -> $crate::project::Source<'_> {
-                $crate::project::Source {
+            pub fn source(&self) -> $crate::Source<'_> {
+                $crate::Source {
                     project_dir: self.project_dir.as_deref(),
                     files: &self.files,
                     yaml: self.yaml.as_deref(),
@@ -57,7 +60,6 @@ macro_rules! project_args {
         }
     };
 }
-pub(crate) use project_args;
 
 /// Where a project comes from.
 pub struct Source<'a> {
@@ -96,7 +98,8 @@ fn read_optional(path: &str) -> ToolResult<Option<String>> {
     }
 }
 
-fn join(dir: &str, file: &str) -> String {
+/// `file` taken from `dir`, unless it is absolute.
+pub fn join(dir: &str, file: &str) -> String {
     if file.starts_with('/') {
         file.to_owned()
     } else {
