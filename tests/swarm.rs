@@ -639,5 +639,243 @@ async fn the_swarm_plugin_is_off_unless_enabled() {
         .map(|t| t.name.as_ref())
         .filter(|n| !off.iter().any(|o| o == n))
         .collect();
-    assert_eq!(swarm.len(), 24, "{swarm:?}");
+    assert_eq!(swarm.len(), 29, "{swarm:?}");
+}
+
+/// A stack's objects (docker stack's or wharf's) and the volumes its tasks made, removed
+/// when the test ends.
+struct StackCleanup(Vec<String>);
+
+impl Drop for StackCleanup {
+    fn drop(&mut self) {
+        for stack in &self.0 {
+            let _ = Command::new("docker").args(["stack", "rm", stack]).output();
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for stack in &self.0 {
+            let label = format!("label=com.docker.stack.namespace={stack}");
+            while Instant::now() < deadline
+                && Command::new("docker")
+                    .args(["ps", "-aq", "--filter", &label])
+                    .output()
+                    .is_ok_and(|o| !o.stdout.is_empty())
+            {
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            let volumes = Command::new("docker")
+                .args(["volume", "ls", "-q", "--filter", &label])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default();
+            for v in volumes.split_whitespace() {
+                let _ = Command::new("docker")
+                    .args(["volume", "rm", "-f", v])
+                    .output();
+            }
+            let _ = Command::new("docker")
+                .args(["network", "prune", "-f", "--filter", &label])
+                .output();
+        }
+    }
+}
+
+const STACK: &str = r#"version: "3.8"
+services:
+  web:
+    image: wharf-fixture/busybox:latest
+    command: ["sh", "-c", "mkdir -p /www && cp /run/secrets/pw /www/pw && cp /app.conf /www/conf && echo web $$MODE && exec httpd -f -p 8080 -h /www"]
+    environment:
+      MODE: ${MODE:-one}
+    deploy:
+      replicas: 2
+      update_config: {parallelism: 1, delay: 1s}
+    networks: [front, back]
+    secrets: [pw]
+    configs: [{source: conf, target: /app.conf}]
+  db:
+    image: wharf-fixture/busybox:latest
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+    volumes: ["data:/data"]
+    networks:
+      back:
+        aliases: [database]
+    deploy:
+      labels: {tier: data}
+      placement: {constraints: [node.role==manager]}
+networks:
+  front: {}
+  back: {}
+volumes:
+  data: {}
+secrets:
+  pw: {file: ./pw.txt}
+configs:
+  conf: {file: ./app.conf}
+"#;
+
+/// `id name` of a stack's running tasks.
+fn stack_tasks(stack: &str) -> Vec<String> {
+    docker(&[
+        "stack",
+        "ps",
+        stack,
+        "--filter",
+        "desired-state=running",
+        "--format",
+        "{{.ID}} {{.Name}}",
+    ])
+    .lines()
+    .map(str::to_owned)
+    .collect()
+}
+
+#[tokio::test]
+async fn a_stack_is_seen_by_docker_stack_and_the_other_way_round() {
+    let w = wharf("").await;
+    let _swarm = lease(&w).await;
+    let ours = unique("stack");
+    let theirs = unique("dstack");
+    let _cleanup = StackCleanup(vec![ours.clone(), theirs.clone()]);
+    let dir = w.dir.path();
+    std::fs::write(dir.join("compose.yaml"), STACK).unwrap();
+    std::fs::write(dir.join("pw.txt"), "s3cret").unwrap();
+    std::fs::write(dir.join("app.conf"), "conf v1").unwrap();
+
+    let deploy = json!({ "project_name": ours });
+    let (out, progress) = w.ok_with_progress("stack_deploy", deploy.clone()).await;
+    for line in [
+        format!("network {ours}_front: created"),
+        format!("network {ours}_back: created"),
+        format!("secret {ours}_pw: created"),
+        format!("config {ours}_conf: created"),
+        format!("service {ours}_web: created"),
+        format!("service {ours}_web: 2/2 running"),
+        format!("service {ours}_db: 1/1 running"),
+    ] {
+        assert!(out.contains(&line), "{line} missing from {out}");
+    }
+    let last = progress.last().expect("progress while the stack converges");
+    assert_eq!(
+        (last.progress, last.total),
+        (2.0, Some(2.0)),
+        "{progress:?}"
+    );
+
+    // docker stack sees wharf's stack, as docker stack deploy would have made it.
+    let ls = docker(&["stack", "ls", "--format", "{{.Name}} {{.Services}}"]);
+    assert!(ls.lines().any(|l| l == format!("{ours} 2")), "{ls}");
+    assert_eq!(stack_tasks(&ours).len(), 3, "{:?}", stack_tasks(&ours));
+    let aliases = docker(&[
+        "service",
+        "inspect",
+        "-f",
+        "{{range .Spec.TaskTemplate.Networks}}{{.Aliases}}{{end}}",
+        &format!("{ours}_db"),
+    ]);
+    assert_eq!(aliases, "[db database]");
+    assert_eq!(
+        docker(&[
+            "service",
+            "inspect",
+            "-f",
+            "{{index .Spec.Labels \"tier\"}}",
+            &format!("{ours}_db")
+        ]),
+        "data"
+    );
+    let web = docker(&[
+        "ps",
+        "-q",
+        "--filter",
+        &format!("label=com.docker.swarm.service.name={ours}_web"),
+    ]);
+    let web = web.lines().next().expect("a web task's container");
+    assert_eq!(docker(&["exec", web, "cat", "/www/pw"]), "s3cret");
+    assert_eq!(docker(&["exec", web, "cat", "/www/conf"]), "conf v1");
+
+    let list = w.ok("stack_list", json!({})).await;
+    assert!(list.contains(&format!("{ours} | 2")), "{list}");
+    let services = w.ok("stack_services", json!({ "stack": ours })).await;
+    assert!(
+        services.contains(&format!("| {ours}_web | replicated | 2/2 |")),
+        "{services}"
+    );
+    let ps = w.ok("stack_ps", json!({ "stack": ours })).await;
+    assert_eq!(ps.matches("| running | running |").count(), 3, "{ps}");
+
+    // Changing web's environment replaces web's tasks only.
+    let db_tasks: Vec<String> = stack_tasks(&ours)
+        .into_iter()
+        .filter(|t| t.contains("_db."))
+        .collect();
+    let out = w
+        .ok(
+            "stack_deploy",
+            json!({ "project_name": ours, "env": { "MODE": "two" } }),
+        )
+        .await;
+    assert!(
+        out.contains(&format!(
+            "service {ours}_web: updated, tasks being replaced"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("service {ours}_db: updated, tasks unchanged")),
+        "{out}"
+    );
+    assert!(
+        out.contains("secret") && out.contains("exists, kept"),
+        "{out}"
+    );
+    let after: Vec<String> = stack_tasks(&ours)
+        .into_iter()
+        .filter(|t| t.contains("_db."))
+        .collect();
+    assert_eq!(after, db_tasks);
+    let logs = w
+        .ok("service_logs", json!({ "service": format!("{ours}_web") }))
+        .await;
+    assert_eq!(logs.matches("web two").count(), 2, "{logs}");
+
+    // A stack docker stack deployed is listed and removed by wharf.
+    let out = Command::new("docker")
+        .args(["stack", "deploy", "-c", "compose.yaml", &theirs])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "docker stack deploy: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = w.ok("stack_list", json!({})).await;
+    assert!(list.contains(&format!("{theirs} | 2")), "{list}");
+    let out = w.ok("stack_remove", json!({ "stack": theirs })).await;
+    for line in [
+        format!("service {theirs}_web: removed"),
+        format!("secret {theirs}_pw: removed"),
+        format!("network {theirs}_back: removed"),
+    ] {
+        assert!(out.contains(&line), "{line} missing from {out}");
+    }
+    let ls = docker(&["stack", "ls", "--format", "{{.Name}}"]);
+    assert!(!ls.lines().any(|l| l == theirs), "{ls}");
+    assert!(
+        docker(&[
+            "network",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("label=com.docker.stack.namespace={theirs}")
+        ])
+        .is_empty()
+    );
+
+    // And docker stack removes wharf's.
+    docker(&["stack", "rm", &ours]);
+    let list = w.ok("stack_list", json!({})).await;
+    assert!(!list.contains(&ours), "{list}");
+    let err = w.err("stack_ps", json!({ "stack": ours })).await;
+    assert!(err.contains("no stack named"), "{err}");
 }

@@ -84,7 +84,13 @@ pub const BUILTIN: &[Builtin] = &[
         name: "swarm",
         wasm: include_bytes!(concat!(env!("OUT_DIR"), "/swarm.wasm")),
         sha256: include_str!(concat!(env!("OUT_DIR"), "/swarm.wasm.sha256")),
-        grants: &[Capability::SwarmRead, Capability::SwarmWrite],
+        grants: &[
+            Capability::SwarmRead,
+            Capability::SwarmWrite,
+            // A stack's overlay networks, and its compose files.
+            Capability::Networks,
+            Capability::ReadFiles,
+        ],
         enabled_by_default: false,
     },
 ];

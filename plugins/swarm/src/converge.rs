@@ -127,14 +127,13 @@ fn same_template(task_spec: &Value, template: &Value) -> bool {
     })
 }
 
-/// Wait for `goal`, at most `wait_secs`. The text says how it ended; an update the swarm
-/// paused or rolled back is an error, as is running out of time.
+/// Wait for `goal`, at most `wait_secs`, reporting each look as progress. The text says how
+/// it ended; an update the swarm paused or rolled back is an error, as is running out of
+/// time.
 pub fn wait(goal: &Goal, wait_secs: u32, ctx: &Context) -> ToolResult<String> {
     let limit = Duration::from_secs(u64::from(wait_secs.min(MAX_WAIT_SECS)));
-    let start = Instant::now();
-    let mut stable_since: Option<Instant> = None;
-    loop {
-        let s = look(&goal.service)?;
+    let deadline = Instant::now() + limit;
+    wait_until(goal, deadline, ctx, &mut |s| {
         // Progress only grows: an update counts tasks replaced, anything else tasks started.
         if goal.update_from.is_some() {
             let message = format!("{}/{} updated; {}", s.current, s.wanted, s.describe());
@@ -142,6 +141,21 @@ pub fn wait(goal: &Goal, wait_secs: u32, ctx: &Context) -> ToolResult<String> {
         } else {
             ctx.progress(s.running, Some(s.wanted), &s.describe());
         }
+    })
+}
+
+/// [`wait`] until `deadline`, handing each look to `report`.
+pub fn wait_until(
+    goal: &Goal,
+    deadline: Instant,
+    ctx: &Context,
+    report: &mut dyn FnMut(&Snapshot),
+) -> ToolResult<String> {
+    let start = Instant::now();
+    let mut stable_since: Option<Instant> = None;
+    loop {
+        let s = look(&goal.service)?;
+        report(&s);
         if goal.update_from.is_some() && s.update_over(goal) {
             match s.update.as_deref() {
                 Some("paused" | "rollback_paused") => {
@@ -174,13 +188,13 @@ pub fn wait(goal: &Goal, wait_secs: u32, ctx: &Context) -> ToolResult<String> {
         } else {
             stable_since = None;
         }
-        if start.elapsed() >= limit {
+        if Instant::now() >= deadline {
             return Err(ToolError::new(
                 wharf_plugin_sdk::ErrorKind::Timeout,
                 format!(
                     "not converged after {} s: {}; service_tasks shows each task's state \
                      (the swarm keeps trying)",
-                    limit.as_secs(),
+                    start.elapsed().as_secs(),
                     s.describe()
                 ),
             ));

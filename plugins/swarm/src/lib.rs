@@ -1,8 +1,9 @@
 //! The swarm tool group: Docker's own cluster engine. The swarm itself (status, init, leave,
-//! join tokens), its nodes, services with their tasks and logs, and secrets and configs.
-//! It imports `swarm-read` and `swarm-write` only: granting it changes nothing on a single
-//! engine, and withholding `swarm-write` leaves a deployment that can watch a cluster but
-//! not change it.
+//! join tokens), its nodes, services with their tasks and logs, secrets and configs, and
+//! stacks (Compose projects deployed to the swarm). It imports `swarm-read` and
+//! `swarm-write`, plus `networks` (a stack's overlay networks) and `read-files` (its compose
+//! files); withholding `swarm-write` leaves a deployment that can watch a cluster but not
+//! change it.
 
 mod cluster;
 mod converge;
@@ -12,6 +13,7 @@ mod objects;
 mod rows;
 mod services;
 mod spec;
+mod stacks;
 mod update;
 
 use wharf_plugin_sdk::{Hints, Plugin, PluginInfo, Toolbox};
@@ -23,7 +25,7 @@ impl Plugin for Swarm {
         PluginInfo::new(
             "swarm",
             env!("CARGO_PKG_VERSION"),
-            "Docker Swarm: the swarm, nodes, services, tasks, logs, secrets and configs",
+            "Docker Swarm: the swarm, nodes, services, tasks, logs, secrets, configs and stacks",
         )
     }
 
@@ -63,7 +65,8 @@ impl Plugin for Swarm {
             );
         let toolbox = nodes::tools(toolbox);
         let toolbox = services::tools(toolbox);
-        objects::tools(toolbox)
+        let toolbox = objects::tools(toolbox);
+        stacks::tools(toolbox)
     }
 }
 

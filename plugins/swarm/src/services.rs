@@ -98,7 +98,11 @@ fn row(s: &Value) -> Row {
 }
 
 pub fn list_services(a: ListArgs, _: &Context) -> ToolResult<Output> {
-    let filters = a.filters();
+    services_output(&a.filters())
+}
+
+/// The services `filters` select, as rows.
+pub(crate) fn services_output(filters: &Filters) -> ToolResult<Output> {
     let mut services: Vec<Row> = rows::array(&swarm_read::list_services(filters.as_slice())?)?
         .iter()
         .map(row)
@@ -264,14 +268,42 @@ fn hostnames() -> BTreeMap<String, String> {
 pub fn service_tasks(a: TasksArgs, _: &Context) -> ToolResult<Output> {
     let svc = service_json(&a.service)?;
     let name = text(&svc["Spec"]["Name"]).to_owned();
-    let mut filters = Filters::new().opt("service", Some(text(&svc["ID"])));
-    if !a.all {
+    let names = BTreeMap::from([(text(&svc["ID"]).to_owned(), name.clone())]);
+    tasks_output(&names, a.all, &format!("Service {name} has no tasks."))
+}
+
+/// The tasks of the services in `names` (id -> name), the running ones or `all`.
+pub(crate) fn tasks_output(
+    names: &BTreeMap<String, String>,
+    all: bool,
+    none: &str,
+) -> ToolResult<Output> {
+    let mut filters = Filters::new().any("service", names.keys().cloned().collect());
+    if !all {
         filters = filters.opt("desired-state", Some("running"));
     }
-    let mut tasks = rows::array(&swarm_read::list_tasks(filters.as_slice())?)?;
+    let mut tasks = if names.is_empty() {
+        Vec::new()
+    } else {
+        rows::array(&swarm_read::list_tasks(filters.as_slice())?)?
+    };
+    let service_of = |t: &Value| {
+        names
+            .get(text(&t["ServiceID"]))
+            .cloned()
+            .unwrap_or_default()
+    };
     tasks.sort_by(|x, y| {
-        (x["Slot"].as_u64(), text(&y["Status"]["Timestamp"]))
-            .cmp(&(y["Slot"].as_u64(), text(&x["Status"]["Timestamp"])))
+        (
+            service_of(x),
+            x["Slot"].as_u64(),
+            text(&y["Status"]["Timestamp"]),
+        )
+            .cmp(&(
+                service_of(y),
+                y["Slot"].as_u64(),
+                text(&x["Status"]["Timestamp"]),
+            ))
     });
     let hosts = hostnames();
     let rows: Vec<TaskRow> = tasks
@@ -280,7 +312,7 @@ pub fn service_tasks(a: TasksArgs, _: &Context) -> ToolResult<Output> {
             let node = text(&t["NodeID"]);
             TaskRow {
                 id: short_id(text(&t["ID"])).to_owned(),
-                name: rows::task_name(t, &name),
+                name: rows::task_name(t, &service_of(t)),
                 node: hosts
                     .get(node)
                     .cloned()
@@ -293,7 +325,7 @@ pub fn service_tasks(a: TasksArgs, _: &Context) -> ToolResult<Output> {
         })
         .collect();
     let mut text = if rows.is_empty() {
-        format!("Service {name} has no tasks.")
+        none.to_owned()
     } else {
         "ID | NAME | NODE | DESIRED | STATE | SINCE | ERROR\n".to_owned()
     };
