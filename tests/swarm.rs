@@ -365,7 +365,7 @@ async fn a_secret_reaches_the_task_and_no_wharf_output() {
     let out = w
         .ok("create_secret", json!({ "name": secret, "value": value }))
         .await;
-    assert!(out.contains("created"), "{out}");
+    assert!(out.contains("created") && !out.contains(&value), "{out}");
     std::fs::write(w.dir.path().join("app.conf"), "listen 8080\n").unwrap();
     w.ok(
         "create_config",

@@ -21,6 +21,10 @@ pub struct TaskLogStream {
     inner: LogOutputs,
 }
 
+/// The swarm fetches a task's log from the node that ran it; a node that is down or gone
+/// never answers, so a read that waits this long ends the stream with a timeout.
+const TASK_LOG_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// GET `path` with `filters` as its query, as the engine's JSON text.
 async fn get_json(
     engine: &Engine,
@@ -255,7 +259,17 @@ impl r::HostTaskLogStream for DockerHost<'_> {
         stream: Resource<TaskLogStream>,
     ) -> WitResult<Option<r::TaskLogChunk>> {
         let s = self.table.get_mut(&stream)?;
-        Ok(match s.inner.next().await {
+        let Ok(next) = tokio::time::timeout(TASK_LOG_IDLE, s.inner.next()).await else {
+            return Ok(Err(DockerError::new(
+                ErrorKind::Timeout,
+                format!(
+                    "the node that ran the task sent no log for {} s (is it down?)",
+                    TASK_LOG_IDLE.as_secs()
+                ),
+            )
+            .into()));
+        };
+        Ok(match next {
             None => Ok(None),
             Some(Ok(out)) => {
                 let (source, data) = match out {

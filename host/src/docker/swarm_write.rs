@@ -73,8 +73,16 @@ impl DockerHost<'_> {
             w::ObjectData::Value(v) => v,
             w::ObjectData::HostFile(path) => {
                 let real = self.roots.existing(&path)?;
-                let file = std::fs::File::open(&real)
-                    .map_err(|e| DockerError::invalid(format!("cannot read `{path}`: {e}")))?;
+                let unreadable =
+                    |e: std::io::Error| DockerError::invalid(format!("cannot read `{path}`: {e}"));
+                // Opened without blocking and checked to be a regular file before it is
+                // read: opening a FIFO would block this thread for good.
+                let file = open_nonblocking(&real).map_err(unreadable)?;
+                if !file.metadata().map_err(unreadable)?.is_file() {
+                    return Err(DockerError::invalid(format!(
+                        "`{path}` is not a regular file"
+                    )));
+                }
                 let mut bytes = Vec::new();
                 file.take(MAX_OBJECT_DATA + 1)
                     .read_to_end(&mut bytes)
@@ -90,6 +98,17 @@ impl DockerHost<'_> {
         };
         Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
     }
+}
+
+fn open_nonblocking(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
 }
 
 /// A service spec as it will be sent: parsed, given the scope label, and checked against
@@ -112,20 +131,57 @@ async fn service_spec(
     }
     crate::policy::check_service(&spec, allow, roots, engine.socket_path().as_deref())
         .map_err(DockerError::denied)?;
-    check_service_references(engine, scope, &spec).await?;
+    check_host_network(engine, allow, &spec).await?;
+    check_service_references(engine, scope, &mut spec).await?;
     Ok(spec)
+}
+
+/// The engine takes a network's id (or a prefix of it) as well as its name: what a target
+/// names is the engine's to say, so the host network is refused by what the engine finds.
+async fn check_host_network(
+    engine: &Engine,
+    allow: &crate::policy::CreateAllowances,
+    spec: &ServiceSpec,
+) -> Result<(), DockerError> {
+    if allow.host_namespaces {
+        return Ok(());
+    }
+    let targets = spec
+        .task_template
+        .iter()
+        .flat_map(|t| t.networks.iter().flatten())
+        .chain(spec.networks.iter().flatten())
+        .filter_map(|n| n.target.clone());
+    for target in targets {
+        let found = engine
+            .request(|d| async move {
+                d.inspect_network(&target, None::<q::InspectNetworkOptions>)
+                    .await
+            })
+            .await;
+        // An unknown network is the engine's to refuse when the service is created.
+        if let Ok(n) = found
+            && (n.name.as_deref() == Some("host") || n.driver.as_deref() == Some("host"))
+        {
+            return Err(DockerError::denied(
+                "the host network namespace is refused; to allow it, set host_namespaces = \
+                 true in [allow] of wharf.toml",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The networks, secrets and configs a service uses must be in scope too.
 async fn check_service_references(
     engine: &Engine,
     scope: Option<&Scope>,
-    spec: &ServiceSpec,
+    spec: &mut ServiceSpec,
 ) -> Result<(), DockerError> {
-    if scope.is_none() {
+    let Some(scope_label) = scope else {
         return Ok(());
-    }
-    let Some(task) = &spec.task_template else {
+    };
+    let Some(task) = &mut spec.task_template else {
         return Ok(());
     };
     for network in task
@@ -137,9 +193,32 @@ async fn check_service_references(
     {
         check_scope(engine, scope, Kind::Network, network).await?;
     }
-    let Some(container) = &task.container_spec else {
+    let Some(container) = &mut task.container_spec else {
         return Ok(());
     };
+    // A named volume that exists must be in scope; one the swarm will make on a node when a
+    // task starts gets the scope label with it.
+    for mount in container.mounts.iter_mut().flatten() {
+        let (Some(bollard::models::MountType::VOLUME), Some(source)) = (mount.typ, &mount.source)
+        else {
+            continue;
+        };
+        if source.is_empty() {
+            continue;
+        }
+        match check_scope(engine, scope, Kind::Volume, source).await {
+            Err(e) if e.kind == super::error::ErrorKind::NotFound => {
+                let (k, v) = scope_label.label();
+                mount
+                    .volume_options
+                    .get_or_insert_default()
+                    .labels
+                    .get_or_insert_default()
+                    .insert(k, v);
+            }
+            other => other?,
+        }
+    }
     for secret in container.secrets.iter().flatten() {
         if let Some(id) = secret
             .secret_id
@@ -279,7 +358,18 @@ impl w::Host for DockerHost<'_> {
         let (engine, credentials) = (self.engine, self.credentials);
         let (scope, allow, roots) = (self.scope, self.allow, self.roots);
         wit(async {
-            let spec = service_spec(engine, scope, allow, roots, &spec).await?;
+            let mut spec = service_spec(engine, scope, allow, roots, &spec).await?;
+            // A service wharf made stays marked so, whatever labels the new spec has.
+            let current = super::swarm::inspect_scoped(engine, None, Kind::Service, &id).await?;
+            if super::swarm::spec_labels(&current)
+                .get(PROVENANCE.0)
+                .map(String::as_str)
+                == Some(PROVENANCE.1)
+            {
+                spec.labels
+                    .get_or_insert_default()
+                    .insert(PROVENANCE.0.into(), PROVENANCE.1.into());
+            }
             let auth = match image_of(&spec) {
                 Some(image) => credentials.for_reference(image).await?,
                 None => None,

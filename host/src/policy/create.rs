@@ -112,6 +112,18 @@ pub fn check_service(
     let Some(task) = &spec.task_template else {
         return Ok(());
     };
+    // A plugin task installs a managed engine plugin with the privileges it asks for; a
+    // network attachment task is the engine's own. Only containers are run for plugins.
+    if task.plugin_spec.is_some()
+        || task.network_attachment_spec.is_some()
+        || task.runtime.as_deref().is_some_and(|r| r != "container")
+    {
+        return Err(
+            "only container tasks are allowed: plugin and network attachment \
+                    task templates are refused"
+                .into(),
+        );
+    }
     let networks = task
         .networks
         .iter()
@@ -142,8 +154,18 @@ pub fn check_service(
             .as_ref()
             .and_then(|a| a.mode)
             .is_some_and(|m| m == TaskSpecContainerSpecPrivilegesAppArmorModeEnum::DISABLED);
-        if (seccomp || apparmor) && !allow.unconfined {
-            let what = if seccomp { "seccomp" } else { "AppArmor" };
+        let selinux = p
+            .se_linux_context
+            .as_ref()
+            .is_some_and(|c| c.disable == Some(true));
+        if (seccomp || apparmor || selinux) && !allow.unconfined {
+            let what = if seccomp {
+                "seccomp"
+            } else if apparmor {
+                "AppArmor"
+            } else {
+                "SELinux labelling"
+            };
             return Err(refused(
                 &format!("running without {what} is"),
                 "unconfined = true",
@@ -341,6 +363,14 @@ mod tests {
             (
                 json!({"ContainerSpec": {"Image": "x", "Mounts": [{"Type": "bind", "Source": "/", "Target": "/h"}]}}),
                 "bind mount source refused",
+            ),
+            (
+                json!({"Runtime": "plugin", "PluginSpec": {"Name": "evil", "PluginPrivilege": []}}),
+                "only container tasks",
+            ),
+            (
+                json!({"ContainerSpec": {"Image": "x", "Privileges": {"SELinuxContext": {"Disable": true}}}}),
+                "without SELinux",
             ),
         ] {
             let err = check_service(&service(task.clone()), &none, &roots, None).unwrap_err();

@@ -83,10 +83,12 @@ impl Snapshot {
         }
     }
 
-    /// Whether the update the goal started is over (successfully or not).
+    /// Whether the update the goal started is over (successfully or not). A service with
+    /// no task to replace gets no update status at all, so its update is over at once.
     fn update_over(&self, goal: &Goal) -> bool {
         match &goal.update_from {
             None => true,
+            Some(_) if self.wanted == 0 && self.pending == 0 && self.update.is_none() => true,
             Some(before) => {
                 self.update_started != *before
                     && matches!(
@@ -286,6 +288,9 @@ mod tests {
             rollback: false,
         };
         assert!(done.converged(&first));
+        // Scaled to nothing: the swarm records no update, and there is nothing to wait for.
+        let none = json!({"Spec": {"Mode": {"Replicated": {"Replicas": 0}}}});
+        assert!(Snapshot::read(&none, &[]).converged(&goal));
     }
 
     #[test]

@@ -9,7 +9,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use wharf_plugin_sdk::docker::swarm_read::{self, TaskLogOptions};
 use wharf_plugin_sdk::logs::{LogLines, LogQuery, read_timed};
-use wharf_plugin_sdk::{Context, Filters, Hints, Output, ToolError, ToolResult, Toolbox};
+use wharf_plugin_sdk::{
+    Context, ErrorKind, Filters, Hints, Output, ToolError, ToolResult, Toolbox,
+};
 
 pub fn tools(t: Toolbox) -> Toolbox {
     t.tool(
@@ -80,8 +82,11 @@ pub fn service_logs(a: LogsArgs, ctx: &Context) -> ToolResult<Output> {
     let names: Vec<String> = tasks.iter().map(|t| rows::task_name(t, &name)).collect();
     let width = names.iter().map(String::len).max().unwrap_or(0);
     let mut parts = Vec::new();
+    let mut missing = Vec::new();
     for (task, task_name) in tasks.iter().zip(&names) {
-        let stream = swarm_read::task_logs(
+        let prefix = format!("{task_name:<width$} | ");
+        let mut lines = LogLines::new(&q, true);
+        let read = swarm_read::task_logs(
             text(&task["ID"]),
             TaskLogOptions {
                 stdout: true,
@@ -92,12 +97,22 @@ pub fn service_logs(a: LogsArgs, ctx: &Context) -> ToolResult<Output> {
                 timestamps: true,
             },
         )
-        .map_err(|e| ToolError::from(e).context(format!("logs of {task_name}")))?;
-        let prefix = format!("{task_name:<width$} | ");
-        let mut lines = LogLines::new(&q, true);
-        read_timed(&stream, ctx, &mut lines, &prefix, a.timestamps)?;
-        parts.push(lines);
+        .map_err(ToolError::from)
+        .and_then(|stream| read_timed(&stream, ctx, &mut lines, &prefix, a.timestamps));
+        match read {
+            Ok(()) => parts.push(lines),
+            Err(e) if e.kind == ErrorKind::Cancelled => return Err(e),
+            // One node that cannot be reached costs its tasks' lines, not the others'.
+            Err(e) => {
+                missing.push(format!("{task_name}: {}", e.message));
+                parts.push(lines);
+            }
+        }
     }
     let merged = LogLines::merge(parts, &q);
-    Ok(Output::text(merged.render(&format!("service {name}"))))
+    let mut out = merged.render(&format!("service {name}"));
+    for m in missing {
+        out.push_str(&format!("\n(no log from {m})"));
+    }
+    Ok(Output::text(out))
 }

@@ -535,10 +535,14 @@ pub fn stack_deploy(a: DeployArgs, ctx: &Context) -> ToolResult<Output> {
     let existing = stack_services_by_name(&stack)?;
     let mut goals = Vec::new();
     for (key, s) in &p.services {
-        let spec = service_spec(&opened, &stack, key, s, &secrets, &configs)?;
+        let mut spec = service_spec(&opened, &stack, key, s, &secrets, &configs)?;
         let name = format!("{stack}_{key}");
         match existing.get(&name) {
             Some(current) => {
+                // A forced update is not undone by a redeploy, as with docker stack.
+                if let Some(n) = current["Spec"]["TaskTemplate"]["ForceUpdate"].as_u64() {
+                    spec["TaskTemplate"]["ForceUpdate"] = json!(n);
+                }
                 let id = text(&current["ID"]).to_owned();
                 let version = current["Version"]["Index"].as_u64().unwrap_or(0);
                 let before = current["UpdateStatus"]["StartedAt"]
