@@ -1,15 +1,16 @@
-//! A plain GET to the engine, for the answers bollard's models cannot carry.
+//! Plain requests to the engine, for what bollard's models cannot carry.
 //!
 //! bollard's models follow the newest Engine API, so a field an older engine sends is lost
 //! in deserialisation: `/system/df` before API 1.52 (`LayersSize`, `Images`, `Volumes`...)
 //! comes back empty. Plugins are promised Docker's JSON in the engine's own shape, so these
-//! few requests read the bytes themselves.
+//! few requests read the bytes themselves. A service update goes out here too: its
+//! `version` is a 64-bit raft index, which bollard's query type holds in 32 bits.
 
 use super::error::ErrorKind;
 use super::tls::exchange;
 use super::{DockerError, Engine};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Limited};
+use http_body_util::{BodyExt, Full, Limited};
 use std::time::Duration;
 
 /// Larger answers are refused rather than buffered.
@@ -21,9 +22,43 @@ pub(super) async fn get(
     path: &str,
     timeout: Duration,
 ) -> Result<Bytes, DockerError> {
+    let request = hyper::Request::get(versioned(engine, path).await?)
+        .body(Full::new(Bytes::new()))
+        .map_err(|e| DockerError::invalid(e.to_string()))?;
+    within(engine, timeout, send(engine, request)).await
+}
+
+/// POST `body` (JSON) to `path` with `headers`; the answer's body on success.
+pub(super) async fn post_json(
+    engine: &Engine,
+    path: &str,
+    body: Vec<u8>,
+    headers: &[(&str, String)],
+    timeout: Duration,
+) -> Result<Bytes, DockerError> {
+    let mut request = hyper::Request::post(versioned(engine, path).await?)
+        .header(hyper::header::CONTENT_TYPE, "application/json");
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    let request = request
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| DockerError::invalid(e.to_string()))?;
+    within(engine, timeout, send(engine, request)).await
+}
+
+/// `path` on the negotiated API version.
+async fn versioned(engine: &Engine, path: &str) -> Result<String, DockerError> {
     let version = engine.client().await?.client_version();
-    let uri = format!("/v{version}{path}");
-    match tokio::time::timeout(timeout, send(engine, &uri)).await {
+    Ok(format!("/v{version}{path}"))
+}
+
+async fn within(
+    engine: &Engine,
+    timeout: Duration,
+    request: impl Future<Output = Result<Bytes, DockerError>>,
+) -> Result<Bytes, DockerError> {
+    match tokio::time::timeout(timeout, request).await {
         Ok(r) => r,
         Err(_) => Err(DockerError::new(
             ErrorKind::Timeout,
@@ -35,13 +70,16 @@ pub(super) async fn get(
     }
 }
 
-async fn send(engine: &Engine, uri: &str) -> Result<Bytes, DockerError> {
+async fn send(
+    engine: &Engine,
+    mut request: hyper::Request<Full<Bytes>>,
+) -> Result<Bytes, DockerError> {
     let endpoint = engine.endpoint();
     let unreachable = |e: &dyn std::fmt::Display| DockerError::unreachable(endpoint, e);
-    let request = hyper::Request::get(uri)
-        .header(hyper::header::HOST, "docker")
-        .body(Empty::<Bytes>::new())
-        .map_err(|e| DockerError::invalid(e.to_string()))?;
+    request.headers_mut().insert(
+        hyper::header::HOST,
+        hyper::header::HeaderValue::from_static("docker"),
+    );
     let response = if let Some(tls) = engine.tls().await? {
         let stream = tls.connect().await.map_err(|e| unreachable(&e))?;
         exchange(stream, request).await

@@ -68,7 +68,7 @@ fn filters_of(filters: Vec<types::Filter>) -> BTreeMap<String, Vec<String>> {
 
 /// Ids and names in a path segment are the engine's to judge, but a `/`, `?` or `#` would
 /// address another endpoint.
-fn segment(id: &str) -> Result<&str, DockerError> {
+pub(super) fn segment(id: &str) -> Result<&str, DockerError> {
     if id.is_empty() || id.contains(['/', '?', '#', '%']) {
         return Err(DockerError::invalid(format!(
             "`{id}` is not an object id or name"

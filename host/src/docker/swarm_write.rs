@@ -374,18 +374,30 @@ impl w::Host for DockerHost<'_> {
                 Some(image) => credentials.for_reference(image).await?,
                 None => None,
             };
-            let opts = q::UpdateServiceOptions {
-                version: i32::try_from(version)
-                    .map_err(|_| DockerError::invalid("the service version is out of range"))?,
-                registry_auth_from: "spec".to_owned(),
-                rollback: rollback.then(|| "previous".to_owned()),
-            };
-            let updated = engine
-                .request(|d| async move {
-                    d.update_service(&id, spec, opts, auth.map(|f| f.credentials))
-                        .await
-                })
-                .await?;
+            // Sent by hand: the version is a 64-bit raft index.
+            let mut path = format!(
+                "/services/{}/update?version={version}&registryAuthFrom=spec",
+                super::swarm::segment(&id)?
+            );
+            if rollback {
+                path.push_str("&rollback=previous");
+            }
+            let mut headers = Vec::new();
+            if let Some(found) = auth {
+                let json = serde_json::to_string(&found.credentials)
+                    .map_err(|e| DockerError::invalid(e.to_string()))?;
+                headers.push((
+                    "X-Registry-Auth",
+                    base64::engine::general_purpose::STANDARD.encode(json),
+                ));
+            }
+            let body =
+                serde_json::to_vec(&spec).map_err(|e| DockerError::invalid(e.to_string()))?;
+            let answer =
+                super::raw::post_json(engine, &path, body, &headers, super::REQUEST_TIMEOUT)
+                    .await?;
+            let updated: bollard::models::ServiceUpdateResponse =
+                serde_json::from_slice(&answer).unwrap_or_default();
             Ok(updated.warnings.unwrap_or_default())
         })
         .await
