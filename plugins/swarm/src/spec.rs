@@ -168,7 +168,8 @@ pub fn parse_duration(s: &str, field: &str) -> ToolResult<u64> {
         .map_err(|_| ToolError::invalid(format!("{field}: `{s}` is too long")))
 }
 
-fn cores(c: f64, field: &str) -> ToolResult<i64> {
+/// CPU cores as the API's NanoCPUs.
+pub fn cores(c: f64, field: &str) -> ToolResult<i64> {
     if !(c > 0.0 && c <= 1024.0) {
         return Err(ToolError::invalid(format!(
             "{field} must be between 0 and 1024"
@@ -178,6 +179,22 @@ fn cores(c: f64, field: &str) -> ToolResult<i64> {
 }
 
 impl UpdatePolicy {
+    /// A compose file's `deploy.update_config` (or `rollback_config`), its words checked as
+    /// a tool's arguments are.
+    pub fn from_compose(
+        u: &wharf_compose_spec::UpdateConfig,
+        field: &str,
+    ) -> ToolResult<UpdatePolicy> {
+        let words = json!({
+            "parallelism": u.parallelism,
+            "delay": u.delay,
+            "failure_action": u.failure_action,
+            "monitor": u.monitor,
+            "order": u.order,
+        });
+        serde_json::from_value(words).map_err(|e| ToolError::invalid(format!("{field}: {e}")))
+    }
+
     /// The API's UpdateConfig (or RollbackConfig), merged over `current`.
     pub fn apply(&self, current: &Value, field: &str) -> ToolResult<Value> {
         let mut c = current.as_object().cloned().unwrap_or_default();
@@ -561,6 +578,35 @@ mod tests {
             json!({"Parallelism": 1, "Delay": 10_000_000_000u64, "FailureAction": "rollback", "Order": "start-first"})
         );
         assert_eq!(s["Labels"], json!({"team": "web"}));
+    }
+
+    #[test]
+    fn a_compose_update_config_reads_as_the_tool_arguments_do() {
+        let u = wharf_compose_spec::UpdateConfig {
+            parallelism: Some(1),
+            delay: Some("10s".into()),
+            order: Some("start-first".into()),
+            ..Default::default()
+        };
+        let api = UpdatePolicy::from_compose(&u, "x")
+            .unwrap()
+            .apply(&Value::Null, "x")
+            .unwrap();
+        assert_eq!(
+            api,
+            json!({"Parallelism": 1, "Delay": 10_000_000_000u64, "Order": "start-first"})
+        );
+        let bad = wharf_compose_spec::UpdateConfig {
+            failure_action: Some("panic".into()),
+            ..Default::default()
+        };
+        let e = UpdatePolicy::from_compose(&bad, "services.web.deploy.update_config").unwrap_err();
+        assert!(
+            e.message
+                .starts_with("services.web.deploy.update_config: unknown variant"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

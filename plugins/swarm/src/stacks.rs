@@ -6,7 +6,7 @@
 use crate::converge::{self, Goal};
 use crate::rows::{self, text};
 use crate::services::{self, service_json};
-use crate::spec::{env_list, parse_duration};
+use crate::spec::{UpdatePolicy, cores, env_list, parse_duration};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -195,24 +195,10 @@ fn ensure_objects(
     Ok(ids)
 }
 
+/// `deploy.update_config` or `rollback_config` as the API's, built as create_service builds
+/// its own.
 fn update_json(u: &UpdateConfig, field: &str) -> ToolResult<Value> {
-    let mut m = Map::new();
-    if let Some(p) = u.parallelism {
-        m.insert("Parallelism".into(), json!(p));
-    }
-    if let Some(d) = nanos(&u.delay, &format!("{field}.delay"))? {
-        m.insert("Delay".into(), json!(d));
-    }
-    if let Some(a) = &u.failure_action {
-        m.insert("FailureAction".into(), json!(a));
-    }
-    if let Some(d) = nanos(&u.monitor, &format!("{field}.monitor"))? {
-        m.insert("Monitor".into(), json!(d));
-    }
-    if let Some(o) = &u.order {
-        m.insert("Order".into(), json!(o));
-    }
-    Ok(Value::Object(m))
+    UpdatePolicy::from_compose(u, field)?.apply(&Value::Null, field)
 }
 
 /// Resolved secrets or configs: key -> (id, engine name).
@@ -374,14 +360,23 @@ fn service_spec(
     }
     let mut limits = Map::new();
     if let Some(c) = s.cpus {
-        limits.insert("NanoCPUs".into(), json!((c * 1e9).round() as i64));
+        limits.insert(
+            "NanoCPUs".into(),
+            json!(cores(c, &format!("{path}.deploy.resources.limits.cpus"))?),
+        );
     }
     if let Some(m) = s.memory {
         limits.insert("MemoryBytes".into(), json!(m));
     }
     let mut reservations = Map::new();
     if let Some(c) = s.swarm.reserve_cpus {
-        reservations.insert("NanoCPUs".into(), json!((c * 1e9).round() as i64));
+        reservations.insert(
+            "NanoCPUs".into(),
+            json!(cores(
+                c,
+                &format!("{path}.deploy.resources.reservations.cpus")
+            )?),
+        );
     }
     if let Some(m) = s.swarm.reserve_memory {
         reservations.insert("MemoryBytes".into(), json!(m));
