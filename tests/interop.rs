@@ -47,3 +47,168 @@ fn the_python_mcp_sdk_can_use_wharf() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("python mcp sdk: ok"));
 }
+
+/// Run `tests/interop/python_schemas.py` on `scenario` (its `command` filled in) from `dir`,
+/// which is wharf's working directory and so its allowed root; fail with every mismatch.
+fn python_schemas(dir: &std::path::Path, mut scenario: serde_json::Value) {
+    scenario["command"] = support::wharf_bin().into();
+    let file = dir.join("scenario.json");
+    std::fs::write(&file, scenario.to_string()).unwrap();
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/interop/python_schemas.py"
+    );
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(&file)
+        .current_dir(dir)
+        .env("WHARF_CACHE_DIR", support::cache_dir())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("python schemas: ok"),
+        "the Python SDK refused results or got unexpected outcomes:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Every built-in tool with an output schema, in success and in its usual failures, as the
+/// Python SDK sees it: it validates each structured result against the tool's schema and
+/// raises on a mismatch. `run_container` failed this on every successful call once (its
+/// schema required `warnings`, which the result leaves out when empty).
+#[test]
+fn every_structured_result_passes_the_python_sdks_schema_check() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let existing = cleanup.container(&unique("py-existing"));
+    docker(&[
+        "create",
+        "--name",
+        &existing,
+        "--label",
+        "wharf.test=1",
+        FIXTURE,
+        "true",
+    ]);
+    let network = cleanup.network(&unique("py-net"));
+    docker(&["network", "create", "--label", "wharf.test=1", &network]);
+    let volume = cleanup.volume(&unique("py-vol"));
+    docker(&["volume", "create", "--label", "wharf.test=1", &volume]);
+    let created = cleanup.container(&unique("py-created"));
+    let started = cleanup.container(&unique("py-started"));
+    let project = cleanup.project(&unique("py-project"));
+    let none = unique("py-none");
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        format!(
+            "services:\n  app:\n    image: {FIXTURE}\n    command: [sleep, '300']\n    \
+             labels: {{wharf.test: '1'}}\n    volumes: [data:/data]\nvolumes:\n  data: {{}}\n"
+        ),
+    )
+    .unwrap();
+    let config = dir.path().join("wharf.toml");
+    // compose_down asks first; this client cannot show the question.
+    std::fs::write(&config, "[confirm]\nwithout_elicitation = \"proceed\"\n").unwrap();
+    let labels = serde_json::json!({"wharf.test": "1"});
+    let calls = serde_json::json!([
+        {"tool": "list_containers", "args": {"all": true, "name": existing}, "expect": "ok",
+         "contains": [existing]},
+        {"tool": "list_containers", "args": {"name": none}, "expect": "ok"},
+        {"tool": "list_containers", "args": {"limit": 0}, "expect": "error"},
+        {"tool": "run_container", "expect": "ok", "args": {"image": FIXTURE, "name": created,
+         "command": ["true"], "start": false, "labels": labels}, "contains": [created]},
+        {"tool": "run_container", "expect": "ok", "args": {"image": FIXTURE, "name": started,
+         "command": ["sleep", "300"], "labels": labels, "memory": "64m"}},
+        {"tool": "run_container", "expect": "error", "args": {"image": FIXTURE, "name": created}},
+        {"tool": "run_container", "expect": "error",
+         "args": {"image": "wharf-fixture/absent:none", "name": none}},
+        {"tool": "list_images", "args": {"reference": FIXTURE}, "expect": "ok"},
+        {"tool": "list_images", "args": {"label": [format!("wharf.none={none}")]}, "expect": "ok"},
+        {"tool": "list_networks", "args": {"name": network}, "expect": "ok", "contains": [network]},
+        {"tool": "list_networks", "args": {"name": none}, "expect": "ok"},
+        {"tool": "list_volumes", "args": {"name": volume}, "expect": "ok", "contains": [volume]},
+        {"tool": "list_volumes", "args": {"dangling": true, "label": [format!("wharf.none={none}")]},
+         "expect": "ok"},
+        {"tool": "compose_config", "args": {"project_name": project}, "expect": "ok"},
+        {"tool": "compose_config", "args": {"files": ["missing.yaml"]}, "expect": "error"},
+        {"tool": "compose_ps", "args": {"project_name": project}, "expect": "ok"},
+        {"tool": "compose_up", "args": {"project_name": project}, "expect": "ok"},
+        {"tool": "compose_up", "args": {"project_name": project}, "expect": "ok"},
+        {"tool": "compose_ps", "args": {"project_name": project}, "expect": "ok",
+         "contains": ["app"]},
+        {"tool": "compose_down", "args": {"project_name": project}, "expect": "ok"},
+        {"tool": "compose_down", "args": {"project_name": project, "volumes": true},
+         "expect": "ok"},
+        {"tool": "compose_up", "args": {"files": ["missing.yaml"]}, "expect": "error"},
+    ]);
+    python_schemas(
+        dir.path(),
+        serde_json::json!({
+            "args": ["serve", "--config", config],
+            "calls": calls,
+        }),
+    );
+    // The runs really happened, the ones the SDK used to reject included.
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Status}}", &created]),
+        "created"
+    );
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Status}}", &started]),
+        "running"
+    );
+}
+
+/// A plugin whose result breaks its own output schema: without the host's check the Python
+/// SDK raises on it, and the model learns nothing; with it, the client gets a tool error
+/// naming the plugin, the tool and the field, and still the text of what happened.
+#[test]
+fn a_result_that_breaks_its_schema_is_a_tool_error_the_client_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir(&plugins).unwrap();
+    std::fs::copy(
+        env!("WHARF_TEST_HOSTILE_WASM"),
+        plugins.join("hostile.wasm"),
+    )
+    .unwrap();
+    let config = dir.path().join("wharf.toml");
+    // Only the hostile plugin: the built-in ones are covered by the test above.
+    let mut text = String::from("[plugin.hostile]\ngrants = [\"exec\"]\n");
+    for builtin in [
+        "containers",
+        "images",
+        "networks",
+        "volumes",
+        "compose",
+        "monitoring",
+    ] {
+        text.push_str(&format!("[plugin.{builtin}]\nenabled = false\n"));
+    }
+    std::fs::write(&config, text).unwrap();
+    let named = [
+        "plugin `hostile`",
+        "`hostile_bad_result`",
+        "counted 3 items",
+    ];
+    let calls = serde_json::json!([
+        {"tool": "hostile_bad_result", "args": {"shape": "right"}, "expect": "ok",
+         "contains": ["counted 3 items"]},
+        {"tool": "hostile_bad_result", "args": {"shape": "wrong_type"}, "expect": "error",
+         "contains": [named[0], named[1], named[2], "count: \"three\" is not of type \"integer\""]},
+        {"tool": "hostile_bad_result", "args": {"shape": "missing"}, "expect": "error",
+         "contains": [named[0], named[1], named[2], "\"items\" is a required property"]},
+        {"tool": "hostile_bad_result", "args": {"shape": "none"}, "expect": "error",
+         "contains": [named[0], named[1], named[2], "no structured result"]},
+    ]);
+    python_schemas(
+        dir.path(),
+        serde_json::json!({
+            "args": ["serve", "--config", config, "--plugin-dir", plugins],
+            "calls": calls,
+        }),
+    );
+}

@@ -112,7 +112,7 @@ async fn capabilities_come_from_imports_and_must_be_granted() {
         .await
         .unwrap();
     assert_eq!(p.capabilities(), [Capability::Exec]);
-    assert_eq!(p.tools().len(), 11);
+    assert_eq!(p.tools().len(), 12);
     let wrong_name = runtime()
         .load("other", &wasm, &all, limits())
         .await
@@ -383,7 +383,7 @@ fn plugin_check_reports_what_loading_would_decide() {
         text.contains(r#"needs [plugin.hostile] grants = ["exec"] in wharf.toml"#),
         "{text}"
     );
-    assert!(text.contains("ok    tools    11: hostile_echo,"), "{text}");
+    assert!(text.contains("ok    tools    12: hostile_echo,"), "{text}");
 
     std::fs::copy(HOSTILE, dir.path().join("renamed.wasm")).unwrap();
     let (ok, text) = check("renamed.wasm");

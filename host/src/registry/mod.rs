@@ -1,8 +1,8 @@
 //! Every tool wharf serves, and the plugin behind each. A call passes the tool policy and
 //! the argument check here before it reaches a plugin, and leaves its audit record here.
 
-mod arguments;
 mod engine_argument;
+mod schemas;
 
 use crate::config::Config;
 use crate::docker::{Engine, Engines};
@@ -11,7 +11,7 @@ use crate::policy::audit::{AuditLog, Outcome};
 use crate::policy::confirm::question;
 use crate::policy::{Answer, Confirm, ConfirmPolicy, Grants, ToolPolicy};
 use crate::runtime::{CallError, CallHooks, Output, Plugin, Runtime, ToolDef};
-use arguments::ArgumentCheck;
+use schemas::SchemaCheck;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -47,6 +47,20 @@ pub enum RegistryError {
     /// user's answer.
     #[error("`{tool}` waits for the user's confirmation")]
     AwaitingConfirmation { tool: String, question: String },
+    /// The call ran, but its structured result breaks the output schema the plugin
+    /// declared; clients that validate results would reject it, so it is withheld and the
+    /// text, which says what happened, is kept.
+    #[error(
+        "failed: plugin `{plugin}` returned a structured result for `{tool}` that does not \
+         match the tool's output schema ({problems}); the call ran, and the structured result \
+         was withheld"
+    )]
+    MalformedResult {
+        plugin: String,
+        tool: String,
+        problems: String,
+        text: String,
+    },
     #[error(transparent)]
     Call(#[from] CallError),
 }
@@ -73,7 +87,9 @@ struct Slot {
 
 struct Entry {
     slot: Slot,
-    arguments: ArgumentCheck,
+    arguments: SchemaCheck,
+    /// The declared output schema, which every structured result must match.
+    result: Option<SchemaCheck>,
     /// The tool as clients see it: the plugin's definition, plus the `engine` argument
     /// when several engines are configured.
     served: ToolDef,
@@ -406,14 +422,12 @@ impl Registry {
                 None => RegistryError::UnknownTool(tool.to_owned()),
             });
         };
-        let mut args =
-            entry
-                .arguments
-                .check(args)
-                .map_err(|problems| RegistryError::InvalidArguments {
-                    tool: tool.to_owned(),
-                    problems,
-                })?;
+        let mut args = entry.arguments.arguments(args).map_err(|problems| {
+            RegistryError::InvalidArguments {
+                tool: tool.to_owned(),
+                problems,
+            }
+        })?;
         let plugin = &self.plugins[entry.slot.plugin];
         let def = &entry.served;
         // The question shows the arguments as the client sent them, engine included; built
@@ -450,7 +464,8 @@ impl Registry {
             }
         }
         let hooks = CallHooks { engine, ..hooks };
-        Ok(plugin.call(tool, &args.to_string(), hooks).await?)
+        let output = plugin.call(tool, &args.to_string(), hooks).await?;
+        checked_result(entry, plugin, output)
     }
 }
 
@@ -513,22 +528,49 @@ fn checked_tools(plugin: &Plugin, engines: &Engines, index: usize) -> Result<Vec
         if routed {
             served.input_schema = engine_argument::added(&t.input_schema, engines);
         }
-        let arguments = ArgumentCheck::compile(&served.input_schema)
+        let arguments = SchemaCheck::compile(&served.input_schema)
             .map_err(|e| format!("its tool `{}` has an invalid input schema: {e}", t.name))?;
-        if let Some(output) = &t.output_schema {
-            ArgumentCheck::compile(output)
-                .map_err(|e| format!("its tool `{}` has an invalid output schema: {e}", t.name))?;
-        }
+        let result = t
+            .output_schema
+            .as_ref()
+            .map(SchemaCheck::compile)
+            .transpose()
+            .map_err(|e| format!("its tool `{}` has an invalid output schema: {e}", t.name))?;
         entries.push(Entry {
             slot: Slot {
                 plugin: index,
                 tool: i,
             },
             arguments,
+            result,
             served,
         });
     }
     Ok(entries)
+}
+
+/// `output` if it keeps the tool's output schema. MCP asks a tool with an output schema
+/// for a structured result on every success, so a missing one breaks the schema too.
+fn checked_result(entry: &Entry, plugin: &Plugin, output: Output) -> Result<Output, RegistryError> {
+    let Some(check) = &entry.result else {
+        return Ok(output);
+    };
+    let problems = match &output.structured {
+        Some(value) => check.result(value),
+        None => Err("no structured result".to_owned()),
+    };
+    match problems {
+        Ok(()) => Ok(output),
+        Err(problems) => {
+            tracing::warn!(plugin = %plugin.info().name, tool = %entry.served.name, "result breaks its output schema: {problems}");
+            Err(RegistryError::MalformedResult {
+                plugin: plugin.info().name.clone(),
+                tool: entry.served.name.clone(),
+                problems,
+                text: output.text,
+            })
+        }
+    }
 }
 
 /// What `wharf plugin check` reports on a loaded plugin's tools, beyond what loading

@@ -24,9 +24,15 @@ pub fn to_mcp(outcome: Result<Output, RegistryError>) -> Result<CallToolResult, 
             format!("unknown tool `{name}`"),
             None,
         )),
-        Err(e) => Ok(CallToolResult::error(vec![ContentBlock::text(error_text(
-            &e,
-        ))])),
+        Err(e) => {
+            let mut content = vec![ContentBlock::text(error_text(&e))];
+            // What the call did is still worth telling the model; only the structure is
+            // withheld.
+            if let RegistryError::MalformedResult { text, .. } = e {
+                content.push(ContentBlock::text(cap(text)));
+            }
+            Ok(CallToolResult::error(content))
+        }
     }
 }
 

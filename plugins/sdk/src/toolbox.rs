@@ -2,6 +2,7 @@ use crate::bindings::wharf::plugin::types::{Annotations, Tool};
 use crate::{Context, Output, ToolError, ToolResult};
 use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -100,17 +101,18 @@ impl Toolbox {
             title,
             description,
             hints,
-            input_schema: schema_of::<A>,
+            input_schema: input_schema_of::<A>,
             output_schema: None,
             handler: Box::new(move |args, ctx| handler(parse_args(name, args)?, ctx)),
         });
         self
     }
 
-    /// Declare the structured output of the tool added last.
-    pub fn output<O: JsonSchema + 'static>(mut self) -> Self {
+    /// Declare the structured output of the tool added last. The schema describes `O` as
+    /// serde serialises it, so a field skipped when empty is optional, not required.
+    pub fn output<O: Serialize + JsonSchema + 'static>(mut self) -> Self {
         if let Some(last) = self.entries.last_mut() {
-            last.output_schema = Some(schema_of::<O>);
+            last.output_schema = Some(output_schema_of::<O>);
         }
         self
     }
@@ -162,9 +164,22 @@ pub fn parse_args<A: DeserializeOwned>(tool: &str, args: &str) -> ToolResult<A> 
     })
 }
 
+/// The schema of a tool's arguments, which serde deserialises: a field with a default is
+/// optional.
+fn input_schema_of<T: JsonSchema>() -> Value {
+    schema_of::<T>(SchemaSettings::draft2020_12().for_deserialize())
+}
+
+/// The schema of a tool's result, which serde serialises: a field skipped when empty is
+/// optional. Generated for reading instead, it would require fields the result leaves out,
+/// and clients that validate results (the MCP SDKs do) would reject them.
+fn output_schema_of<T: JsonSchema>() -> Value {
+    schema_of::<T>(SchemaSettings::draft2020_12().for_serialize())
+}
+
 /// The JSON Schema of `T`, self-contained (no `$defs`) and without the meta-schema noise.
-fn schema_of<T: JsonSchema>() -> Value {
-    let generator = SchemaSettings::draft2020_12()
+fn schema_of<T: JsonSchema>(settings: SchemaSettings) -> Value {
+    let generator = settings
         .with(|s| {
             s.inline_subschemas = true;
             s.meta_schema = None;
@@ -271,7 +286,7 @@ mod tests {
 
     #[test]
     fn optional_arguments_are_listed_without_null() {
-        let s = schema_of::<Args>();
+        let s = input_schema_of::<Args>();
         assert_eq!(
             s["properties"]["tail"],
             serde_json::json!({"type": "integer", "minimum": 0})
@@ -281,13 +296,106 @@ mod tests {
 
     #[test]
     fn schema_is_inline_object_with_descriptions() {
-        let s = schema_of::<Args>();
+        let s = input_schema_of::<Args>();
         assert_eq!(s["type"], "object");
         assert_eq!(s["properties"]["id"]["description"], "The container.");
         // Unknown arguments are refused by parsing, not advertised in every schema.
         assert!(s.get("additionalProperties").is_none());
         assert!(s.get("$schema").is_none() && s.get("title").is_none());
         assert_eq!(s["required"], serde_json::json!(["id"]));
+    }
+
+    /// A result shaped like the built-in plugins' results: fields left out when empty, a
+    /// nullable field always written, nested rows, an enum.
+    #[derive(Serialize, JsonSchema)]
+    struct Result {
+        id: String,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        warnings: Vec<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        exit_code: Option<i64>,
+        health: Option<String>,
+        rows: Vec<Row>,
+    }
+
+    #[derive(Serialize, JsonSchema)]
+    #[serde(rename_all = "snake_case")]
+    enum State {
+        Running,
+        Exited,
+    }
+
+    #[derive(Serialize, JsonSchema)]
+    struct Row {
+        state: State,
+        #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        labels: std::collections::BTreeMap<String, String>,
+    }
+
+    fn valid(schema: &Value, value: &impl Serialize) -> std::result::Result<(), String> {
+        let validator = jsonschema::validator_for(schema).map_err(|e| e.to_string())?;
+        let value = serde_json::to_value(value).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| e.to_string())
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.join("; "))
+        }
+    }
+
+    #[test]
+    fn results_with_their_empty_fields_left_out_match_their_schema() {
+        let schema = output_schema_of::<Result>();
+        // What run_container returned on every successful call (issue 23): warnings
+        // required by the schema, left out by serde.
+        assert_eq!(
+            schema["required"],
+            serde_json::json!(["id", "health", "rows"])
+        );
+        let sparse = Result {
+            id: "c1".into(),
+            warnings: vec![],
+            exit_code: None,
+            health: None,
+            rows: vec![Row {
+                state: State::Running,
+                labels: Default::default(),
+            }],
+        };
+        valid(&schema, &sparse).unwrap();
+        let full = Result {
+            id: "c1".into(),
+            warnings: vec!["w".into()],
+            exit_code: Some(0),
+            health: Some("healthy".into()),
+            rows: vec![Row {
+                state: State::Exited,
+                labels: [("a".to_owned(), "b".to_owned())].into(),
+            }],
+        };
+        valid(&schema, &full).unwrap();
+        // The schema still says something: a wrong type is refused.
+        let mut wrong = serde_json::to_value(&full).unwrap();
+        wrong["exit_code"] = "zero".into();
+        assert!(valid(&schema, &wrong).is_err());
+    }
+
+    #[test]
+    fn a_result_schema_generated_for_reading_would_refuse_those_results() {
+        // The failure the serialise contract prevents, shown with the contract that caused it.
+        let read = schema_of::<Result>(SchemaSettings::draft2020_12().for_deserialize());
+        let sparse = Result {
+            id: "c1".into(),
+            warnings: vec![],
+            exit_code: None,
+            health: None,
+            rows: vec![],
+        };
+        let e = valid(&read, &sparse).unwrap_err();
+        assert!(e.contains("\"warnings\" is a required property"), "{e}");
     }
 
     #[test]

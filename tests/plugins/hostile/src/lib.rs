@@ -111,6 +111,14 @@ impl Plugin for Hostile {
                 Hints::read_only(),
                 exec_true,
             )
+            .tool(
+                "hostile_bad_result",
+                "Bad result",
+                "Declares a count and returns something else (`shape`: wrong_type, missing, none).",
+                Hints::read_only(),
+                bad_result,
+            )
+            .output::<Counted>()
     }
 }
 
@@ -172,6 +180,36 @@ fn env(_: Empty, _: &Context) -> ToolResult<Output> {
         "{} variables",
         std::env::vars().count()
     )))
+}
+
+/// What `hostile_bad_result` declares.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Counted {
+    count: u32,
+    items: Vec<String>,
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct BadResultArgs {
+    shape: String,
+}
+
+fn bad_result(a: BadResultArgs, _: &Context) -> ToolResult<Output> {
+    let text = "counted 3 items";
+    Ok(match a.shape.as_str() {
+        "wrong_type" => {
+            Output::structured(text, &serde_json::json!({"count": "three", "items": []}))
+        }
+        "missing" => Output::structured(text, &serde_json::json!({"count": 3})),
+        "none" => Output::text(text),
+        _ => Output::structured(
+            text,
+            &Counted {
+                count: 3,
+                items: vec!["a".into(), "b".into(), "c".into()],
+            },
+        ),
+    })
 }
 
 fn exec_true(a: ExecArgs, _: &Context) -> ToolResult<Output> {

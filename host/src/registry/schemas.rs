@@ -1,5 +1,7 @@
-//! Tool arguments checked host-side against the tool's input schema, so a plugin only ever
-//! sees arguments of the shape it declared.
+//! JSON Schemas checked host-side: a tool's arguments against its input schema, so a
+//! plugin only ever sees arguments of the shape it declared, and its structured result
+//! against its output schema, so a client never receives a result it would reject (the MCP
+//! SDKs validate results and raise on a mismatch).
 
 use jsonschema::Validator;
 use serde_json::{Map, Value};
@@ -7,27 +9,38 @@ use serde_json::{Map, Value};
 /// At most this many problems are reported for one call; the first ones say enough.
 const MAX_REPORTED: usize = 3;
 
-/// A tool's compiled input schema.
-pub struct ArgumentCheck {
+/// A compiled JSON Schema.
+pub struct SchemaCheck {
     validator: Validator,
 }
 
-impl ArgumentCheck {
+impl SchemaCheck {
     /// Compile `schema`; an error says why it is not a usable JSON Schema.
-    pub fn compile(schema: &Map<String, Value>) -> Result<ArgumentCheck, String> {
+    pub fn compile(schema: &Map<String, Value>) -> Result<SchemaCheck, String> {
         let schema = Value::Object(schema.clone());
         jsonschema::validator_for(&schema)
-            .map(|validator| ArgumentCheck { validator })
+            .map(|validator| SchemaCheck { validator })
             .map_err(|e| e.to_string())
     }
 
     /// `args` as the plugin gets them: nulls dropped ("null means absent", which is how
     /// many clients spell an omitted optional argument), then checked.
-    pub fn check(&self, args: Option<&Map<String, Value>>) -> Result<Value, String> {
+    pub fn arguments(&self, args: Option<&Map<String, Value>>) -> Result<Value, String> {
         let args = Value::Object(args.map(strip_nulls).unwrap_or_default());
+        self.problems(&args)?;
+        Ok(args)
+    }
+
+    /// A structured result, checked as it is: a null in a result is what the client gets.
+    pub fn result(&self, value: &Value) -> Result<(), String> {
+        self.problems(value)
+    }
+
+    /// The first problems of `value`, each led by the field it is in.
+    fn problems(&self, value: &Value) -> Result<(), String> {
         let problems: Vec<String> = self
             .validator
-            .iter_errors(&args)
+            .iter_errors(value)
             .take(MAX_REPORTED + 1)
             .map(|e| {
                 let at = e.instance_path().to_string();
@@ -39,7 +52,7 @@ impl ArgumentCheck {
             })
             .collect();
         if problems.is_empty() {
-            return Ok(args);
+            return Ok(());
         }
         let mut text = problems[..problems.len().min(MAX_REPORTED)].join("; ");
         if problems.len() > MAX_REPORTED {
@@ -71,8 +84,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn check(schema: Value) -> ArgumentCheck {
-        ArgumentCheck::compile(schema.as_object().unwrap()).unwrap()
+    fn check(schema: Value) -> SchemaCheck {
+        SchemaCheck::compile(schema.as_object().unwrap()).unwrap()
     }
 
     fn args(v: Value) -> Map<String, Value> {
@@ -95,7 +108,7 @@ mod tests {
     fn good_arguments_pass_with_nulls_dropped() {
         let c = check(schema());
         let out = c
-            .check(Some(&args(
+            .arguments(Some(&args(
                 json!({"id": "web", "tail": null, "options": {"force": null}}),
             )))
             .unwrap();
@@ -106,21 +119,21 @@ mod tests {
     fn errors_name_the_field_and_the_problem() {
         let c = check(schema());
         let e = c
-            .check(Some(&args(json!({"id": "web", "tail": -1}))))
+            .arguments(Some(&args(json!({"id": "web", "tail": -1}))))
             .unwrap_err();
         assert!(
             e.starts_with("tail: -1 is less than the minimum of 0"),
             "{e}"
         );
         let e = c
-            .check(Some(&args(json!({"id": 7, "options": {"force": "yes"}}))))
+            .arguments(Some(&args(json!({"id": 7, "options": {"force": "yes"}}))))
             .unwrap_err();
         assert!(e.contains("id: 7 is not of type \"string\""), "{e}");
         assert!(
             e.contains("options.force: \"yes\" is not of type \"boolean\""),
             "{e}"
         );
-        let e = c.check(None).unwrap_err();
+        let e = c.arguments(None).unwrap_err();
         assert!(e.contains("\"id\" is a required property"), "{e}");
     }
 
@@ -134,15 +147,29 @@ mod tests {
             }
         }));
         let e = c
-            .check(Some(&args(json!({"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}))))
+            .arguments(Some(&args(json!({"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}))))
             .unwrap_err();
         assert_eq!(e.matches("is not of type").count(), MAX_REPORTED, "{e}");
         assert!(e.ends_with("; ..."), "{e}");
     }
 
     #[test]
+    fn results_are_checked_as_they_are_nulls_included() {
+        let c = check(json!({
+            "type": "object",
+            "properties": {"id": {"type": "string"}, "rows": {"type": "array"}},
+            "required": ["id", "rows"]
+        }));
+        c.result(&json!({"id": "x", "rows": []})).unwrap();
+        let e = c.result(&json!({"id": null, "rows": []})).unwrap_err();
+        assert!(e.starts_with("id: null is not of type \"string\""), "{e}");
+        let e = c.result(&json!({"id": "x"})).unwrap_err();
+        assert!(e.contains("\"rows\" is a required property"), "{e}");
+    }
+
+    #[test]
     fn a_broken_schema_is_refused() {
-        let e = ArgumentCheck::compile(json!({"type": "nonsense"}).as_object().unwrap())
+        let e = SchemaCheck::compile(json!({"type": "nonsense"}).as_object().unwrap())
             .err()
             .unwrap();
         assert!(e.contains("nonsense"), "{e}");
