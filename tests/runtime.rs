@@ -155,6 +155,40 @@ async fn a_narrowed_grant_loads_the_plugin_and_denies_the_withheld_capability() 
     still_serves(&p).await;
 }
 
+/// Not only the Docker interfaces: `http` (and `read-files`) withheld is `denied` with its
+/// name too, where it was once reported as a crash.
+#[tokio::test]
+async fn a_withheld_http_capability_is_denied_by_name() {
+    let wasm = std::fs::read(env!("WHARF_REGISTRY_PLUGIN_WASM")).unwrap();
+    let p = runtime()
+        .load("registry", &wasm, &grants(&[], true), limits())
+        .await
+        .unwrap();
+    let err = p
+        .call(
+            "registry_list_tags",
+            r#"{"registry":"http://127.0.0.1:9","repository":"x"}"#,
+            CallHooks::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CallError::NotGranted {
+                capability: Capability::Http,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "denied: plugin `registry` is not granted the `http` capability this tool needs; add it \
+         to grants in [plugin.registry] of wharf.toml"
+    );
+}
+
 #[tokio::test]
 async fn an_infinite_loop_is_stopped_by_the_compute_budget() {
     let p = hostile(limits()).await;

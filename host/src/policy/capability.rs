@@ -25,94 +25,176 @@ pub enum Capability {
     ReadFiles,
 }
 
-impl Capability {
-    pub const ALL: [Capability; 15] = [
-        Capability::ContainersRead,
-        Capability::ContainersWrite,
-        Capability::Exec,
-        Capability::Files,
-        Capability::Networks,
-        Capability::Volumes,
-        Capability::ImagesRead,
-        Capability::ImagesWrite,
-        Capability::Registry,
-        Capability::ImagesBuild,
-        Capability::System,
-        Capability::SwarmRead,
-        Capability::SwarmWrite,
-        Capability::Http,
-        Capability::ReadFiles,
-    ];
-
-    /// Whether it reaches the Docker engine (all but `http` and `read-files`): such a
-    /// plugin's calls are routed to an engine.
-    pub fn is_docker(self) -> bool {
-        !matches!(self, Capability::Http | Capability::ReadFiles)
-    }
-
-    /// The name used in config and in `wharf:docker/<name>` (`wharf:http/outgoing` for http).
-    pub fn name(self) -> &'static str {
-        match self {
-            Capability::ContainersRead => "containers-read",
-            Capability::ContainersWrite => "containers-write",
-            Capability::Exec => "exec",
-            Capability::Files => "files",
-            Capability::Networks => "networks",
-            Capability::Volumes => "volumes",
-            Capability::ImagesRead => "images-read",
-            Capability::ImagesWrite => "images-write",
-            Capability::Registry => "registry",
-            Capability::ImagesBuild => "images-build",
-            Capability::System => "system",
-            Capability::SwarmRead => "swarm-read",
-            Capability::SwarmWrite => "swarm-write",
-            Capability::Http => "http",
-            Capability::ReadFiles => "read-files",
-        }
-    }
-
+/// Everything wharf knows about one capability, in one place: the config, the loader's
+/// reading of imports and `wharf tools --verbose` all take it from here.
+#[derive(Debug)]
+pub struct Descriptor {
+    pub capability: Capability,
+    /// The name used in config, and the last part of its interface.
+    pub name: &'static str,
+    /// The WIT interface it grants, without its version.
+    pub interface: &'static str,
     /// What granting it allows, for `wharf tools --verbose` and the docs.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Capability::ContainersRead => {
-                "list and inspect containers, read their logs, stats and processes, wait for them"
-            }
-            Capability::ContainersWrite => {
-                "create, start, stop, kill, remove and rename containers"
-            }
-            Capability::Exec => "run commands inside containers",
-            Capability::Files => "copy files between containers and the allowed host roots",
-            Capability::Networks => "list, create, remove, connect and prune networks",
-            Capability::Volumes => "list, create, remove and prune volumes (and their data)",
-            Capability::ImagesRead => "list and inspect local images and their history",
-            Capability::ImagesWrite => {
-                "tag, remove and prune local images; save and load them as tar files under \
-                 the allowed roots"
-            }
-            Capability::Registry => {
-                "pull and push images, with the registry credentials the host holds"
-            }
-            Capability::ImagesBuild => {
-                "build images from a context under the allowed roots (runs the Dockerfile's \
-                 commands)"
-            }
-            Capability::System => "read the engine's information, version, disk usage and events",
-            Capability::SwarmRead => {
-                "read the swarm: nodes, services, tasks, service logs, and secrets' and configs' \
-                 metadata (never a secret's value)"
-            }
-            Capability::SwarmWrite => {
-                "change the swarm: init and leave it, read join tokens, update nodes, create, \
-                 update and remove services, secrets and configs"
-            }
-            Capability::ReadFiles => {
-                "read text files under the allowed roots (compose files, env files)"
-            }
-            Capability::Http => {
-                "send HTTP requests to the hosts in the plugin's http_hosts, with the registry \
-                 logins the host holds (never shown to the plugin)"
-            }
+    pub describe: &'static str,
+    /// Whether it reaches the Docker engine: such a plugin's calls are routed to an engine.
+    pub docker: bool,
+}
+
+/// The major version of wharf's WIT packages this host speaks: any `0.1.x` links, since the
+/// component linker accepts semver-compatible imports.
+pub const WIT_VERSION: &str = "0.1.";
+
+const fn docker(
+    capability: Capability,
+    name: &'static str,
+    interface: &'static str,
+    describe: &'static str,
+) -> Descriptor {
+    Descriptor {
+        capability,
+        name,
+        interface,
+        describe,
+        docker: true,
+    }
+}
+
+/// In the order of [`Capability`]'s variants (a test holds it).
+const TABLE: [Descriptor; 15] = [
+    docker(
+        Capability::ContainersRead,
+        "containers-read",
+        "wharf:docker/containers-read",
+        "list and inspect containers, read their logs, stats and processes, wait for them",
+    ),
+    docker(
+        Capability::ContainersWrite,
+        "containers-write",
+        "wharf:docker/containers-write",
+        "create, start, stop, kill, remove and rename containers",
+    ),
+    docker(
+        Capability::Exec,
+        "exec",
+        "wharf:docker/exec",
+        "run commands inside containers",
+    ),
+    docker(
+        Capability::Files,
+        "files",
+        "wharf:docker/files",
+        "copy files between containers and the allowed host roots",
+    ),
+    docker(
+        Capability::Networks,
+        "networks",
+        "wharf:docker/networks",
+        "list, create, remove, connect and prune networks",
+    ),
+    docker(
+        Capability::Volumes,
+        "volumes",
+        "wharf:docker/volumes",
+        "list, create, remove and prune volumes (and their data)",
+    ),
+    docker(
+        Capability::ImagesRead,
+        "images-read",
+        "wharf:docker/images-read",
+        "list and inspect local images and their history",
+    ),
+    docker(
+        Capability::ImagesWrite,
+        "images-write",
+        "wharf:docker/images-write",
+        "tag, remove and prune local images; save and load them as tar files under the \
+         allowed roots",
+    ),
+    docker(
+        Capability::Registry,
+        "registry",
+        "wharf:docker/registry",
+        "pull and push images, with the registry credentials the host holds",
+    ),
+    docker(
+        Capability::ImagesBuild,
+        "images-build",
+        "wharf:docker/images-build",
+        "build images from a context under the allowed roots (runs the Dockerfile's commands)",
+    ),
+    docker(
+        Capability::System,
+        "system",
+        "wharf:docker/system",
+        "read the engine's information, version, disk usage and events",
+    ),
+    docker(
+        Capability::SwarmRead,
+        "swarm-read",
+        "wharf:docker/swarm-read",
+        "read the swarm: nodes, services, tasks, service logs, and secrets' and configs' \
+         metadata (never a secret's value)",
+    ),
+    docker(
+        Capability::SwarmWrite,
+        "swarm-write",
+        "wharf:docker/swarm-write",
+        "change the swarm: init and leave it, read join tokens, update nodes, create, update \
+         and remove services, secrets and configs",
+    ),
+    Descriptor {
+        capability: Capability::Http,
+        name: "http",
+        interface: "wharf:http/outgoing",
+        describe: "send HTTP requests to the hosts in the plugin's http_hosts, with the \
+                   registry logins the host holds (never shown to the plugin)",
+        docker: false,
+    },
+    Descriptor {
+        capability: Capability::ReadFiles,
+        name: "read-files",
+        interface: "wharf:files/read",
+        describe: "read text files under the allowed roots (compose files, env files)",
+        docker: false,
+    },
+];
+
+impl Capability {
+    pub const ALL: [Capability; 15] = {
+        let mut all = [Capability::ContainersRead; 15];
+        let mut i = 0;
+        while i < TABLE.len() {
+            all[i] = TABLE[i].capability;
+            i += 1;
         }
+        all
+    };
+
+    pub fn descriptor(self) -> &'static Descriptor {
+        &TABLE[self as usize]
+    }
+
+    /// Whether it reaches the Docker engine (all but `http` and `read-files`).
+    pub fn is_docker(self) -> bool {
+        self.descriptor().docker
+    }
+
+    /// The name used in config.
+    pub fn name(self) -> &'static str {
+        self.descriptor().name
+    }
+
+    /// What granting it allows.
+    pub fn describe(self) -> &'static str {
+        self.descriptor().describe
+    }
+
+    /// The capability whose interface is `path` (an import name without its version).
+    fn by_interface(path: &str) -> Option<Capability> {
+        TABLE
+            .iter()
+            .find(|d| d.interface == path)
+            .map(|d| d.capability)
     }
 }
 
@@ -123,20 +205,21 @@ impl fmt::Display for Capability {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown capability `{0}` (known: containers-read, containers-write, exec, files, networks, \
-     volumes, images-read, images-write, registry, images-build, system, swarm-read, swarm-write, \
-     http, read-files)"
-)]
+#[error("unknown capability `{0}` (known: {known})", known = known_names())]
 pub struct UnknownCapability(pub String);
+
+fn known_names() -> String {
+    TABLE.iter().map(|d| d.name).collect::<Vec<_>>().join(", ")
+}
 
 impl FromStr for Capability {
     type Err = UnknownCapability;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Capability::ALL
-            .into_iter()
-            .find(|c| c.name() == s)
+        TABLE
+            .iter()
+            .find(|d| d.name == s)
+            .map(|d| d.capability)
             .ok_or_else(|| UnknownCapability(s.to_owned()))
     }
 }
@@ -170,24 +253,20 @@ pub enum Import {
 }
 
 impl Import {
-    /// Classify an import name like `wharf:docker/exec@0.1.0`. wharf speaks 0.1.x of its
-    /// packages; any other version is unknown.
+    /// Classify an import name like `wharf:docker/exec@0.1.0`. wharf speaks
+    /// [`WIT_VERSION`] of its packages; any other version is unknown.
     pub fn classify(name: &str) -> Import {
         let (path, version) = name.split_once('@').unwrap_or((name, ""));
         if path.starts_with("wasi:") {
             return Import::Wasi;
         }
-        let compatible = version.starts_with("0.1.");
-        match path.split_once('/') {
-            Some(("wharf:plugin", "types" | "context")) if compatible => Import::Contract,
-            Some(("wharf:docker", "types")) if compatible => Import::Types,
-            Some(("wharf:docker", iface)) if compatible => match iface.parse() {
-                Ok(Capability::Http | Capability::ReadFiles) | Err(_) => Import::Unknown,
-                Ok(c) => Import::Granted(c),
-            },
-            Some(("wharf:http", "outgoing")) if compatible => Import::Granted(Capability::Http),
-            Some(("wharf:files", "read")) if compatible => Import::Granted(Capability::ReadFiles),
-            _ => Import::Unknown,
+        if !version.starts_with(WIT_VERSION) {
+            return Import::Unknown;
+        }
+        match path {
+            "wharf:plugin/types" | "wharf:plugin/context" => Import::Contract,
+            "wharf:docker/types" => Import::Types,
+            path => Capability::by_interface(path).map_or(Import::Unknown, Import::Granted),
         }
     }
 }
@@ -218,6 +297,30 @@ mod tests {
             Import::Unknown
         );
         assert_eq!(Import::classify("evil:net/socket@1.0.0"), Import::Unknown);
+    }
+
+    #[test]
+    fn the_table_is_in_variant_order_and_names_each_interface_once() {
+        for (i, d) in TABLE.iter().enumerate() {
+            assert_eq!(d.capability as usize, i, "{} is out of order", d.name);
+            assert!(d.interface.ends_with(d.name) || !d.docker, "{}", d.name);
+        }
+        let mut interfaces: Vec<_> = TABLE.iter().map(|d| d.interface).collect();
+        interfaces.sort();
+        interfaces.dedup();
+        assert_eq!(interfaces.len(), TABLE.len());
+        assert_eq!(
+            Import::classify("wharf:http/outgoing@0.1.0"),
+            Import::Granted(Capability::Http)
+        );
+        assert_eq!(
+            Import::classify("wharf:files/read@0.1.2"),
+            Import::Granted(Capability::ReadFiles)
+        );
+        // Only through their own packages.
+        assert_eq!(Import::classify("wharf:docker/http@0.1.0"), Import::Unknown);
+        let e = "bogus".parse::<Capability>().unwrap_err().to_string();
+        assert!(e.ends_with("swarm-write, http, read-files)"), "{e}");
     }
 
     #[test]

@@ -181,8 +181,9 @@ impl Runtime {
         Ok((wanted.into_iter().collect(), denied.into_iter().collect()))
     }
 
-    /// Link the `withheld` capabilities' functions as traps that name the import (the runtime
-    /// turns them into a `denied` error), so a plugin whose grants were narrowed still loads.
+    /// Link the `withheld` capabilities' functions as traps that carry the capability (the
+    /// runtime turns them into a `denied` error), so a plugin whose grants were narrowed
+    /// still loads.
     fn deny(
         &self,
         linker: &mut Linker<CallState>,
@@ -205,9 +206,8 @@ impl Runtime {
             for (name, export) in instance.exports(&self.engine) {
                 match export.ty {
                     ComponentItem::ComponentFunc(_) => {
-                        let what = format!("{import}#{name}");
                         stubs.func_new(name, move |_, _, _, _| {
-                            wasmtime::bail!("unknown import: `{what}` has not been defined")
+                            Err(wasmtime::Error::new(super::plugin::Withheld(c)))
                         })?;
                     }
                     ComponentItem::Resource(_) => {

@@ -87,7 +87,10 @@ pub enum CallError {
         "denied: plugin `{plugin}` is not granted the `{capability}` capability this tool needs; \
          add it to grants in [plugin.{plugin}] of wharf.toml"
     )]
-    NotGranted { plugin: String, capability: String },
+    NotGranted {
+        plugin: String,
+        capability: Capability,
+    },
     #[error("cancelled by the client")]
     Cancelled,
     #[error("plugin `{plugin}` returned {what}")]
@@ -125,6 +128,19 @@ impl std::fmt::Display for ComputeExhausted {
 }
 
 impl std::error::Error for ComputeExhausted {}
+
+/// What a withheld capability's functions fail with when a plugin whose grants were
+/// narrowed calls them (see `Runtime::deny`), so the error can name it.
+#[derive(Debug)]
+pub(super) struct Withheld(pub(super) Capability);
+
+impl std::fmt::Display for Withheld {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "capability `{}` is not granted", self.0)
+    }
+}
+
+impl std::error::Error for Withheld {}
 
 impl Plugin {
     pub fn info(&self) -> &PluginInfo {
@@ -272,11 +288,11 @@ impl Plugin {
                 limit: self.limits.compute,
             };
         }
-        // Narrowed grants link withheld capabilities as traps named after the import.
-        let text = format!("{trap:#}");
-        if let Some(rest) = text.split("unknown import: `wharf:docker/").nth(1) {
-            let capability = rest.split(['@', '#', '`']).next().unwrap_or("").to_owned();
-            return CallError::NotGranted { plugin, capability };
+        if let Some(Withheld(capability)) = trap.downcast_ref::<Withheld>() {
+            return CallError::NotGranted {
+                plugin,
+                capability: *capability,
+            };
         }
         let detail = match trap.downcast_ref::<wasmtime::Trap>() {
             Some(t) => t.to_string(),
