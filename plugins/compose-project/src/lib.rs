@@ -3,9 +3,11 @@
 //! plugins that read compose files (compose, and swarm's stacks): they import `read-files`
 //! through this crate.
 
+use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use wharf_compose_spec::{ComposeFile, Loaded, Options, Project, Service};
+use wharf_compose_spec::{ComposeFile, Healthcheck, Loaded, Options, Project, Service};
 use wharf_plugin_sdk::files::{self, ErrorKind as FileErrorKind, FileError};
+use wharf_plugin_sdk::spec::parse_duration;
 use wharf_plugin_sdk::{ErrorKind, ToolError, ToolResult};
 
 /// Compose files are small; a larger one is a mistake, not a project.
@@ -221,5 +223,62 @@ impl Opened {
             }
         }
         Ok(out)
+    }
+}
+
+/// A service's healthcheck as the Engine API's HealthConfig, which a container's `Healthcheck`
+/// and a swarm service's `ContainerSpec.HealthCheck` share. `field` is the key it came from
+/// (`services.web.healthcheck`), for errors.
+pub fn healthcheck(h: &Healthcheck, field: &str) -> ToolResult<Value> {
+    let mut o = Map::new();
+    o.insert("Test".into(), h.test.clone().into());
+    for (key, value, name) in [
+        ("Interval", &h.interval, "interval"),
+        ("Timeout", &h.timeout, "timeout"),
+        ("StartPeriod", &h.start_period, "start_period"),
+    ] {
+        if let Some(v) = value {
+            o.insert(
+                key.into(),
+                parse_duration(v, &format!("{field}.{name}"))?.into(),
+            );
+        }
+    }
+    if let Some(r) = h.retries {
+        o.insert("Retries".into(), r.into());
+    }
+    Ok(Value::Object(o))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_healthcheck_becomes_the_engines_health_config() {
+        let h = Healthcheck {
+            test: vec!["CMD".into(), "true".into()],
+            interval: Some("1m30s".into()),
+            start_period: Some("500ms".into()),
+            retries: Some(3),
+            ..Default::default()
+        };
+        assert_eq!(
+            healthcheck(&h, "services.db.healthcheck").unwrap(),
+            json!({"Test": ["CMD", "true"], "Interval": 90_000_000_000i64,
+                   "StartPeriod": 500_000_000, "Retries": 3})
+        );
+        let bad = Healthcheck {
+            timeout: Some("soon".into()),
+            ..h
+        };
+        let e = healthcheck(&bad, "services.db.healthcheck").unwrap_err();
+        assert!(
+            e.message
+                .starts_with("services.db.healthcheck.timeout: `soon`"),
+            "{}",
+            e.message
+        );
     }
 }

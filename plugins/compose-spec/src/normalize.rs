@@ -6,6 +6,7 @@ use crate::merge::{keyed_map, named_map};
 use crate::model::*;
 use serde_yaml_ng::{Mapping, Value};
 use std::collections::BTreeMap;
+use wharf_plugin_sdk::spec::{PortSpec, SyntaxError, VolumeSpec};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {why}")]
@@ -186,59 +187,22 @@ fn labels(v: Option<&Value>, path: &str) -> Result<BTreeMap<String, String>, Spe
     })
 }
 
+/// A syntax error from the short syntaxes the SDK parses, at `path`.
+fn syntax(path: &str, e: SyntaxError) -> SpecError {
+    err(path, e.to_string())
+}
+
 /// `[IP:][HOST[-RANGE]:]CONTAINER[-RANGE][/PROTO]`, one entry per container port.
 fn short_ports(spec: &str, path: &str) -> Result<Vec<Port>, SpecError> {
-    let bad = || err(path, format!("invalid port {spec:?}"));
-    let (rest, protocol) = spec.rsplit_once('/').unwrap_or((spec, "tcp"));
-    // An IPv6 host address is bracketed: [::1]:8080:80.
-    let (host_ip, rest) = match rest.strip_prefix('[') {
-        Some(r) => {
-            let (ip, after) = r.split_once("]:").ok_or_else(bad)?;
-            (Some(ip.to_owned()), after)
-        }
-        None => (None, rest),
-    };
-    let parts: Vec<&str> = rest.split(':').collect();
-    let (host_ip, published, container) = match (host_ip, parts.as_slice()) {
-        (ip, [c]) => (ip, None, *c),
-        (ip, [p, c]) => (ip, Some(*p), *c),
-        (None, [ip, p, c]) => (Some((*ip).to_owned()), Some(*p), *c),
-        _ => return Err(bad()),
-    };
-    let range = |r: &str| -> Result<(u16, u16), SpecError> {
-        let (a, b) = r.split_once('-').unwrap_or((r, r));
-        let (a, b) = (
-            a.parse::<u16>().map_err(|_| bad())?,
-            b.parse::<u16>().map_err(|_| bad())?,
-        );
-        if a > b { Err(bad()) } else { Ok((a, b)) }
-    };
-    let (c_from, c_to) = range(container)?;
-    let published = published.filter(|p| !p.is_empty());
-    let host = published.map(range).transpose()?;
-    if let Some((h_from, h_to)) = host
-        && h_to - h_from != c_to - c_from
-        && h_from != h_to
-    {
-        return Err(err(
-            path,
-            format!("port ranges of different sizes in {spec:?}"),
-        ));
-    }
-    Ok((c_from..=c_to)
-        .enumerate()
-        .map(|(i, target)| Port {
+    let p = PortSpec::parse(spec).map_err(|e| syntax(path, e))?;
+    Ok(p.bindings()
+        .into_iter()
+        .map(|b| Port {
             mode: None,
-            target,
-            published: host.map(|(from, to)| {
-                if from == to {
-                    from.to_string()
-                } else {
-                    (from + i as u16).to_string()
-                }
-            }),
-            host_ip: host_ip.clone().filter(|ip| !ip.is_empty()),
-            protocol: protocol.to_owned(),
+            target: b.container,
+            published: b.host,
+            host_ip: p.host_ip.clone(),
+            protocol: p.protocol.clone(),
         })
         .collect())
 }
@@ -315,29 +279,16 @@ fn mounts(v: &Value, path: &str) -> Result<Vec<Mount>, SpecError> {
                 m
             }
             other => {
-                let s = scalar(other, &p)?;
-                let parts: Vec<&str> = s.split(':').collect();
-                let (source, target, mode) = match parts.as_slice() {
-                    [t] => (None, *t, ""),
-                    [s, t] => (Some(*s), *t, ""),
-                    [s, t, m] => (Some(*s), *t, *m),
-                    _ => return Err(err(&p, format!("invalid volume {s:?}"))),
-                };
-                if !target.starts_with('/') {
-                    return Err(err(
-                        &p,
-                        format!("the mount target {target:?} must be an absolute path"),
-                    ));
-                }
+                let v = VolumeSpec::parse(&scalar(other, &p)?).map_err(|e| syntax(&p, e))?;
                 Mount {
-                    kind: if source.is_some_and(is_path) {
+                    kind: if v.source.as_deref().is_some_and(is_path) {
                         MountKind::Bind
                     } else {
                         MountKind::Volume
                     },
-                    source: source.map(str::to_owned),
-                    target: target.to_owned(),
-                    read_only: mode.split(',').any(|m| m == "ro"),
+                    read_only: v.read_only(),
+                    source: v.source,
+                    target: v.target,
                 }
             }
         };
@@ -953,6 +904,46 @@ volumes: {data: {}}
         );
         let e = load("services:\n  web:\n    image: x\n    volumes: ['data:/d']\n").unwrap_err();
         assert!(e.to_string().contains("undefined volume data"), "{e}");
+    }
+
+    #[test]
+    fn short_ports_and_volumes_read_as_docker_run_reads_them() {
+        let (p, _) = load(
+            "services:
+  web:
+    image: nginx
+    ports: ['9000-9010:80', '53:53/UDP', '127.0.0.1::443']
+    volumes: ['/srv:/srv:ro,z', 'data:/data:nocopy']
+volumes: {data: {}}
+",
+        )
+        .unwrap();
+        let web = &p.services["web"];
+        assert_eq!(web.ports[0].published.as_deref(), Some("9000-9010"));
+        assert_eq!(web.ports[0].target, 80);
+        assert_eq!(web.ports[1].protocol, "udp");
+        assert_eq!(
+            (
+                web.ports[2].published.as_deref(),
+                web.ports[2].host_ip.as_deref()
+            ),
+            (None, Some("127.0.0.1"))
+        );
+        assert_eq!(
+            (web.volumes[0].kind, web.volumes[0].read_only),
+            (MountKind::Bind, true)
+        );
+        assert_eq!(web.volumes[1].kind, MountKind::Volume);
+        for (yaml, want) in [
+            ("ports: ['8080:80-81']", "different sizes"),
+            ("ports: ['80/icmp']", "unknown protocol"),
+            ("volumes: ['/a:/b:bogus']", "unknown mode `bogus`"),
+            ("volumes: ['data:relative']", "absolute"),
+        ] {
+            let e = load(&format!("services:\n  web:\n    image: x\n    {yaml}\n")).unwrap_err();
+            assert!(e.path.starts_with("services.web."), "{e}");
+            assert!(e.why.contains(want), "{yaml}: {e}");
+        }
     }
 
     #[test]

@@ -6,7 +6,9 @@ use crate::names::{self, label};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use wharf_compose_spec::{Healthcheck, MountKind, Project, Service};
+use wharf_compose_project::healthcheck;
+use wharf_compose_spec::{MountKind, Project, Service};
+use wharf_plugin_sdk::spec::{PortSpec, restart_policy};
 use wharf_plugin_sdk::{ToolError, ToolResult};
 
 /// Where the project lives, for paths and the labels Compose records.
@@ -46,52 +48,6 @@ impl Blueprint {
     }
 }
 
-/// A compose duration (`1m30s`, `500ms`) in nanoseconds, the Engine API's unit.
-fn nanos(d: &str, what: &str) -> ToolResult<i64> {
-    humantime::parse_duration(d.trim())
-        .map(|d| d.as_nanos().min(i64::MAX as u128) as i64)
-        .map_err(|e| ToolError::invalid(format!("{what}: `{d}` is not a duration: {e}")))
-}
-
-fn healthcheck(h: &Healthcheck, service: &str) -> ToolResult<Value> {
-    let mut o = Map::new();
-    o.insert("Test".into(), json!(h.test));
-    let at = |f: &str| format!("services.{service}.healthcheck.{f}");
-    for (key, value, field) in [
-        ("Interval", &h.interval, "interval"),
-        ("Timeout", &h.timeout, "timeout"),
-        ("StartPeriod", &h.start_period, "start_period"),
-    ] {
-        if let Some(v) = value {
-            o.insert(key.into(), nanos(v, &at(field))?.into());
-        }
-    }
-    if let Some(r) = h.retries {
-        o.insert("Retries".into(), r.into());
-    }
-    Ok(Value::Object(o))
-}
-
-fn restart_policy(r: &str, service: &str) -> ToolResult<Value> {
-    let (name, count) = match r.split_once(':') {
-        Some(("on-failure", n)) => (
-            "on-failure",
-            n.parse::<u32>().map_err(|_| {
-                ToolError::invalid(format!(
-                    "services.{service}.restart: `{r}` needs a number after on-failure:"
-                ))
-            })?,
-        ),
-        None if matches!(r, "no" | "always" | "on-failure" | "unless-stopped") => (r, 0),
-        _ => {
-            return Err(ToolError::invalid(format!(
-                "services.{service}.restart: `{r}` is not no, always, on-failure[:N] or unless-stopped"
-            )));
-        }
-    };
-    Ok(json!({"Name": if name == "no" { "" } else { name }, "MaximumRetryCount": count}))
-}
-
 /// A bind source as the engine needs it: absolute, relative ones taken from the project
 /// directory. `~` is refused: the sandbox has no home directory to expand it to.
 fn bind_source(src: &str, dir: &str, service: &str) -> ToolResult<String> {
@@ -116,12 +72,19 @@ fn bind_source(src: &str, dir: &str, service: &str) -> ToolResult<String> {
     Ok(format!("/{}", parts.join("/")))
 }
 
-fn port_key(spec: &str) -> String {
-    if spec.contains('/') {
-        spec.to_owned()
-    } else {
-        format!("{spec}/tcp")
+/// The ExposedPorts keys of an `expose` entry: `3000`, `8000-8001/udp`, one per port.
+fn exposed_keys(spec: &str, field: &str) -> ToolResult<Vec<String>> {
+    let p = PortSpec::parse(spec).map_err(|e| e.at(field))?;
+    if p.host.is_some() || p.host_ip.is_some() {
+        return Err(ToolError::invalid(format!(
+            "{field}: `{spec}` publishes a port; expose takes container ports only (publish \
+             with ports)"
+        )));
     }
+    Ok(p.bindings()
+        .iter()
+        .map(|b| format!("{}/{}", b.container, p.protocol))
+        .collect())
 }
 
 /// The blueprint of service `name`. `env` is its environment already resolved (env files
@@ -180,14 +143,19 @@ pub fn blueprint(
     for port in &s.ports {
         exposed.insert(format!("{}/{}", port.target, port.protocol), json!({}));
     }
-    for e in &s.expose {
-        exposed.insert(port_key(e), json!({}));
+    for (i, e) in s.expose.iter().enumerate() {
+        for key in exposed_keys(e, &format!("services.{name}.expose[{i}]"))? {
+            exposed.insert(key, json!({}));
+        }
     }
     if !exposed.is_empty() {
         body.insert("ExposedPorts".into(), Value::Object(exposed));
     }
     if let Some(h) = &s.healthcheck {
-        body.insert("Healthcheck".into(), healthcheck(h, name)?);
+        body.insert(
+            "Healthcheck".into(),
+            healthcheck(h, &format!("services.{name}.healthcheck"))?,
+        );
     }
 
     let mut host = Map::new();
@@ -241,7 +209,10 @@ pub fn blueprint(
         host.insert("Mounts".into(), json!(mounts));
     }
     if let Some(r) = &s.restart {
-        host.insert("RestartPolicy".into(), restart_policy(r, name)?);
+        host.insert(
+            "RestartPolicy".into(),
+            restart_policy(r, &format!("services.{name}.restart"))?,
+        );
     }
     if !s.extra_hosts.is_empty() {
         let hosts: Vec<String> = s
@@ -299,7 +270,7 @@ pub fn blueprint(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wharf_compose_spec::{Attachment, Mount, Port};
+    use wharf_compose_spec::{Attachment, Healthcheck, Mount, Port};
 
     fn site() -> Site<'static> {
         Site {
@@ -415,6 +386,30 @@ mod tests {
         assert_eq!(
             a.replica("shop", 1).1["Labels"][label::CONFIG_HASH],
             a.replica("shop", 3).1["Labels"][label::CONFIG_HASH]
+        );
+    }
+
+    #[test]
+    fn restart_no_and_expose_ranges_reach_the_create_body() {
+        let (p, mut s) = project();
+        s.restart = Some("no".into());
+        s.expose = vec!["3000".into(), "8000-8001/UDP".into()];
+        let b = blueprint(&p, "db", &s, &BTreeMap::new(), "i", "x", &site()).unwrap();
+        let (_, body) = b.replica("shop", 1);
+        assert_eq!(
+            body["HostConfig"]["RestartPolicy"],
+            json!({"Name": "no", "MaximumRetryCount": 0})
+        );
+        assert_eq!(
+            body["ExposedPorts"],
+            json!({"80/tcp": {}, "3000/tcp": {}, "8000/udp": {}, "8001/udp": {}})
+        );
+        s.expose = vec!["8080:80".into()];
+        let e = blueprint(&p, "db", &s, &BTreeMap::new(), "i", "x", &site()).unwrap_err();
+        assert!(
+            e.message.starts_with("services.db.expose[0]: `8080:80`"),
+            "{}",
+            e.message
         );
     }
 

@@ -2,46 +2,24 @@
 //! prefixed with its container's service and number, as `docker compose logs` shows them.
 
 use crate::state;
-use schemars::JsonSchema;
-use serde::Deserialize;
 use wharf_plugin_sdk::docker::containers_read::{self, LogOptions};
-use wharf_plugin_sdk::logs::{LogLines, LogQuery, read_timed};
+use wharf_plugin_sdk::logs::{LogLines, read_timed};
 use wharf_plugin_sdk::{Context, Output, ToolError, ToolResult};
 
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LogsArgs {
-    /// The project's name.
-    #[serde(rename = "project_name")]
-    project: String,
-    /// Only these services (default: all).
-    #[serde(default)]
-    services: Vec<String>,
-    /// Last N lines per container (default 100; 0: all).
-    #[serde(default)]
-    tail: Option<u32>,
-    /// Lines after: RFC 3339, Unix seconds, or a duration ago (10m).
-    #[serde(default)]
-    since: Option<String>,
-    /// Only lines matching this regex.
-    #[serde(default)]
-    grep: Option<String>,
-    /// Prefix each line with its timestamp.
-    #[serde(default)]
-    timestamps: bool,
-    /// Byte cap, newest lines kept (default 16384, max 262144).
-    #[serde(default)]
-    max_bytes: Option<u32>,
+wharf_plugin_sdk::log_args! {
+    pub struct LogsArgs {
+        /// The project's name.
+        #[serde(rename = "project_name")]
+        project: String,
+        /// Only these services (default: all).
+        #[serde(default)]
+        services: Vec<String>,
+    }
+    tail = "Last N lines per container (default 100; 0: all).";
 }
 
 pub fn compose_logs(a: LogsArgs, ctx: &Context) -> ToolResult<Output> {
-    let q = LogQuery::parse(
-        a.tail,
-        a.since.as_deref(),
-        None,
-        a.grep.as_deref(),
-        a.max_bytes,
-    )?;
+    let q = a.log_query()?;
     let members: Vec<_> = state::containers(&a.project, false)?
         .into_iter()
         .filter(|m| a.services.is_empty() || a.services.contains(&m.service))

@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use wharf_plugin_sdk::docker::{containers_read, containers_write};
+use wharf_plugin_sdk::spec::{PortSpec, VolumeSpec, restart_policy};
 use wharf_plugin_sdk::text::{parse_memory, short_id};
 use wharf_plugin_sdk::{Context, Output, ToolError, ToolResult};
 
@@ -175,16 +176,19 @@ fn spec(a: &CreateArgs) -> ToolResult<Value> {
         let mut exposed = Map::new();
         let mut bindings: Map<String, Value> = Map::new();
         for p in &a.ports {
-            let spec = PortSpec::parse(p)?;
-            let key = format!("{}/{}", spec.container, spec.protocol);
-            exposed.insert(key.clone(), json!({}));
-            if spec.host_port.is_some() || spec.host_ip.is_some() {
-                let entry = bindings.entry(key).or_insert_with(|| json!([]));
-                if let Some(list) = entry.as_array_mut() {
-                    list.push(json!({
-                        "HostIp": spec.host_ip.unwrap_or_default(),
-                        "HostPort": spec.host_port.map(|p| p.to_string()).unwrap_or_default(),
-                    }));
+            let spec = PortSpec::parse(p).map_err(|e| e.at("ports"))?;
+            let publish = spec.host.is_some() || spec.host_ip.is_some();
+            for b in spec.bindings() {
+                let key = format!("{}/{}", b.container, spec.protocol);
+                exposed.insert(key.clone(), json!({}));
+                if publish {
+                    let entry = bindings.entry(key).or_insert_with(|| json!([]));
+                    if let Some(list) = entry.as_array_mut() {
+                        list.push(json!({
+                            "HostIp": spec.host_ip.clone().unwrap_or_default(),
+                            "HostPort": b.host.unwrap_or_default(),
+                        }));
+                    }
                 }
             }
         }
@@ -196,11 +200,11 @@ fn spec(a: &CreateArgs) -> ToolResult<Value> {
     let mut binds = Vec::new();
     let mut anonymous = Map::new();
     for v in &a.volumes {
-        match VolumeSpec::parse(v)? {
-            VolumeSpec::Anonymous(target) => {
+        match volume(v)? {
+            Volume::Anonymous(target) => {
                 anonymous.insert(target, json!({}));
             }
-            VolumeSpec::Bind(b) => binds.push(b),
+            Volume::Bind(b) => binds.push(b),
         }
     }
     if !binds.is_empty() {
@@ -213,7 +217,7 @@ fn spec(a: &CreateArgs) -> ToolResult<Value> {
         host.insert("NetworkMode".into(), json!(n));
     }
     if let Some(r) = &a.restart {
-        host.insert("RestartPolicy".into(), restart_policy(r)?);
+        host.insert("RestartPolicy".into(), restart_policy(r, "restart")?);
     }
     if let Some(m) = &a.memory {
         host.insert("Memory".into(), json!(parse_memory(m)?));
@@ -234,119 +238,23 @@ fn spec(a: &CreateArgs) -> ToolResult<Value> {
 }
 
 #[derive(Debug, PartialEq)]
-struct PortSpec {
-    host_ip: Option<String>,
-    host_port: Option<u16>,
-    container: u16,
-    protocol: String,
-}
-
-impl PortSpec {
-    /// `[ip:][host_port:]container_port[/protocol]`, the ip possibly `[v6]`.
-    fn parse(s: &str) -> ToolResult<PortSpec> {
-        let bad = |why: &str| ToolError::invalid(format!("ports: `{s}` {why}"));
-        let (rest, protocol) = match s.rsplit_once('/') {
-            Some((r, p)) => (r, p.to_ascii_lowercase()),
-            None => (s, "tcp".to_owned()),
-        };
-        if !matches!(protocol.as_str(), "tcp" | "udp" | "sctp") {
-            return Err(bad("has an unknown protocol (tcp, udp or sctp)"));
-        }
-        let (host_ip, rest) = if let Some(r) = rest.strip_prefix('[') {
-            let (ip, r) = r
-                .split_once("]:")
-                .ok_or_else(|| bad("has an unclosed [ipv6]"))?;
-            (Some(ip.to_owned()), r)
-        } else {
-            let parts: Vec<&str> = rest.split(':').collect();
-            match parts.len() {
-                1 | 2 => (None, rest),
-                3 => (Some(parts[0].to_owned()), &rest[parts[0].len() + 1..]),
-                _ => return Err(bad("is not [ip:][host_port:]container_port[/protocol]")),
-            }
-        };
-        let port = |p: &str| {
-            p.parse::<u16>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| bad("has a port that is not a number from 1 to 65535"))
-        };
-        let (host_port, container) = match rest.split_once(':') {
-            Some(("", c)) => (None, port(c)?),
-            Some((h, c)) => (Some(port(h)?), port(c)?),
-            None => (None, port(rest)?),
-        };
-        Ok(PortSpec {
-            host_ip: host_ip.filter(|ip| !ip.is_empty()),
-            host_port,
-            container,
-            protocol,
-        })
-    }
-}
-
-#[derive(Debug, PartialEq)]
-enum VolumeSpec {
+enum Volume {
     Anonymous(String),
     /// `source:target[:mode]` as Docker's Binds take it (named volume or host path).
     Bind(String),
 }
 
-impl VolumeSpec {
-    fn parse(s: &str) -> ToolResult<VolumeSpec> {
-        let bad = |why: &str| ToolError::invalid(format!("volumes: `{s}` {why}"));
-        let parts: Vec<&str> = s.split(':').collect();
-        let target_ok = |t: &str| t.starts_with('/');
-        match parts.as_slice() {
-            [target] if target_ok(target) => Ok(VolumeSpec::Anonymous((*target).to_owned())),
-            [src, target] | [src, target, _] if !src.is_empty() && target_ok(target) => {
-                if let [_, _, mode] = parts.as_slice() {
-                    for m in mode.split(',') {
-                        if !matches!(
-                            m,
-                            "ro" | "rw"
-                                | "z"
-                                | "Z"
-                                | "nocopy"
-                                | "shared"
-                                | "slave"
-                                | "private"
-                                | "rshared"
-                                | "rslave"
-                                | "rprivate"
-                        ) {
-                            return Err(bad("has an unknown mode (ro, rw, ...)"));
-                        }
-                    }
-                }
-                if src.starts_with('.') || src.starts_with('~') {
-                    return Err(bad("must use an absolute host path"));
-                }
-                Ok(VolumeSpec::Bind(s.to_owned()))
-            }
-            _ => Err(bad(
-                "is not `name:/path`, `/host/path:/path[:ro]` or `/path`",
-            )),
-        }
+/// A `-v` volume. Unlike a compose file, `docker run` has no directory to resolve a
+/// relative source from (and the sandbox no home for `~`).
+fn volume(s: &str) -> ToolResult<Volume> {
+    let spec = VolumeSpec::parse(s).map_err(|e| e.at("volumes"))?;
+    match spec.source {
+        None => Ok(Volume::Anonymous(spec.target)),
+        Some(src) if src.starts_with('.') || src.starts_with('~') => Err(ToolError::invalid(
+            format!("volumes: `{s}` must use an absolute host path"),
+        )),
+        Some(_) => Ok(Volume::Bind(s.to_owned())),
     }
-}
-
-fn restart_policy(s: &str) -> ToolResult<Value> {
-    let (name, retries) = match s.split_once(':') {
-        Some(("on-failure", n)) => (
-            "on-failure",
-            n.parse::<u32>().map_err(|_| {
-                ToolError::invalid(format!("restart: `{s}`: the retry count must be a number"))
-            })?,
-        ),
-        None if matches!(s, "no" | "always" | "unless-stopped" | "on-failure") => (s, 0),
-        _ => {
-            return Err(ToolError::invalid(format!(
-                "restart: `{s}` is not no, always, unless-stopped, on-failure or on-failure:N"
-            )));
-        }
-    };
-    Ok(json!({"Name": name, "MaximumRetryCount": retries}))
 }
 
 #[cfg(test)]
@@ -354,52 +262,65 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ports_parse_like_docker_run() {
-        let p = PortSpec::parse("8080:80").unwrap();
-        assert_eq!(
-            (p.host_port, p.container, p.protocol.as_str()),
-            (Some(8080), 80, "tcp")
-        );
-        let p = PortSpec::parse("127.0.0.1:8080:80/udp").unwrap();
-        assert_eq!(p.host_ip.as_deref(), Some("127.0.0.1"));
-        assert_eq!(p.protocol, "udp");
-        let p = PortSpec::parse("[::1]:8080:80").unwrap();
-        assert_eq!(p.host_ip.as_deref(), Some("::1"));
-        let p = PortSpec::parse("80").unwrap();
-        assert_eq!((p.host_port, p.container), (None, 80));
-        assert!(PortSpec::parse("80/xyz").is_err());
-        assert!(PortSpec::parse("0:80").is_err());
-        assert!(PortSpec::parse("a:b:c:d").is_err());
-        assert!(PortSpec::parse("99999").is_err());
-    }
-
-    #[test]
     fn volumes_parse_like_docker_run() {
+        assert_eq!(volume("/data").unwrap(), Volume::Anonymous("/data".into()));
+        assert_eq!(volume("db:/data").unwrap(), Volume::Bind("db:/data".into()));
         assert_eq!(
-            VolumeSpec::parse("/data").unwrap(),
-            VolumeSpec::Anonymous("/data".into())
+            volume("/srv:/data:ro").unwrap(),
+            Volume::Bind("/srv:/data:ro".into())
         );
-        assert_eq!(
-            VolumeSpec::parse("db:/data").unwrap(),
-            VolumeSpec::Bind("db:/data".into())
+        assert!(volume("./x:/data").is_err());
+        assert!(volume("~/x:/data").is_err());
+        assert!(volume("db:data").is_err());
+        let e = volume("/a:/b:bogus").unwrap_err();
+        assert!(
+            e.message.starts_with("volumes: `/a:/b:bogus`"),
+            "{}",
+            e.message
         );
-        assert_eq!(
-            VolumeSpec::parse("/srv:/data:ro").unwrap(),
-            VolumeSpec::Bind("/srv:/data:ro".into())
-        );
-        assert!(VolumeSpec::parse("./x:/data").is_err());
-        assert!(VolumeSpec::parse("db:data").is_err());
-        assert!(VolumeSpec::parse("/a:/b:bogus").is_err());
     }
 
     #[test]
-    fn restart_policies() {
+    fn published_ranges_and_restart_no_reach_the_api_body() {
+        let a: CreateArgs = serde_json::from_value(json!({
+            "image": "busybox", "ports": ["127.0.0.1:9000-9001:8000-8001/udp", "53"],
+            "restart": "no"
+        }))
+        .unwrap();
+        let s = spec(&a).unwrap();
         assert_eq!(
-            restart_policy("on-failure:3").unwrap()["MaximumRetryCount"],
-            3
+            s["ExposedPorts"],
+            json!({"8000/udp": {}, "8001/udp": {}, "53/tcp": {}})
         );
-        assert_eq!(restart_policy("always").unwrap()["Name"], "always");
-        assert!(restart_policy("sometimes").is_err());
+        let b = &s["HostConfig"]["PortBindings"];
+        assert_eq!(
+            b["8001/udp"],
+            json!([{"HostIp": "127.0.0.1", "HostPort": "9001"}])
+        );
+        assert!(
+            b.get("53/tcp").is_none(),
+            "an unpublished port is only exposed"
+        );
+        assert_eq!(
+            s["HostConfig"]["RestartPolicy"],
+            json!({"Name": "no", "MaximumRetryCount": 0})
+        );
+        let bad: CreateArgs =
+            serde_json::from_value(json!({"image": "busybox", "ports": ["80/icmp"]})).unwrap();
+        assert!(
+            spec(&bad)
+                .unwrap_err()
+                .message
+                .starts_with("ports: `80/icmp`")
+        );
+        let bad: CreateArgs =
+            serde_json::from_value(json!({"image": "busybox", "restart": "sometimes"})).unwrap();
+        assert!(
+            spec(&bad)
+                .unwrap_err()
+                .message
+                .starts_with("restart: `sometimes`")
+        );
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod jobs;
 pub mod logs;
 mod output;
 pub mod redact;
+pub mod spec;
 pub mod text;
 mod toolbox;
 

@@ -61,6 +61,56 @@ impl LogQuery {
     }
 }
 
+/// Declares the argument struct of a tool that merges the logs of several containers or
+/// tasks: the tool's own arguments, then `tail`, `since`, `grep`, `timestamps` and
+/// `max_bytes`, which every such tool takes alike, and `log_query()` to check them. The
+/// caller words `tail`'s description: "per container", "per task".
+///
+/// A macro, not a `#[serde(flatten)]`ed struct: flattening buffers the arguments before
+/// reading them, so a wrong type in `tail` would be reported without naming `tail`.
+#[macro_export]
+macro_rules! log_args {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident { $($body:tt)* }
+        tail = $tail_doc:literal;
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($body)*
+            #[doc = $tail_doc]
+            #[serde(default)]
+            pub tail: Option<u32>,
+            /// Lines after: RFC 3339, Unix seconds, or a duration ago (10m).
+            #[serde(default)]
+            pub since: Option<String>,
+            /// Only lines matching this regex.
+            #[serde(default)]
+            pub grep: Option<String>,
+            /// Prefix each line with its timestamp.
+            #[serde(default)]
+            pub timestamps: bool,
+            /// Byte cap, newest lines kept (default 16384, max 262144).
+            #[serde(default)]
+            pub max_bytes: Option<u32>,
+        }
+
+        impl $name {
+            pub fn log_query(&self) -> $crate::ToolResult<$crate::logs::LogQuery> {
+                $crate::logs::LogQuery::parse(
+                    self.tail,
+                    self.since.as_deref(),
+                    None,
+                    self.grep.as_deref(),
+                    self.max_bytes,
+                )
+            }
+        }
+    };
+}
+
 /// A log the host streams: a container's (`containers-read`) or a swarm task's
 /// (`swarm-read`).
 pub trait LogChunks {
@@ -282,6 +332,41 @@ mod tests {
 
     fn query(max_bytes: u32, grep: Option<&str>) -> LogQuery {
         LogQuery::parse(None, None, None, grep, Some(max_bytes)).unwrap()
+    }
+
+    crate::log_args! {
+        /// Arguments of a test logs tool.
+        pub struct TestLogsArgs {
+            /// Which one.
+            pub what: String,
+        }
+        tail = "Last N lines per thing (default 100; 0: all).";
+    }
+
+    #[test]
+    fn log_args_declare_the_shared_arguments_with_their_descriptions() {
+        let schema = serde_json::to_value(schemars::schema_for!(TestLogsArgs)).unwrap();
+        let props = schema["properties"].as_object().unwrap();
+        let names: Vec<&str> = props.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            ["what", "tail", "since", "grep", "timestamps", "max_bytes"]
+        );
+        assert_eq!(
+            props["tail"]["description"],
+            "Last N lines per thing (default 100; 0: all)."
+        );
+        assert_eq!(schema["required"], serde_json::json!(["what"]));
+        let a: TestLogsArgs =
+            serde_json::from_str(r#"{"what": "x", "tail": 0, "grep": "e"}"#).unwrap();
+        assert_eq!((a.what.as_str(), a.timestamps), ("x", false));
+        let q = a.log_query().unwrap();
+        assert_eq!((q.tail, q.until), (None, None));
+        assert!(q.grep.is_some());
+        let bad: TestLogsArgs = serde_json::from_str(r#"{"what": "x", "max_bytes": 0}"#).unwrap();
+        assert!(bad.log_query().is_err());
+        let e = serde_json::from_str::<TestLogsArgs>(r#"{"what": "x", "colour": 1}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown field `colour`"), "{e}");
     }
 
     #[test]

@@ -4,11 +4,9 @@
 
 use crate::rows::{self, text};
 use crate::services::service_json;
-use schemars::JsonSchema;
-use serde::Deserialize;
 use serde_json::Value;
 use wharf_plugin_sdk::docker::swarm_read::{self, TaskLogOptions};
-use wharf_plugin_sdk::logs::{LogLines, LogQuery, read_timed};
+use wharf_plugin_sdk::logs::{LogLines, read_timed};
 use wharf_plugin_sdk::{
     Context, ErrorKind, Filters, Hints, Output, ToolError, ToolResult, Toolbox,
 };
@@ -25,29 +23,15 @@ pub fn tools(t: Toolbox) -> Toolbox {
     )
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LogsArgs {
-    /// Service name or id.
-    service: String,
-    /// Last N lines per task (default 100; 0: all).
-    #[serde(default)]
-    tail: Option<u32>,
-    /// Lines after: RFC 3339, Unix seconds, or a duration ago (10m).
-    #[serde(default)]
-    since: Option<String>,
-    /// Only lines matching this regex.
-    #[serde(default)]
-    grep: Option<String>,
-    /// Prefix each line with its timestamp.
-    #[serde(default)]
-    timestamps: bool,
-    /// Also the tasks that ended (replaced, failed); by default the running ones.
-    #[serde(default)]
-    all_tasks: bool,
-    /// Byte cap, newest lines kept (default 16384, max 262144).
-    #[serde(default)]
-    max_bytes: Option<u32>,
+wharf_plugin_sdk::log_args! {
+    pub struct LogsArgs {
+        /// Service name or id.
+        service: String,
+        /// Also the tasks that ended (replaced, failed); by default the running ones.
+        #[serde(default)]
+        all_tasks: bool,
+    }
+    tail = "Last N lines per task (default 100; 0: all).";
 }
 
 /// A task that ran a container: one that never started has no log.
@@ -56,13 +40,7 @@ fn started(task: &Value) -> bool {
 }
 
 pub fn service_logs(a: LogsArgs, ctx: &Context) -> ToolResult<Output> {
-    let q = LogQuery::parse(
-        a.tail,
-        a.since.as_deref(),
-        None,
-        a.grep.as_deref(),
-        a.max_bytes,
-    )?;
+    let q = a.log_query()?;
     let svc = service_json(&a.service)?;
     let name = text(&svc["Spec"]["Name"]).to_owned();
     let mut filters = Filters::new().opt("service", Some(text(&svc["ID"])));

@@ -5,8 +5,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
-use std::time::Duration;
 use wharf_plugin_sdk::docker::swarm_read;
+use wharf_plugin_sdk::spec::{PortSpec, VolumeSpec, parse_duration};
 use wharf_plugin_sdk::text::parse_memory;
 use wharf_plugin_sdk::{Filters, ToolError, ToolResult};
 
@@ -160,14 +160,6 @@ pub struct UpdatePolicy {
     pub order: Option<Order>,
 }
 
-pub fn parse_duration(s: &str, field: &str) -> ToolResult<u64> {
-    let d: Duration = humantime::parse_duration(s.trim()).map_err(|_| {
-        ToolError::invalid(format!("{field}: `{s}` is not a duration like 10s or 1m"))
-    })?;
-    u64::try_from(d.as_nanos())
-        .map_err(|_| ToolError::invalid(format!("{field}: `{s}` is too long")))
-}
-
 /// CPU cores as the API's NanoCPUs.
 pub fn cores(c: f64, field: &str) -> ToolResult<i64> {
     if !(c > 0.0 && c <= 1024.0) {
@@ -232,48 +224,49 @@ impl UpdatePolicy {
     }
 }
 
-/// `published:target[/protocol]` or `target[/protocol]`.
-fn port(s: &str, mode: &str) -> ToolResult<Value> {
-    let bad = |why: &str| ToolError::invalid(format!("ports: `{s}` {why}"));
-    let (rest, protocol) = match s.rsplit_once('/') {
-        Some((r, p)) => (r, p.to_ascii_lowercase()),
-        None => (s, "tcp".to_owned()),
-    };
-    if !matches!(protocol.as_str(), "tcp" | "udp" | "sctp") {
-        return Err(bad("has an unknown protocol (tcp, udp or sctp)"));
+/// `[published:]target[/protocol]`, the ports `docker service create -p` takes: the short
+/// syntax without a host address (the routing mesh answers on every address), ranges pairing
+/// port by port.
+fn ports(s: &str, mode: &str) -> ToolResult<Vec<Value>> {
+    let p = PortSpec::parse(s).map_err(|e| e.at("ports"))?;
+    if p.host_ip.is_some() {
+        return Err(ToolError::invalid(format!(
+            "ports: `{s}` has a host address; a service publishes on every node's \
+             addresses (published:target[/protocol])"
+        )));
     }
-    let num = |p: &str| {
-        p.parse::<u16>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| bad("needs ports between 1 and 65535"))
-    };
-    let mut port = json!({ "Protocol": protocol, "PublishMode": mode });
-    match rest.split(':').collect::<Vec<_>>().as_slice() {
-        [target] => port["TargetPort"] = json!(num(target)?),
-        [published, target] => {
-            port["TargetPort"] = json!(num(target)?);
-            port["PublishedPort"] = json!(num(published)?);
-        }
-        _ => return Err(bad("is not published:target[/protocol]")),
-    }
-    Ok(port)
+    p.bindings()
+        .into_iter()
+        .map(|b| {
+            let mut port =
+                json!({ "Protocol": p.protocol, "PublishMode": mode, "TargetPort": b.container });
+            if let Some(h) = b.host {
+                let published = h.parse::<u16>().map_err(|_| {
+                    ToolError::invalid(format!(
+                        "ports: `{s}`: a service publishes single ports, not a range for one \
+                         target"
+                    ))
+                })?;
+                port["PublishedPort"] = json!(published);
+            }
+            Ok(port)
+        })
+        .collect()
 }
 
 /// `source:target[:ro|rw]`: a volume if the source is a name, a bind if it is a path.
 fn mount(s: &str) -> ToolResult<Value> {
     let bad = |why: &str| ToolError::invalid(format!("mounts: `{s}` {why}"));
-    let parts: Vec<&str> = s.split(':').collect();
-    let (source, target, read_only) = match parts.as_slice() {
-        [source, target] => (*source, *target, false),
-        [source, target, "ro"] => (*source, *target, true),
-        [source, target, "rw"] => (*source, *target, false),
-        [_, _, _] => return Err(bad("has an unknown mode (ro or rw)")),
-        _ => return Err(bad("is not source:target[:ro]")),
-    };
-    if source.is_empty() || !target.starts_with('/') {
-        return Err(bad("needs a source and an absolute target"));
+    let v = VolumeSpec::parse(s).map_err(|e| e.at("mounts"))?;
+    // A service mount has no SELinux label, copy or consistency modes to carry the others.
+    if v.modes.len() > 1 || v.modes.iter().any(|m| m != "ro" && m != "rw") {
+        return Err(bad("has an unknown mode (ro or rw)"));
     }
+    let Some(source) = v.source.as_deref() else {
+        return Err(bad(
+            "is not source:target[:ro]: give a volume name or a host path",
+        ));
+    };
     let kind = if source.starts_with('/') {
         "bind"
     } else if source.starts_with('.') || source.contains('/') {
@@ -281,7 +274,7 @@ fn mount(s: &str) -> ToolResult<Value> {
     } else {
         "volume"
     };
-    Ok(json!({ "Type": kind, "Source": source, "Target": target, "ReadOnly": read_only }))
+    Ok(json!({ "Type": kind, "Source": source, "Target": v.target, "ReadOnly": v.read_only() }))
 }
 
 /// `name` or `name:target`.
@@ -483,11 +476,11 @@ pub fn service_spec(
             PublishMode::Ingress => "ingress",
             PublishMode::Host => "host",
         };
-        let ports: Vec<Value> = a
-            .ports
-            .iter()
-            .map(|p| port(p, mode))
-            .collect::<ToolResult<_>>()?;
+        let mut all = Vec::new();
+        for p in &a.ports {
+            all.extend(ports(p, mode)?);
+        }
+        let ports = all;
         spec["EndpointSpec"] = json!({ "Ports": ports });
     }
     if let Some(u) = &a.update_config {
@@ -610,6 +603,18 @@ mod tests {
     }
 
     #[test]
+    fn port_ranges_publish_port_by_port() {
+        let s = service_spec(&args(json!({"ports": ["9000-9001:80-81/UDP"]})), fake_ids).unwrap();
+        assert_eq!(
+            s["EndpointSpec"]["Ports"],
+            json!([
+                {"Protocol": "udp", "PublishMode": "ingress", "TargetPort": 80, "PublishedPort": 9000},
+                {"Protocol": "udp", "PublishMode": "ingress", "TargetPort": 81, "PublishedPort": 9001}
+            ])
+        );
+    }
+
+    #[test]
     fn defaults_are_one_replica_and_nothing_else() {
         let s = service_spec(&args(json!({})), fake_ids).unwrap();
         assert_eq!(
@@ -630,6 +635,11 @@ mod tests {
             (json!({"mounts": ["./data:/data"]}), "relative source"),
             (json!({"mounts": ["data:/data:xx"]}), "unknown mode"),
             (json!({"mounts": ["data"]}), "source:target"),
+            (json!({"mounts": ["/data"]}), "source:target"),
+            (json!({"mounts": ["data:/data:ro,z"]}), "unknown mode"),
+            (json!({"ports": ["127.0.0.1:80:80"]}), "host address"),
+            (json!({"ports": ["8000-8010:80"]}), "single ports"),
+            (json!({"ports": ["8080:80-81"]}), "different sizes"),
             (json!({"configs": ["c:etc/x"]}), "absolute path"),
             (json!({"memory": "lots"}), "memory: `lots`"),
             (json!({"cpus": 0.0}), "cpus must be"),

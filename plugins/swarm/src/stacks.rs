@@ -6,17 +6,18 @@
 use crate::converge::{self, Goal};
 use crate::rows::{self, text};
 use crate::services::{self, service_json};
-use crate::spec::{UpdatePolicy, cores, env_list, parse_duration};
+use crate::spec::{UpdatePolicy, cores, env_list};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use wharf_compose_project::{Opened, join, open, project_args};
+use wharf_compose_project::{Opened, healthcheck, join, open, project_args};
 use wharf_compose_spec::{FileObject, MountKind, Project, Service, UpdateConfig};
 use wharf_plugin_sdk::docker::swarm_write::ObjectData;
 use wharf_plugin_sdk::docker::types::ErrorKind as DockerErrorKind;
 use wharf_plugin_sdk::docker::{networks, swarm_read, swarm_write};
+use wharf_plugin_sdk::spec::parse_duration;
 use wharf_plugin_sdk::text::short_id;
 use wharf_plugin_sdk::{Context, Filters, Hints, Output, ToolError, ToolResult, Toolbox};
 
@@ -90,7 +91,7 @@ fn labels_json(labels: &BTreeMap<String, String>) -> Value {
     Value::Object(labels.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
 }
 
-fn nanos(s: &Option<String>, field: &str) -> ToolResult<Option<u64>> {
+fn nanos(s: &Option<String>, field: &str) -> ToolResult<Option<i64>> {
     s.as_deref().map(|d| parse_duration(d, field)).transpose()
 }
 
@@ -328,20 +329,7 @@ fn service_spec(
         container["Configs"] = json!(refs);
     }
     if let Some(h) = &s.healthcheck {
-        let mut hc = json!({ "Test": h.test });
-        for (field, value) in [
-            ("Interval", &h.interval),
-            ("Timeout", &h.timeout),
-            ("StartPeriod", &h.start_period),
-        ] {
-            if let Some(ns) = nanos(value, &format!("{path}.healthcheck"))? {
-                hc[field] = json!(ns);
-            }
-        }
-        if let Some(r) = h.retries {
-            hc["Retries"] = json!(r);
-        }
-        container["HealthCheck"] = hc;
+        container["HealthCheck"] = healthcheck(h, &format!("{path}.healthcheck"))?;
     }
 
     let mut task = json!({ "ContainerSpec": container });
