@@ -53,15 +53,43 @@ async fn mock_engine() -> MockHost {
 
 static IDS: LazyLock<Regex> = LazyLock::new(|| Regex::new("[0-9a-f]{64}|[0-9a-f]{12}").unwrap());
 
-/// A step's outcome, comparable across engines: ids masked, success text left out (it
-/// carries timestamps and sizes).
+/// Fields of a structured result that are the engine's own, not the tool's: when it
+/// happened, how big it is, which addresses its allocator picked.
+const ENGINE_OWN: [&str; 4] = ["created", "status", "size", "subnets"];
+
+/// A structured result with ids and the engine's own fields masked.
+fn masked(v: &Value) -> Value {
+    match v {
+        Value::String(s) => Value::String(IDS.replace_all(s, "<id>").into_owned()),
+        Value::Array(items) => Value::Array(items.iter().map(masked).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let v = if ENGINE_OWN.contains(&k.as_str()) {
+                        Value::from("<engine>")
+                    } else {
+                        masked(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        v => v.clone(),
+    }
+}
+
+/// A step's outcome, comparable across engines: the structured result, masked; the
+/// success text is left out (it carries timestamps and sizes).
 async fn outcome(registry: &Registry, tool: &str, args: &Value) -> String {
     let args = args.as_object().cloned();
     match registry
         .call(tool, args.as_ref(), CallHooks::default(), &Confirmed)
         .await
     {
-        Ok(_) => "ok".to_owned(),
+        Ok(out) => match out.structured {
+            Some(v) => format!("ok {}", masked(&v)),
+            None => "ok".to_owned(),
+        },
         Err(RegistryError::Call(CallError::Tool(e))) => {
             format!("{:?}: {}", e.kind, IDS.replace_all(&e.message, "<id>"))
         }
@@ -100,8 +128,10 @@ async fn container_lifecycle_agrees() {
             json!({ "image": FIXTURE, "name": c, "command": ["sleep", "300"], "labels": { "wharf.test": "1" } }),
         ),
         ("start_container", json!({ "container": c })),
+        ("list_containers", json!({ "name": c })),
         ("pause_container", json!({ "container": c })),
         ("pause_container", json!({ "container": c })),
+        ("list_containers", json!({ "all": true, "name": c })),
         (
             "exec_container",
             json!({ "container": c, "command": ["true"] }),
@@ -155,6 +185,9 @@ async fn networks_and_volumes_agree() {
             "run_container",
             json!({ "image": FIXTURE, "name": c, "command": ["sleep", "300"], "network": net, "volumes": [format!("{vol}:/data")] }),
         ),
+        ("list_networks", json!({ "name": net })),
+        ("list_volumes", json!({ "name": vol })),
+        ("list_containers", json!({ "name": c })),
         ("remove_network", json!({ "network": net })),
         ("connect_network", json!({ "network": net, "container": c })),
         (
@@ -203,6 +236,8 @@ async fn image_references_agree() {
             "run_container",
             json!({ "image": tag, "name": c, "command": ["sleep", "300"], "start": false }),
         ),
+        ("list_images", json!({ "reference": tag })),
+        ("list_containers", json!({ "all": true, "name": c })),
         ("remove_image", json!({ "image": tag })),
         ("remove_container", json!({ "container": c })),
         ("remove_image", json!({ "image": tag })),

@@ -140,11 +140,19 @@ impl Model {
         Ok(dangling.is_none_or(|d| d == i.tags.is_empty())
             && f.labels(&i.config.labels)
             && f.any("reference", |v| {
-                i.tags
-                    .iter()
-                    .any(|t| glob(v, t) || glob(v, super::repository(t)))
+                i.tags.iter().any(|t| reference_matches(v, t))
             })
             && f.until(i.created)?)
+    }
+
+    /// The tags of a listed image the engine shows: with a reference filter, only those
+    /// it matched.
+    pub fn image_tags_shown(&self, f: &Filters, i: &Image) -> Vec<String> {
+        i.tags
+            .iter()
+            .filter(|t| f.any("reference", |v| reference_matches(v, t)))
+            .cloned()
+            .collect()
     }
 
     pub fn network_matches(&self, f: &Filters, n: &Network) -> Result<bool, DockerError> {
@@ -170,6 +178,11 @@ impl Model {
             && dangling.is_none_or(|d| d == self.volume_users(&v.name).is_empty())
             && f.labels(&v.labels))
     }
+}
+
+/// Whether reference filter `v` (a glob) matches tag `t`, whole or by its repository.
+fn reference_matches(v: &str, t: &str) -> bool {
+    glob(v, t) || glob(v, super::repository(t))
 }
 
 #[cfg(test)]

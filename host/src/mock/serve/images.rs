@@ -62,7 +62,9 @@ impl r::Host for ModelHost<'_> {
             let mut out = Vec::new();
             for i in m.images.iter().rev() {
                 if m.image_matches(&f, i)? {
-                    out.push(render::image_summary(i));
+                    let mut summary = render::image_summary(i);
+                    summary.tags = m.image_tags_shown(&f, i);
+                    out.push(summary);
                 }
             }
             Ok(out)
