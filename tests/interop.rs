@@ -5,9 +5,7 @@ mod support;
 
 use support::{Cleanup, FIXTURE, docker, require_docker, unique};
 
-#[test]
-fn the_python_mcp_sdk_can_use_wharf() {
-    require_docker();
+fn require_python_sdk() {
     let probe = std::process::Command::new("python3")
         .args(["-c", "import mcp"])
         .output();
@@ -15,6 +13,12 @@ fn the_python_mcp_sdk_can_use_wharf() {
         probe.is_ok_and(|o| o.status.success()),
         "this test needs the Python MCP SDK: pip install mcp (.ci/run installs it)"
     );
+}
+
+#[test]
+fn the_python_mcp_sdk_can_use_wharf() {
+    require_docker();
+    require_python_sdk();
     let mut cleanup = Cleanup::default();
     let name = cleanup.container(&unique("py"));
     docker(&[
@@ -51,6 +55,7 @@ fn the_python_mcp_sdk_can_use_wharf() {
 /// Run `tests/interop/python_schemas.py` on `scenario` (its `command` filled in) from `dir`,
 /// which is wharf's working directory and so its allowed root; fail with every mismatch.
 fn python_schemas(dir: &std::path::Path, mut scenario: serde_json::Value) {
+    require_python_sdk();
     scenario["command"] = support::wharf_bin().into();
     let file = dir.join("scenario.json");
     std::fs::write(&file, scenario.to_string()).unwrap();

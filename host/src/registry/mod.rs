@@ -384,7 +384,8 @@ impl Registry {
                 let error = outcome.as_ref().err().map(ToString::to_string);
                 let error = error.as_deref().unwrap_or_default();
                 let outcome = match &outcome {
-                    Ok(_) => Outcome::Ok,
+                    // The call ran and did what it did; only its structure was withheld.
+                    Ok(_) | Err(RegistryError::MalformedResult { .. }) => Outcome::Ok,
                     Err(
                         RegistryError::Refused { .. }
                         | RegistryError::InvalidArguments { .. }

@@ -3,11 +3,18 @@
 //! against its output schema, so a client never receives a result it would reject (the MCP
 //! SDKs validate results and raise on a mismatch).
 
-use jsonschema::Validator;
+use jsonschema::{PatternOptions, Validator};
 use serde_json::{Map, Value};
 
 /// At most this many problems are reported for one call; the first ones say enough.
 const MAX_REPORTED: usize = 3;
+
+/// A problem's length in characters: the validator quotes the offending value, which may
+/// be a whole result.
+const MAX_PROBLEM: usize = 200;
+
+/// Compiled size a schema's `pattern` may reach.
+const MAX_PATTERN_BYTES: usize = 1 << 20;
 
 /// A compiled JSON Schema.
 pub struct SchemaCheck {
@@ -18,7 +25,11 @@ impl SchemaCheck {
     /// Compile `schema`; an error says why it is not a usable JSON Schema.
     pub fn compile(schema: &Map<String, Value>) -> Result<SchemaCheck, String> {
         let schema = Value::Object(schema.clone());
-        jsonschema::validator_for(&schema)
+        // A plugin writes its schemas' patterns and, for results, the text they run on too:
+        // a backtracking engine would let it spin the host past its own time limits.
+        jsonschema::options()
+            .with_pattern_options(PatternOptions::regex().size_limit(MAX_PATTERN_BYTES))
+            .build(&schema)
             .map(|validator| SchemaCheck { validator })
             .map_err(|e| e.to_string())
     }
@@ -44,10 +55,14 @@ impl SchemaCheck {
             .take(MAX_REPORTED + 1)
             .map(|e| {
                 let at = e.instance_path().to_string();
+                let problem = shortened(e.to_string());
                 if at.is_empty() {
-                    e.to_string()
+                    problem
                 } else {
-                    format!("{}: {e}", at.trim_start_matches('/').replace('/', "."))
+                    format!(
+                        "{}: {problem}",
+                        at.trim_start_matches('/').replace('/', ".")
+                    )
                 }
             })
             .collect();
@@ -59,6 +74,13 @@ impl SchemaCheck {
             text.push_str("; ...");
         }
         Err(text)
+    }
+}
+
+fn shortened(problem: String) -> String {
+    match problem.char_indices().nth(MAX_PROBLEM) {
+        Some((end, _)) => format!("{}...", &problem[..end]),
+        None => problem,
     }
 }
 
@@ -165,6 +187,35 @@ mod tests {
         assert!(e.starts_with("id: null is not of type \"string\""), "{e}");
         let e = c.result(&json!({"id": "x"})).unwrap_err();
         assert!(e.contains("\"rows\" is a required property"), "{e}");
+    }
+
+    #[test]
+    fn problems_quote_values_briefly() {
+        let c = check(json!({"type": "object", "properties": {"rows": {"type": "array"}}}));
+        let e = c
+            .result(&json!({"rows": {"text": "x".repeat(100_000)}}))
+            .unwrap_err();
+        assert!(e.starts_with("rows: {"), "{e}");
+        assert!(e.len() < MAX_PROBLEM + 20 && e.ends_with("..."), "{e}");
+    }
+
+    #[test]
+    fn patterns_run_in_linear_time() {
+        // Lookaround and backreferences need a backtracking engine, which a plugin could
+        // make spin (its pattern, and for results its text too): refused at load.
+        for pattern in ["^(a+)+(?=b)", "(a)\\1"] {
+            let schema = json!({"type": "string", "pattern": pattern});
+            assert!(
+                SchemaCheck::compile(schema.as_object().unwrap()).is_err(),
+                "{pattern}"
+            );
+        }
+        let c = check(json!({"type": "object", "properties": {
+            "s": {"type": "string", "pattern": "^(a+)+$"}}}));
+        let e = c
+            .result(&json!({"s": format!("{}!", "a".repeat(50_000))}))
+            .unwrap_err();
+        assert!(e.starts_with("s: \"aaaa") && e.ends_with("..."), "{e}");
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub fn to_mcp(outcome: Result<Output, RegistryError>) -> Result<CallToolResult, 
             None,
         )),
         Err(e) => {
-            let mut content = vec![ContentBlock::text(error_text(&e))];
+            let mut content = vec![ContentBlock::text(cap(error_text(&e)))];
             // What the call did is still worth telling the model; only the structure is
             // withheld.
             if let RegistryError::MalformedResult { text, .. } = e {
@@ -39,7 +39,12 @@ pub fn to_mcp(outcome: Result<Output, RegistryError>) -> Result<CallToolResult, 
 /// A call's text, or its failure as the model reads it (`not found: No such container`),
 /// for the resources and prompts built from tool calls.
 pub fn to_text(outcome: Result<Output, RegistryError>) -> Result<String, String> {
-    outcome.map(|o| cap(o.text)).map_err(|e| error_text(&e))
+    match outcome {
+        Ok(o) => Ok(cap(o.text)),
+        // Resources and prompts carry only the text, which the broken structure spares.
+        Err(RegistryError::MalformedResult { text, .. }) => Ok(cap(text)),
+        Err(e) => Err(error_text(&e)),
+    }
 }
 
 fn error_text(e: &RegistryError) -> String {

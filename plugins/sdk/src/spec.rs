@@ -98,7 +98,8 @@ impl PortRange {
 
     /// Ports after the first.
     fn span(&self) -> u16 {
-        self.end - self.start
+        // Saturating: the fields are public, and a range built by hand may be backwards.
+        self.end.saturating_sub(self.start)
     }
 
     fn parse(s: &str, input: &str) -> Result<PortRange, SyntaxError> {

@@ -220,10 +220,16 @@ fn compact(schema: &mut Value) {
             }
         }
     }
-    for (_, child) in obj.iter_mut() {
-        match child {
-            Value::Object(_) => compact(child),
-            Value::Array(items) => items.iter_mut().for_each(compact),
+    for (key, child) in obj.iter_mut() {
+        match (key.as_str(), child) {
+            // Values, not schemas: a default object may well have a `format` member.
+            ("default" | "const" | "enum" | "examples", _) => {}
+            // Names to schemas: a property may be called `format` too.
+            ("properties" | "patternProperties" | "$defs", Value::Object(named)) => {
+                named.values_mut().for_each(compact)
+            }
+            (_, child @ Value::Object(_)) => compact(child),
+            (_, Value::Array(items)) => items.iter_mut().for_each(compact),
             _ => {}
         }
     }
@@ -396,6 +402,26 @@ mod tests {
         };
         let e = valid(&read, &sparse).unwrap_err();
         assert!(e.contains("\"warnings\" is a required property"), "{e}");
+    }
+
+    /// Arguments named like schema keywords.
+    #[derive(Deserialize, JsonSchema)]
+    #[allow(dead_code)]
+    struct Keywords {
+        format: String,
+        #[serde(default)]
+        required: Option<u32>,
+    }
+
+    #[test]
+    fn properties_named_like_keywords_are_kept() {
+        let s = input_schema_of::<Keywords>();
+        assert_eq!(
+            s["properties"]["format"],
+            serde_json::json!({"type": "string"})
+        );
+        assert_eq!(s["properties"]["required"]["type"], "integer");
+        assert_eq!(s["required"], serde_json::json!(["format"]));
     }
 
     #[test]

@@ -74,6 +74,16 @@ impl Filters {
             Some(v) => Err(invalid(format!("Invalid filter '{key}={v}'"))),
         }
     }
+
+    /// The tags of a listed image the engine shows: with a reference filter, only those
+    /// it matched.
+    pub fn image_tags(&self, i: &Image) -> Vec<String> {
+        i.tags
+            .iter()
+            .filter(|t| self.any("reference", |v| reference_matches(v, t)))
+            .cloned()
+            .collect()
+    }
 }
 
 /// A `*`-and-`?` glob, as `reference=` filters take.
@@ -143,16 +153,6 @@ impl Model {
                 i.tags.iter().any(|t| reference_matches(v, t))
             })
             && f.until(i.created)?)
-    }
-
-    /// The tags of a listed image the engine shows: with a reference filter, only those
-    /// it matched.
-    pub fn image_tags_shown(&self, f: &Filters, i: &Image) -> Vec<String> {
-        i.tags
-            .iter()
-            .filter(|t| f.any("reference", |v| reference_matches(v, t)))
-            .cloned()
-            .collect()
     }
 
     pub fn network_matches(&self, f: &Filters, n: &Network) -> Result<bool, DockerError> {

@@ -63,7 +63,7 @@ impl r::Host for ModelHost<'_> {
             for i in m.images.iter().rev() {
                 if m.image_matches(&f, i)? {
                     let mut summary = render::image_summary(i);
-                    summary.tags = m.image_tags_shown(&f, i);
+                    summary.tags = f.image_tags(i);
                     out.push(summary);
                 }
             }
