@@ -30,51 +30,60 @@ fn the_python_mcp_sdk_can_use_wharf() {
         FIXTURE,
         "true",
     ]);
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/interop/python_sdk.py"
-    );
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new("python3")
-        .args([script, support::wharf_bin(), &name])
-        .current_dir(dir.path())
-        // The SDK passes its environment on to `wharf serve`.
-        .env("WHARF_CONFIG", dir.path().join("none.toml"))
-        .env("WHARF_CACHE_DIR", support::cache_dir())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "the Python SDK client failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    // The SDK passes its environment on to `wharf serve`.
+    let config = dir.path().join("none.toml");
+    python(
+        "python_sdk.py",
+        &[support::wharf_bin().as_ref(), name.as_ref()],
+        dir.path(),
+        &[("WHARF_CONFIG", config.as_os_str())],
+        "python mcp sdk: ok",
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("python mcp sdk: ok"));
 }
 
-/// Run `tests/interop/python_schemas.py` on `scenario` (its `command` filled in) from `dir`,
-/// which is wharf's working directory and so its allowed root; fail with every mismatch.
-fn python_schemas(dir: &std::path::Path, mut scenario: serde_json::Value) {
+/// Run `tests/interop/SCRIPT` with `args` from `dir` (wharf's working directory, and so
+/// its allowed root); fail with its output unless it succeeds and prints `ok`.
+fn python(
+    script: &str,
+    args: &[&std::ffi::OsStr],
+    dir: &std::path::Path,
+    env: &[(&str, &std::ffi::OsStr)],
+    ok: &str,
+) {
     require_python_sdk();
-    scenario["command"] = support::wharf_bin().into();
-    let file = dir.join("scenario.json");
-    std::fs::write(&file, scenario.to_string()).unwrap();
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/interop/python_schemas.py"
-    );
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/interop")
+        .join(script);
     let out = std::process::Command::new("python3")
-        .arg(script)
-        .arg(&file)
+        .arg(&script)
+        .args(args)
         .current_dir(dir)
+        .envs(env.iter().copied())
         .env("WHARF_CACHE_DIR", support::cache_dir())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        out.status.success() && stdout.contains("python schemas: ok"),
-        "the Python SDK refused results or got unexpected outcomes:\n{stdout}\n{}",
+        out.status.success() && stdout.contains(ok),
+        "{} failed:\n{stdout}\n{}",
+        script.display(),
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Run `tests/interop/python_schemas.py` on `scenario` (its `command` filled in) from `dir`;
+/// it fails with every mismatch.
+fn python_schemas(dir: &std::path::Path, mut scenario: serde_json::Value) {
+    scenario["command"] = support::wharf_bin().into();
+    let file = dir.join("scenario.json");
+    std::fs::write(&file, scenario.to_string()).unwrap();
+    python(
+        "python_schemas.py",
+        &[file.as_os_str()],
+        dir,
+        &[],
+        "python schemas: ok",
     );
 }
 
