@@ -627,3 +627,59 @@ async fn the_swarm_plugin_meets_an_engine_outside_any_swarm() {
     assert_eq!(calls.len(), 1);
     assert!(!calls[0].to_string().contains("hunter2"), "{}", calls[0]);
 }
+
+/// The mock host sits below the same guard as the real host: a scope, wharf's labels on what
+/// it creates and the refusal of a volume that binds a host path hold here as they do
+/// against dockerd (tests/policy.rs), so a plugin author's green test means what it says.
+#[tokio::test]
+async fn the_mock_refuses_what_the_real_host_refuses() {
+    let docker = MockDocker::builder()
+        .image(ImageSeed::new("busybox:latest").cmd(&["sh"]))
+        .container(ContainerSeed::new("ours", "busybox:latest").label("team", "web"))
+        .container(ContainerSeed::new("theirs", "busybox:latest"))
+        .volume(VolumeSeed::new("foreign"))
+        .build()
+        .unwrap();
+    let host = MockHost::builder(&docker)
+        .builtin("containers")
+        .builtin("volumes")
+        .scope("team=web")
+        .start()
+        .await
+        .expect("the plugins load on the mock");
+
+    let e = refused(&host, "stop_container", json!({ "container": "theirs" })).await;
+    assert_eq!(
+        e.message,
+        "container `theirs` is outside wharf's scope: it does not carry the label `team=web`"
+    );
+    assert_eq!(docker.container("theirs").unwrap().state, "running");
+    let e = refused(&host, "remove_volume", json!({ "volume": "foreign" })).await;
+    assert!(e.message.contains("outside wharf's scope"), "{}", e.message);
+    assert!(docker.volumes().iter().any(|v| v.name == "foreign"));
+
+    // The stop that is let through reaches the engine with the id the scope check found.
+    ok(&host, "stop_container", json!({ "container": "ours" })).await;
+    let ours = docker.container("ours").unwrap();
+    assert_eq!(ours.state, "exited");
+    let stops = docker.calls_to("containers-write", "stop");
+    assert_eq!(stops.len(), 1, "refused requests never reach the engine");
+    assert_eq!(stops[0].args["id"], ours.id);
+
+    ok(&host, "create_volume", json!({ "name": "made" })).await;
+    let made = docker
+        .volumes()
+        .into_iter()
+        .find(|v| v.name == "made")
+        .unwrap();
+    assert_eq!(made.labels["org.wharf.created-by"], "wharf");
+    assert_eq!(made.labels["team"], "web");
+    let e = refused(
+        &host,
+        "create_volume",
+        json!({ "name": "etc", "options": { "type": "none", "o": "bind", "device": "/etc" } }),
+    )
+    .await;
+    assert!(e.message.contains("`device` is refused"), "{}", e.message);
+    assert!(docker.volumes().iter().all(|v| v.name != "etc"));
+}

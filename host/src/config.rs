@@ -72,8 +72,9 @@
 //! password_env = "REGISTRY_TOKEN"
 //! ```
 
+use crate::docker::Login;
 use crate::docker::engines::EngineConfig;
-use crate::docker::{Login, Scope};
+use crate::policy::Scope;
 use crate::policy::{Capability, ConfirmPolicy, CreateAllowances, Mode, ToolPolicy};
 use crate::runtime::Limits;
 use serde::Deserialize;

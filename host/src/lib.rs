@@ -12,9 +12,11 @@
 //! - [`plugins`]: the built-in plugins embedded in the binary.
 //! - [`mock`]: the mock host: the runtime with an in-memory Docker, for testing plugins.
 
+pub mod adapter;
 pub mod cli;
 pub mod config;
 pub mod docker;
+pub mod engine;
 pub mod mock;
 pub mod outgoing;
 pub mod plugins;

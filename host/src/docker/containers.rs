@@ -1,8 +1,8 @@
 //! `containers-read`: the capability interface, on bollard, with its log stream.
 
 use super::host::{DockerHost, WitResult, filter_map, sorted_labels, wit};
-use super::scope::Kind;
 use super::{DockerError, Engine};
+use crate::engine::Kind;
 use crate::runtime::bindings::wharf::docker::{containers_read as r, types};
 use bollard::container::LogOutput;
 use bollard::models::{ContainerStateStatusEnum, HealthStatusEnum};
@@ -75,11 +75,11 @@ impl r::Host for DockerHost<'_> {
     }
 
     async fn inspect(&mut self, id: String) -> WitResult<String> {
-        if let Err(e) =
-            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
-        {
-            return Ok(Err(e.into()));
-        }
+        let id =
+            match super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await {
+                Ok(id) => id,
+                Err(e) => return Ok(Err(e.into())),
+            };
         let engine = self.engine;
         wit(async {
             let info = engine
@@ -95,11 +95,11 @@ impl r::Host for DockerHost<'_> {
     }
 
     async fn logs(&mut self, id: String, o: r::LogOptions) -> WitResult<Resource<LogStream>> {
-        if let Err(e) =
-            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
-        {
-            return Ok(Err(e.into()));
-        }
+        let id =
+            match super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await {
+                Ok(id) => id,
+                Err(e) => return Ok(Err(e.into())),
+            };
         let engine = self.engine;
         let opened: Result<LogStream, DockerError> = async {
             let docker = engine.client().await?;
@@ -134,11 +134,11 @@ impl r::Host for DockerHost<'_> {
         since: Option<i64>,
         timeout_ms: u32,
     ) -> WitResult<Resource<LogStream>> {
-        if let Err(e) =
-            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
-        {
-            return Ok(Err(e.into()));
-        }
+        let id =
+            match super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await {
+                Ok(id) => id,
+                Err(e) => return Ok(Err(e.into())),
+            };
         let timeout = Duration::from_millis(u64::from(timeout_ms));
         let opened = super::observe::follow_logs(self.engine, &id, since, timeout).await;
         self.push_or_err(opened)
@@ -149,21 +149,21 @@ impl r::Host for DockerHost<'_> {
         id: String,
         stream: bool,
     ) -> WitResult<Resource<super::observe::StatsStream>> {
-        if let Err(e) =
-            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
-        {
-            return Ok(Err(e.into()));
-        }
+        let id =
+            match super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await {
+                Ok(id) => id,
+                Err(e) => return Ok(Err(e.into())),
+            };
         let opened = super::observe::stats(self.engine, id, stream).await;
         self.push_or_err(opened)
     }
 
     async fn top(&mut self, id: String, ps_args: Option<String>) -> WitResult<r::ProcessList> {
-        if let Err(e) =
-            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
-        {
-            return Ok(Err(e.into()));
-        }
+        let id =
+            match super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await {
+                Ok(id) => id,
+                Err(e) => return Ok(Err(e.into())),
+            };
         wit(super::observe::top(self.engine, id, ps_args)).await
     }
 
@@ -173,11 +173,11 @@ impl r::Host for DockerHost<'_> {
         until: r::WaitUntil,
         timeout_ms: u32,
     ) -> WitResult<r::WaitOutcome> {
-        if let Err(e) =
-            super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await
-        {
-            return Ok(Err(e.into()));
-        }
+        let id =
+            match super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await {
+                Ok(id) => id,
+                Err(e) => return Ok(Err(e.into())),
+            };
         let engine = self.engine;
         let timeout = Duration::from_millis(u64::from(timeout_ms));
         wit(async {

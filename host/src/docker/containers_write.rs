@@ -1,142 +1,103 @@
-//! `containers-write`: the capability interface, on bollard.
+//! Changing containers, on bollard.
 
-use super::DockerError;
-use super::host::{DockerHost, WitResult, wit};
-use super::scope::Kind;
-use crate::runtime::bindings::wharf::docker::containers_write as w;
-use bollard::models::ContainerCreateBody;
+use super::{DockerError, Engine};
+use crate::engine::{self, ContainerCreateBody, Created};
+use async_trait::async_trait;
 use bollard::query_parameters as q;
 
-impl w::Host for DockerHost<'_> {
-    async fn create(&mut self, name: Option<String>, spec: String) -> WitResult<w::Created> {
-        if let Some(refused) = self.refuse_write() {
-            return Ok(Err(refused));
-        }
-        let spec = match self.labelled(spec) {
-            Ok(spec) => spec,
-            Err(e) => return Ok(Err(e.into())),
+/// A stop or restart grace period as the API takes it.
+fn grace(timeout_secs: Option<u32>) -> Option<i32> {
+    timeout_secs.map(|t| t.min(i32::MAX as u32) as i32)
+}
+
+#[async_trait]
+impl engine::ContainersWrite for Engine {
+    async fn create_container(
+        &self,
+        name: Option<String>,
+        body: ContainerCreateBody,
+    ) -> Result<Created, DockerError> {
+        let opts = q::CreateContainerOptions {
+            name,
+            platform: String::new(),
         };
-        let engine = self.engine;
-        let roots = self.roots;
-        let allow = self.allow;
-        let scope = self.scope;
-        wit(async {
-            let body: ContainerCreateBody = serde_json::from_str(&spec).map_err(|e| {
-                DockerError::invalid(format!("the create spec is not a Docker create body: {e}"))
-            })?;
-            crate::policy::check_create(&body, allow, roots, engine.socket_path().as_deref())
-                .map_err(DockerError::denied)?;
-            super::scope::check_references(engine, scope, &body).await?;
-            let opts = q::CreateContainerOptions {
-                name,
-                platform: String::new(),
-            };
-            let created = engine
-                .request(|d| async move { d.create_container(Some(opts), body).await })
-                .await?;
-            Ok(w::Created {
-                id: created.id,
-                warnings: created.warnings,
-            })
+        let created = self
+            .request(|d| async move { d.create_container(Some(opts), body).await })
+            .await?;
+        Ok(Created {
+            id: created.id,
+            warnings: created.warnings,
+        })
+    }
+
+    async fn start_container(&self, id: &str) -> Result<(), DockerError> {
+        self.request(|d| async move {
+            d.start_container(id, None::<q::StartContainerOptions>)
+                .await
         })
         .await
     }
 
-    async fn start(&mut self, id: String) -> WitResult<()> {
-        if let Err(e) = self.guard(Kind::Container, &id).await {
-            return Ok(Err(e));
-        }
-        wit(self.engine.request(|d| async move {
-            d.start_container(&id, None::<q::StartContainerOptions>)
-                .await
-        }))
-        .await
-    }
-
-    async fn stop(&mut self, id: String, timeout_secs: Option<u32>) -> WitResult<()> {
-        if let Err(e) = self.guard(Kind::Container, &id).await {
-            return Ok(Err(e));
-        }
+    async fn stop_container(&self, id: &str, timeout_secs: Option<u32>) -> Result<(), DockerError> {
         let opts = q::StopContainerOptions {
             signal: None,
-            t: timeout_secs.map(|t| t.min(i32::MAX as u32) as i32),
+            t: grace(timeout_secs),
         };
-        wit(self
-            .engine
-            .long_request(|d| async move { d.stop_container(&id, Some(opts)).await }))
-        .await
+        self.long_request(|d| async move { d.stop_container(id, Some(opts)).await })
+            .await
     }
 
-    async fn restart(&mut self, id: String, timeout_secs: Option<u32>) -> WitResult<()> {
-        if let Err(e) = self.guard(Kind::Container, &id).await {
-            return Ok(Err(e));
-        }
+    async fn restart_container(
+        &self,
+        id: &str,
+        timeout_secs: Option<u32>,
+    ) -> Result<(), DockerError> {
         let opts = q::RestartContainerOptions {
             signal: None,
-            t: timeout_secs.map(|t| t.min(i32::MAX as u32) as i32),
+            t: grace(timeout_secs),
         };
-        wit(self
-            .engine
-            .long_request(|d| async move { d.restart_container(&id, Some(opts)).await }))
-        .await
+        self.long_request(|d| async move { d.restart_container(id, Some(opts)).await })
+            .await
     }
 
-    async fn kill(&mut self, id: String, signal: Option<String>) -> WitResult<()> {
-        if let Err(e) = self.guard(Kind::Container, &id).await {
-            return Ok(Err(e));
-        }
+    async fn kill_container(&self, id: &str, signal: Option<String>) -> Result<(), DockerError> {
         let opts = q::KillContainerOptions {
             signal: signal.unwrap_or_else(|| "SIGKILL".into()),
         };
-        wit(self
-            .engine
-            .request(|d| async move { d.kill_container(&id, Some(opts)).await }))
-        .await
+        self.request(|d| async move { d.kill_container(id, Some(opts)).await })
+            .await
     }
 
-    async fn pause(&mut self, id: String) -> WitResult<()> {
-        if let Err(e) = self.guard(Kind::Container, &id).await {
-            return Ok(Err(e));
-        }
-        wit(self
-            .engine
-            .request(|d| async move { d.pause_container(&id).await }))
-        .await
+    async fn pause_container(&self, id: &str) -> Result<(), DockerError> {
+        self.request(|d| async move { d.pause_container(id).await })
+            .await
     }
 
-    async fn unpause(&mut self, id: String) -> WitResult<()> {
-        if let Err(e) = self.guard(Kind::Container, &id).await {
-            return Ok(Err(e));
-        }
-        wit(self
-            .engine
-            .request(|d| async move { d.unpause_container(&id).await }))
-        .await
+    async fn unpause_container(&self, id: &str) -> Result<(), DockerError> {
+        self.request(|d| async move { d.unpause_container(id).await })
+            .await
     }
 
-    async fn remove(&mut self, id: String, force: bool, volumes: bool) -> WitResult<()> {
-        if let Err(e) = self.guard(Kind::Container, &id).await {
-            return Ok(Err(e));
-        }
+    async fn remove_container(
+        &self,
+        id: &str,
+        force: bool,
+        volumes: bool,
+    ) -> Result<(), DockerError> {
         let opts = q::RemoveContainerOptions {
             v: volumes,
             force,
             link: false,
         };
-        wit(self
-            .engine
-            .request(|d| async move { d.remove_container(&id, Some(opts)).await }))
-        .await
+        self.request(|d| async move { d.remove_container(id, Some(opts)).await })
+            .await
     }
 
-    async fn rename(&mut self, id: String, new_name: String) -> WitResult<()> {
-        if let Err(e) = self.guard(Kind::Container, &id).await {
-            return Ok(Err(e));
-        }
-        let opts = q::RenameContainerOptions { name: new_name };
-        wit(self
-            .engine
-            .request(|d| async move { d.rename_container(&id, opts).await }))
-        .await
+    async fn rename_container(&self, id: &str, new_name: &str) -> Result<(), DockerError> {
+        let opts = q::RenameContainerOptions {
+            name: new_name.to_owned(),
+        };
+        self.request(|d| async move { d.rename_container(id, opts).await })
+            .await
     }
 }

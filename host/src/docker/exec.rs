@@ -2,7 +2,7 @@
 
 use super::DockerError;
 use super::host::{DockerHost, wit};
-use super::scope::Kind;
+use crate::engine::Kind;
 use crate::runtime::bindings::wharf::docker::{exec as x, types};
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
@@ -18,9 +18,10 @@ impl x::Host for DockerHost<'_> {
         container: String,
         spec: x::ExecSpec,
     ) -> wasmtime::Result<Result<x::ExecOutput, types::DockerError>> {
-        if let Err(e) = self.guard(Kind::Container, &container).await {
-            return Ok(Err(e));
-        }
+        let container = match self.guard(Kind::Container, &container).await {
+            Ok(id) => id,
+            Err(e) => return Ok(Err(e)),
+        };
         let engine = self.engine;
         wit(async {
             if spec.cmd.is_empty() {

@@ -4,7 +4,7 @@
 use super::DockerError;
 use super::error::ErrorKind;
 use super::host::{DockerHost, wit};
-use super::scope::Kind;
+use crate::engine::Kind;
 use crate::runtime::bindings::wharf::docker::{files as f, types};
 use bollard::query_parameters as q;
 use futures::StreamExt;
@@ -21,9 +21,10 @@ impl f::Host for DockerHost<'_> {
         host_path: String,
         container_dir: String,
     ) -> wasmtime::Result<Result<f::CopyReport, types::DockerError>> {
-        if let Err(e) = self.guard(Kind::Container, &container).await {
-            return Ok(Err(e));
-        }
+        let container = match self.guard(Kind::Container, &container).await {
+            Ok(id) => id,
+            Err(e) => return Ok(Err(e)),
+        };
         let engine = self.engine;
         let roots = self.roots;
         wit(async {
@@ -52,9 +53,10 @@ impl f::Host for DockerHost<'_> {
         host_dir: String,
         overwrite: bool,
     ) -> wasmtime::Result<Result<f::CopyReport, types::DockerError>> {
-        if let Err(e) = self.guard(Kind::Container, &container).await {
-            return Ok(Err(e));
-        }
+        let container = match self.guard(Kind::Container, &container).await {
+            Ok(id) => id,
+            Err(e) => return Ok(Err(e)),
+        };
         let engine = self.engine;
         let roots = self.roots;
         wit(async {

@@ -1,8 +1,8 @@
 //! The host side every capability interface shares: [`DockerHost`], the view of a call's
 //! state the generated bindings call into, and the conversions to WIT.
 
-use super::scope::Kind;
 use super::{DockerError, Engine};
+use crate::engine::Kind;
 use crate::policy::AllowedRoots;
 use crate::runtime::bindings::wharf::docker::types;
 use crate::runtime::state::CallState;
@@ -18,7 +18,7 @@ pub struct DockerHost<'a> {
     pub(super) credentials: &'a super::CredentialStore,
     pub(super) table: &'a mut ResourceTable,
     pub(super) read_only: bool,
-    pub(super) scope: Option<&'a super::Scope>,
+    pub(super) scope: Option<&'a crate::policy::Scope>,
     pub(super) allow: &'a crate::policy::CreateAllowances,
 }
 
@@ -52,30 +52,16 @@ impl<'a> DockerHost<'a> {
     }
 
     /// The checks before a request that changes the existing object `id`: the read-only
-    /// refusal, then the scope. The future holds copies of what it needs rather than
-    /// `self`, whose resource table may not be shared across the await.
+    /// refusal, then the scope; the id to act on. The future holds copies of what it needs
+    /// rather than `self`, whose resource table may not be shared across the await.
     pub(super) fn guard<'i>(
         &self,
         kind: Kind,
         id: &'i str,
-    ) -> impl Future<Output = Result<(), types::DockerError>> + Send + use<'a, 'i> {
+    ) -> impl Future<Output = Result<String, types::DockerError>> + Send + use<'a, 'i> {
         let (read_only, engine, scope) = (self.read_only, self.engine, self.scope);
         async move {
             super::scope::change_guard(read_only, engine, scope, kind, id)
-                .await
-                .map_err(Into::into)
-        }
-    }
-
-    /// [`DockerHost::guard`] for a network (dis)connection: both ends.
-    pub(super) fn attachment_guard<'i>(
-        &self,
-        network: &'i str,
-        container: &'i str,
-    ) -> impl Future<Output = Result<(), types::DockerError>> + Send + use<'a, 'i> {
-        let (read_only, engine, scope) = (self.read_only, self.engine, self.scope);
-        async move {
-            super::scope::attachment_change_guard(read_only, engine, scope, network, container)
                 .await
                 .map_err(Into::into)
         }

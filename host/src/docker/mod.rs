@@ -37,7 +37,6 @@ pub use host::{DockerData, DockerHost};
 pub use jobs::Job;
 pub use observe::{EventStream, StatsStream};
 pub(crate) use scope::refuse_if_read_only;
-pub use scope::{InvalidScope, PROVENANCE, Scope};
 pub use swarm::TaskLogStream;
 
 use bollard::Docker;
@@ -246,5 +245,11 @@ impl Engine {
     /// Map a bollard error to a [`DockerError`], naming the engine when it is unreachable.
     pub(crate) fn error(&self, e: bollard::errors::Error) -> DockerError {
         DockerError::from_bollard(self.endpoint(), e)
+    }
+}
+
+impl crate::engine::DockerEngine for Engine {
+    fn socket_path(&self) -> Option<std::path::PathBuf> {
+        Engine::socket_path(self)
     }
 }

@@ -5,8 +5,9 @@
 
 use super::containers::LogOutputs;
 use super::host::{DockerHost, WitResult, wit};
-use super::scope::{Kind, Scope};
 use super::{DockerError, Engine, error::ErrorKind};
+use crate::engine::Kind;
+use crate::policy::Scope;
 use crate::runtime::bindings::wharf::docker::{swarm_read as r, types};
 use bollard::container::LogOutput;
 use bollard::query_parameters as q;
@@ -89,6 +90,12 @@ pub(super) fn spec_labels(object: &Value) -> std::collections::HashMap<String, S
         .unwrap_or_default()
 }
 
+/// The swarm object `id` of `kind`, as the engine's JSON.
+pub(super) async fn inspect(engine: &Engine, kind: Kind, id: &str) -> Result<Value, DockerError> {
+    let path = format!("{}/{}", super::scope::swarm_path(kind), segment(id)?);
+    get_value(engine, &path).await
+}
+
 /// The object, if it is in scope.
 pub(super) async fn inspect_scoped(
     engine: &Engine,
@@ -96,16 +103,8 @@ pub(super) async fn inspect_scoped(
     kind: Kind,
     id: &str,
 ) -> Result<Value, DockerError> {
-    let path = format!("{}/{}", kind.swarm_path(), segment(id)?);
-    let object = get_value(engine, &path).await?;
-    if let Some(scope) = scope
-        && !scope.matches(&spec_labels(&object))
-    {
-        return Err(DockerError::denied(format!(
-            "{kind} `{id}` is outside wharf's scope: it does not carry the label `{scope}`"
-        )));
-    }
-    Ok(object)
+    let id = super::scope::check_scope(engine, scope, kind, id).await?;
+    inspect(engine, kind, &id).await
 }
 
 impl DockerHost<'_> {

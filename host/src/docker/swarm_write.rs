@@ -4,8 +4,10 @@
 //! scoped wharf leaves them alone.
 
 use super::host::{DockerHost, WitResult, wit};
-use super::scope::{Kind, PROVENANCE, Scope, check_scope};
+use super::scope::check_scope;
 use super::{DockerError, Engine};
+use crate::engine::Kind;
+use crate::policy::{PROVENANCE, Scope};
 use crate::runtime::bindings::wharf::docker::swarm_write as w;
 use base64::Engine as _;
 use bollard::models::{ConfigSpec, NodeSpec, SecretSpec, ServiceSpec, SwarmInitRequest};
@@ -42,11 +44,7 @@ impl DockerHost<'_> {
     /// `labels` plus the provenance label and, if a scope is set, the scope's.
     fn created_labels(&self, labels: Vec<(String, String)>) -> HashMap<String, String> {
         let mut labels: HashMap<String, String> = labels.into_iter().collect();
-        labels.insert(PROVENANCE.0.into(), PROVENANCE.1.into());
-        if let Some(scope) = self.scope {
-            let (k, v) = scope.label();
-            labels.insert(k, v);
-        }
+        crate::policy::guard::label(self.scope, &mut labels);
         labels
     }
 
@@ -216,7 +214,7 @@ async fn check_service_references(
                     .get_or_insert_default()
                     .insert(k, v);
             }
-            other => other?,
+            other => drop(other?),
         }
     }
     for secret in container.secrets.iter().flatten() {

@@ -24,6 +24,8 @@ pub enum MockHostError {
     Runtime(String),
     #[error("plugin `{plugin}` did not load: {error}")]
     Load { plugin: String, error: String },
+    #[error(transparent)]
+    Scope(#[from] crate::policy::InvalidScope),
     #[error("cannot build the plugin crate at {dir}: {error}")]
     Build { dir: String, error: String },
 }
@@ -115,6 +117,16 @@ impl MockHostBuilder {
         self
     }
 
+    /// See and touch only the containers, networks, volumes and swarm objects carrying
+    /// `label` (`key` or `key=value`), as `wharf --scope-label` does.
+    pub fn scope(mut self, label: &str) -> Self {
+        match label.parse() {
+            Ok(scope) => self.config.scope_label = Some(scope),
+            Err(e) => self.error = Some(MockHostError::Scope(e)),
+        }
+        self
+    }
+
     /// A host directory plugins may read and write through the files, build, save and
     /// load capabilities.
     pub fn allowed_root(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -142,7 +154,7 @@ impl MockHostBuilder {
             roots: Arc::new(AllowedRoots::new(config.allowed_roots.clone())),
             credentials: Arc::default(),
             read_only: config.mode == crate::policy::Mode::ReadOnly,
-            scope: None,
+            scope: config.scope_label.clone(),
             allow: config.allow.clone(),
             mock: Some(self.docker.clone()),
         };

@@ -24,6 +24,7 @@
 //! exiting 127 as a shell would.
 
 mod docker;
+pub(crate) mod engine;
 mod harness;
 pub(crate) mod model;
 mod seed;

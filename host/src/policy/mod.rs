@@ -1,17 +1,23 @@
 //! What plugins may do and what wharf serves: which capability interfaces plugins may
 //! import, which host paths the host may touch on their behalf, what containers they may
 //! create, which tools a mode leaves, and the audit trail of calls that change state.
+//!
+//! [`Guard`] applies the Docker rules to every request on the engine boundary.
 
 pub mod audit;
 mod capability;
 pub mod confirm;
 mod create;
+pub mod guard;
 mod modes;
 mod paths;
+mod scope;
 
 pub use audit::AuditLog;
 pub use capability::{Capability, Grants, Import, UnknownCapability};
 pub use confirm::{Answer, Confirm, ConfirmPolicy, Confirmed, Unattended};
 pub use create::{CreateAllowances, check_create, check_service};
+pub use guard::{Guard, Rules};
 pub use modes::{Mode, ToolPolicy};
 pub use paths::{AllowedRoots, PathError};
+pub use scope::{InvalidScope, PROVENANCE, Scope};

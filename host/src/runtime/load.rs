@@ -6,6 +6,7 @@ use super::context::CallHooks;
 use super::plugin::{Annotations, Plugin, PluginInfo, ToolDef};
 use super::state::CallState;
 use super::{Limits, Runtime};
+use crate::adapter::AdapterData;
 use crate::policy::{Capability, Grants, Import};
 use regex::Regex;
 use std::collections::BTreeSet;
@@ -258,15 +259,13 @@ impl Runtime {
     }
 }
 
-/// Everything a backend of the Docker capabilities implements.
+/// What a per-engine backend of the Docker capabilities still implements: the interfaces
+/// not yet on the engine boundary (those are served by [`crate::adapter`] for every engine).
 trait DockerBackend:
     d::types::Host
     + d::containers_read::Host
-    + d::containers_write::Host
     + d::exec::Host
     + d::files::Host
-    + d::networks::Host
-    + d::volumes::Host
     + d::images_read::Host
     + d::images_write::Host
     + d::registry::Host
@@ -281,11 +280,8 @@ trait DockerBackend:
 impl<T> DockerBackend for T where
     T: d::types::Host
         + d::containers_read::Host
-        + d::containers_write::Host
         + d::exec::Host
         + d::files::Host
-        + d::networks::Host
-        + d::volumes::Host
         + d::images_read::Host
         + d::images_write::Host
         + d::registry::Host
@@ -297,7 +293,8 @@ impl<T> DockerBackend for T where
 {
 }
 
-/// Link the `granted` Docker interfaces to backend `D`.
+/// Link the `granted` Docker interfaces: those on the engine boundary to the adapter, the
+/// rest to backend `D`.
 fn link_docker<D>(
     linker: &mut Linker<CallState>,
     granted: &[Capability],
@@ -312,12 +309,16 @@ where
         match c {
             Capability::ContainersRead => d::containers_read::add_to_linker::<_, D>(linker, view)?,
             Capability::ContainersWrite => {
-                d::containers_write::add_to_linker::<_, D>(linker, view)?
+                d::containers_write::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?
             }
             Capability::Exec => d::exec::add_to_linker::<_, D>(linker, view)?,
             Capability::Files => d::files::add_to_linker::<_, D>(linker, view)?,
-            Capability::Networks => d::networks::add_to_linker::<_, D>(linker, view)?,
-            Capability::Volumes => d::volumes::add_to_linker::<_, D>(linker, view)?,
+            Capability::Networks => {
+                d::networks::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?
+            }
+            Capability::Volumes => {
+                d::volumes::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?
+            }
             Capability::ImagesRead => d::images_read::add_to_linker::<_, D>(linker, view)?,
             Capability::ImagesWrite => d::images_write::add_to_linker::<_, D>(linker, view)?,
             Capability::Registry => d::registry::add_to_linker::<_, D>(linker, view)?,

@@ -17,7 +17,8 @@ pub use context::{CallHooks, Progress, ProgressReceiver, ProgressSender, progres
 pub use load::LoadError;
 pub use plugin::{Annotations, CallError, Output, Plugin, PluginInfo, ToolDef, ToolError};
 
-use crate::docker::{CredentialStore, Engines, Scope};
+use crate::docker::{CredentialStore, Engines};
+use crate::policy::Scope;
 use crate::policy::{AllowedRoots, CreateAllowances};
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,10 +2,8 @@
 
 use super::{ModelHost, WitResult, done, filter_map, filters_json, render};
 use crate::docker::{DockerError, LogStream, StatsStream, pump::Pump};
-use crate::mock::model::{Extras, Filters, RunState, Stream, invalid, unix_secs};
-use crate::runtime::bindings::wharf::docker::{
-    containers_read as r, containers_write as w, exec as x, files as f, types,
-};
+use crate::mock::model::{Filters, RunState, Stream, invalid, unix_secs};
+use crate::runtime::bindings::wharf::docker::{containers_read as r, exec as x, files as f, types};
 use bollard::container::LogOutput;
 use serde_json::json;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -313,121 +311,6 @@ impl r::HostStatsStream for ModelHost<'_> {
     async fn drop(&mut self, stream: Resource<StatsStream>) -> wasmtime::Result<()> {
         self.table.delete(stream)?;
         Ok(())
-    }
-}
-
-impl w::Host for ModelHost<'_> {
-    async fn create(&mut self, name: Option<String>, spec: String) -> WitResult<w::Created> {
-        self.record(
-            "containers-write",
-            "create",
-            json!({ "name": name, "spec": serde_json::from_str::<serde_json::Value>(&spec).unwrap_or(json!(spec)) }),
-        );
-        if let Err(e) = self.writable() {
-            return done(Err(e));
-        }
-        let body: bollard::models::ContainerCreateBody = match serde_json::from_str(&spec) {
-            Ok(b) => b,
-            Err(e) => {
-                return done(Err(invalid(format!(
-                    "the create spec is not a Docker create body: {e}"
-                ))));
-            }
-        };
-        if let Err(why) = crate::policy::check_create(&body, self.allow, self.roots, None) {
-            return done(Err(DockerError::denied(why)));
-        }
-        done(self.docker.change(|m| {
-            m.create_container(name.as_deref(), body, Extras::default())
-                .map(|id| w::Created {
-                    id,
-                    warnings: Vec::new(),
-                })
-        }))
-    }
-
-    async fn start(&mut self, id: String) -> WitResult<()> {
-        self.record("containers-write", "start", json!({ "id": id }));
-        done(
-            self.writable()
-                .and_then(|()| self.docker.change(|m| m.start_container(&id))),
-        )
-    }
-
-    async fn stop(&mut self, id: String, timeout_secs: Option<u32>) -> WitResult<()> {
-        self.record(
-            "containers-write",
-            "stop",
-            json!({ "id": id, "timeout_secs": timeout_secs }),
-        );
-        done(
-            self.writable()
-                .and_then(|()| self.docker.change(|m| m.stop_container(&id))),
-        )
-    }
-
-    async fn restart(&mut self, id: String, timeout_secs: Option<u32>) -> WitResult<()> {
-        self.record(
-            "containers-write",
-            "restart",
-            json!({ "id": id, "timeout_secs": timeout_secs }),
-        );
-        done(
-            self.writable()
-                .and_then(|()| self.docker.change(|m| m.restart_container(&id))),
-        )
-    }
-
-    async fn kill(&mut self, id: String, signal: Option<String>) -> WitResult<()> {
-        self.record(
-            "containers-write",
-            "kill",
-            json!({ "id": id, "signal": signal }),
-        );
-        done(self.writable().and_then(|()| {
-            self.docker
-                .change(|m| m.kill_container(&id, signal.as_deref()))
-        }))
-    }
-
-    async fn pause(&mut self, id: String) -> WitResult<()> {
-        self.record("containers-write", "pause", json!({ "id": id }));
-        done(
-            self.writable()
-                .and_then(|()| self.docker.change(|m| m.pause_container(&id))),
-        )
-    }
-
-    async fn unpause(&mut self, id: String) -> WitResult<()> {
-        self.record("containers-write", "unpause", json!({ "id": id }));
-        done(
-            self.writable()
-                .and_then(|()| self.docker.change(|m| m.unpause_container(&id))),
-        )
-    }
-
-    async fn remove(&mut self, id: String, force: bool, volumes: bool) -> WitResult<()> {
-        self.record(
-            "containers-write",
-            "remove",
-            json!({ "id": id, "force": force, "volumes": volumes }),
-        );
-        done(self.writable().and_then(|()| {
-            self.docker
-                .change(|m| m.remove_container(&id, force, volumes))
-        }))
-    }
-
-    async fn rename(&mut self, id: String, new_name: String) -> WitResult<()> {
-        self.record(
-            "containers-write",
-            "rename",
-            json!({ "id": id, "new_name": new_name }),
-        );
-        done(
-            self.writable()
-                .and_then(|()| self.docker.change(|m| m.rename_container(&id, &new_name))),
-        )
     }
 }
 

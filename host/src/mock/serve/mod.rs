@@ -4,14 +4,13 @@
 
 mod containers;
 mod images;
-mod objects;
 pub(crate) mod render;
 mod swarm;
 mod system;
 
 use super::MockDocker;
 use crate::docker::DockerError;
-use crate::policy::{AllowedRoots, CreateAllowances};
+use crate::policy::AllowedRoots;
 use crate::runtime::bindings::wharf::docker::types;
 use crate::runtime::state::CallState;
 use std::collections::{BTreeMap, HashMap};
@@ -25,7 +24,6 @@ pub struct ModelHost<'a> {
     pub(crate) table: &'a mut ResourceTable,
     pub(crate) read_only: bool,
     pub(crate) roots: &'a AllowedRoots,
-    pub(crate) allow: &'a CreateAllowances,
 }
 
 /// Marker for `add_to_linker`: the capability functions see a [`ModelHost`].
@@ -47,7 +45,6 @@ impl ModelData {
             table: &mut s.table,
             read_only: s.services.read_only,
             roots: &s.services.roots,
-            allow: &s.services.allow,
         }
     }
 }

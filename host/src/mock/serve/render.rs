@@ -4,9 +4,7 @@
 use crate::mock::model::{
     Container, Image, Model, MountSource, Network, RunState, Volume, unix_secs,
 };
-use crate::runtime::bindings::wharf::docker::{
-    containers_read as r, images_read as ir, networks as n, volumes as v,
-};
+use crate::runtime::bindings::wharf::docker::{containers_read as r, images_read as ir};
 use serde_json::{Map, Value, json};
 use std::time::SystemTime;
 
@@ -295,8 +293,8 @@ pub(crate) fn history(i: &Image) -> Vec<ir::HistoryEntry> {
     out
 }
 
-pub(crate) fn network_summary(n: &Network) -> n::NetworkSummary {
-    n::NetworkSummary {
+pub(crate) fn network_summary(n: &Network) -> crate::engine::NetworkSummary {
+    crate::engine::NetworkSummary {
         id: n.id.clone(),
         name: n.name.clone(),
         driver: n.driver.clone(),
@@ -304,7 +302,7 @@ pub(crate) fn network_summary(n: &Network) -> n::NetworkSummary {
         internal: n.internal,
         attachable: n.attachable,
         subnets: n.subnets.clone(),
-        labels: labels(&n.labels),
+        labels: n.labels.clone(),
         created: rfc3339(n.created),
     }
 }
@@ -348,13 +346,13 @@ pub(crate) fn network_inspect(m: &Model, n: &Network) -> Value {
     })
 }
 
-pub(crate) fn volume_summary(v: &Volume) -> v::VolumeSummary {
-    v::VolumeSummary {
+pub(crate) fn volume_summary(v: &Volume) -> crate::engine::VolumeSummary {
+    crate::engine::VolumeSummary {
         name: v.name.clone(),
         driver: v.driver.clone(),
         mountpoint: format!("/var/lib/docker/volumes/{}/_data", v.name),
         created: Some(humantime::format_rfc3339_seconds(v.created).to_string()),
-        labels: labels(&v.labels),
+        labels: v.labels.clone(),
     }
 }
 

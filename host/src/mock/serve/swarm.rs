@@ -9,14 +9,7 @@ use crate::runtime::bindings::wharf::docker::{swarm_read as r, swarm_write as w,
 use serde_json::json;
 use wasmtime::component::Resource;
 
-/// What dockerd answers (HTTP 503) to a swarm request when it is not a swarm manager.
-fn not_a_manager() -> DockerError {
-    DockerError::new(
-        ErrorKind::Engine,
-        "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" \
-         to connect this node to swarm and try again.",
-    )
-}
+use crate::mock::engine::not_a_manager;
 
 impl ModelHost<'_> {
     fn swarm_read(&self, function: &str, args: serde_json::Value) -> WitResult<String> {

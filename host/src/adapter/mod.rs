@@ -1,0 +1,80 @@
+//! The WIT adapter: the Docker capability interfaces plugins import, served for every
+//! engine. It only converts: WIT records and JSON text in, domain types out, and back. Every
+//! request goes through the call's [`Guard`], then the engine the call is routed to.
+
+mod containers_write;
+mod networks;
+mod volumes;
+
+use crate::docker::DockerError;
+use crate::engine::{DockerEngine, Filters, Labels};
+use crate::policy::{Guard, Rules};
+use crate::runtime::bindings::wharf::docker::types;
+use crate::runtime::state::CallState;
+use serde::de::DeserializeOwned;
+use wasmtime::component::{HasData, ResourceTable};
+
+type WitResult<T> = wasmtime::Result<Result<T, types::DockerError>>;
+
+/// The capability functions' view of a call: its guard and its resource table.
+pub struct Adapter<'a> {
+    guard: Guard<'a>,
+    #[allow(dead_code)] // Streams (logs, stats, jobs) live here once their interfaces move.
+    table: &'a mut ResourceTable,
+}
+
+/// Marker for `add_to_linker`: the capability functions see an [`Adapter`].
+pub struct AdapterData;
+
+impl HasData for AdapterData {
+    type Data<'a> = Adapter<'a>;
+}
+
+impl AdapterData {
+    pub fn view(s: &mut CallState) -> Adapter<'_> {
+        let services = &*s.services;
+        let engine: &dyn DockerEngine = match &services.mock {
+            Some(mock) => mock,
+            None => &*s.engine,
+        };
+        let rules = Rules {
+            read_only: services.read_only || s.engine.is_read_only(),
+            scope: services.scope.as_ref(),
+            allow: &services.allow,
+            roots: &services.roots,
+        };
+        Adapter {
+            guard: Guard::new(engine, rules),
+            table: &mut s.table,
+        }
+    }
+}
+
+/// The plugin's answer: the value, or the error it sees.
+fn wit<T>(r: Result<T, DockerError>) -> WitResult<T> {
+    Ok(r.map_err(Into::into))
+}
+
+/// WIT filters as the domain's map.
+fn filters(list: Vec<types::Filter>) -> Filters {
+    let mut f = Filters::new();
+    for filter in list {
+        f.entry(filter.key).or_default().extend(filter.values);
+    }
+    f
+}
+
+fn labels(labels: Labels) -> Vec<(String, String)> {
+    labels.into_iter().collect()
+}
+
+/// A JSON body the plugin sent, as the Engine API model it must be.
+fn body<T: DeserializeOwned>(what: &str, json: &str) -> Result<T, DockerError> {
+    serde_json::from_str(json)
+        .map_err(|e| DockerError::invalid(format!("the {what} is not a Docker create body: {e}")))
+}
+
+/// JSON text for the plugin.
+fn text(value: &serde_json::Value) -> String {
+    value.to_string()
+}

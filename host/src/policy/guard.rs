@@ -1,0 +1,359 @@
+//! The guard: every rule on a Docker request, checked once, between the WIT adapter and the
+//! engine. Both engines sit below it, so the mock host refuses exactly what the real host
+//! refuses, and the rules are tested here with no engine at all.
+//!
+//! A check that depends on an existing object (is it in scope?) finds the object once and
+//! hands the action its full id, so the action works on the object that was checked even if
+//! a name is renamed or reused meanwhile.
+
+use super::{AllowedRoots, CreateAllowances, PROVENANCE, Scope};
+use crate::docker::{DockerError, ErrorKind};
+use crate::engine::{
+    ContainerCreateBody, Created, DockerEngine, EndpointSettings, Filters, Json, Kind, Lookup,
+    NetworkCreateRequest, NetworkSummary, Pruned, VolumeCreateRequest, VolumeSummary,
+};
+use std::collections::HashMap;
+
+type Result<T> = std::result::Result<T, DockerError>;
+
+/// The rules of one call: what the configuration and the engine it goes to allow.
+#[derive(Clone, Copy)]
+pub struct Rules<'a> {
+    /// Global read-only mode, or the engine's own.
+    pub read_only: bool,
+    pub scope: Option<&'a Scope>,
+    pub allow: &'a CreateAllowances,
+    pub roots: &'a AllowedRoots,
+}
+
+impl<'a> Rules<'a> {
+    /// The refusal of a change while wharf (or this engine) is read-only.
+    pub fn writable(&self) -> Result<()> {
+        writable(self.read_only)
+    }
+
+    /// The id to act on for `reference`: without a scope, the reference as given (the
+    /// engine resolves it); with one, the full id of the object found, once it is known to
+    /// carry the scope label.
+    pub async fn in_scope(
+        &self,
+        engine: &dyn Lookup,
+        kind: Kind,
+        reference: &str,
+    ) -> Result<String> {
+        in_scope(self.scope, engine, kind, reference).await
+    }
+
+    /// [`Rules::in_scope`] for a request that changes the object.
+    pub async fn to_change(
+        &self,
+        engine: &dyn Lookup,
+        kind: Kind,
+        reference: &str,
+    ) -> Result<String> {
+        self.writable()?;
+        self.in_scope(engine, kind, reference).await
+    }
+
+    /// `filters` narrowed to the scope, for a list or a prune.
+    pub fn scoped(&self, filters: Filters) -> Filters {
+        scoped(self.scope, filters)
+    }
+
+    /// The labels of something wharf creates: the provenance label and, with a scope, the
+    /// scope label, over whatever the plugin asked for.
+    pub fn label(&self, labels: &mut Option<HashMap<String, String>>) {
+        label(self.scope, labels.get_or_insert_default());
+    }
+
+    /// The networks and named volumes a new container would use must be in scope too; a
+    /// named volume that does not exist yet would be created without the label, so it is
+    /// refused with a pointer to create_volume.
+    pub async fn create_references(
+        &self,
+        engine: &dyn Lookup,
+        body: &ContainerCreateBody,
+    ) -> Result<()> {
+        if self.scope.is_none() {
+            return Ok(());
+        }
+        let Some(host) = &body.host_config else {
+            return Ok(());
+        };
+        let mut networks: Vec<&str> = host.network_mode.iter().map(String::as_str).collect();
+        if let Some(endpoints) = body
+            .networking_config
+            .as_ref()
+            .and_then(|n| n.endpoints_config.as_ref())
+        {
+            networks.extend(endpoints.keys().map(String::as_str));
+        }
+        for network in networks {
+            let builtin = ["", "default", "bridge", "host", "none"].contains(&network)
+                || network.starts_with("container:");
+            if !builtin {
+                self.in_scope(engine, Kind::Network, network).await?;
+            }
+        }
+        let mut volumes: Vec<&str> = host
+            .binds
+            .iter()
+            .flatten()
+            .filter_map(|b| b.split(':').next())
+            .filter(|src| !src.starts_with('/'))
+            .collect();
+        volumes.extend(
+            host.mounts
+                .iter()
+                .flatten()
+                .filter(|m| m.typ == Some(bollard_stubs::models::MountType::VOLUME))
+                .filter_map(|m| m.source.as_deref())
+                .filter(|src| !src.is_empty()),
+        );
+        for volume in volumes {
+            self.volume_in_scope(engine, volume).await?;
+        }
+        Ok(())
+    }
+
+    /// A named volume a new container or service would mount: in scope, and existing (an
+    /// implicitly created one would lack the scope label).
+    pub async fn volume_in_scope(&self, engine: &dyn Lookup, volume: &str) -> Result<()> {
+        match self.in_scope(engine, Kind::Volume, volume).await {
+            Err(e) if e.kind == ErrorKind::NotFound => Err(DockerError::denied(format!(
+                "volume `{volume}` does not exist, and creating it implicitly would leave it \
+                 outside wharf's scope; create it with create_volume first"
+            ))),
+            other => other.map(drop),
+        }
+    }
+}
+
+/// The refusal of a change while wharf (or the engine) is read-only.
+pub fn writable(read_only: bool) -> Result<()> {
+    if read_only {
+        Err(DockerError::denied(
+            "wharf runs in read-only mode: Docker changes are refused",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// See [`Rules::in_scope`].
+pub async fn in_scope(
+    scope: Option<&Scope>,
+    engine: &dyn Lookup,
+    kind: Kind,
+    reference: &str,
+) -> Result<String> {
+    let Some(scope) = scope else {
+        return Ok(reference.to_owned());
+    };
+    let found = engine.lookup(kind, reference).await?;
+    if scope.matches(&found.labels) {
+        Ok(found.id)
+    } else {
+        Err(DockerError::denied(format!(
+            "{kind} `{reference}` is outside wharf's scope: it does not carry the label \
+             `{scope}`"
+        )))
+    }
+}
+
+/// `filters` narrowed to the scope, for a list or a prune.
+pub fn scoped(scope: Option<&Scope>, mut filters: Filters) -> Filters {
+    if let Some(scope) = scope {
+        filters
+            .entry("label".into())
+            .or_default()
+            .push(scope.to_string());
+    }
+    filters
+}
+
+/// See [`Rules::label`].
+pub fn label(scope: Option<&Scope>, labels: &mut HashMap<String, String>) {
+    labels.insert(PROVENANCE.0.into(), PROVENANCE.1.into());
+    if let Some(scope) = scope {
+        let (k, v) = scope.label();
+        labels.insert(k, v);
+    }
+}
+
+/// Every request of one call, checked against its [`Rules`] before it reaches the engine.
+pub struct Guard<'a> {
+    engine: &'a dyn DockerEngine,
+    rules: Rules<'a>,
+}
+
+impl<'a> Guard<'a> {
+    pub fn new(engine: &'a dyn DockerEngine, rules: Rules<'a>) -> Self {
+        Guard { engine, rules }
+    }
+
+    async fn target(&self, kind: Kind, reference: &str) -> Result<String> {
+        self.rules.to_change(self.engine, kind, reference).await
+    }
+
+    async fn visible(&self, kind: Kind, reference: &str) -> Result<String> {
+        self.rules.in_scope(self.engine, kind, reference).await
+    }
+
+    // containers-write
+
+    /// Refuse what would hand the container the host ([`super::check_create`]) or reach
+    /// outside the scope; label it.
+    pub async fn create_container(
+        &self,
+        name: Option<String>,
+        mut body: ContainerCreateBody,
+    ) -> Result<Created> {
+        self.rules.writable()?;
+        self.rules.label(&mut body.labels);
+        let socket = self.engine.socket_path();
+        super::check_create(&body, self.rules.allow, self.rules.roots, socket.as_deref())
+            .map_err(DockerError::denied)?;
+        self.rules.create_references(self.engine, &body).await?;
+        self.engine.create_container(name, body).await
+    }
+
+    pub async fn start_container(&self, id: &str) -> Result<()> {
+        let id = self.target(Kind::Container, id).await?;
+        self.engine.start_container(&id).await
+    }
+
+    pub async fn stop_container(&self, id: &str, timeout_secs: Option<u32>) -> Result<()> {
+        let id = self.target(Kind::Container, id).await?;
+        self.engine.stop_container(&id, timeout_secs).await
+    }
+
+    pub async fn restart_container(&self, id: &str, timeout_secs: Option<u32>) -> Result<()> {
+        let id = self.target(Kind::Container, id).await?;
+        self.engine.restart_container(&id, timeout_secs).await
+    }
+
+    pub async fn kill_container(&self, id: &str, signal: Option<String>) -> Result<()> {
+        let id = self.target(Kind::Container, id).await?;
+        self.engine.kill_container(&id, signal).await
+    }
+
+    pub async fn pause_container(&self, id: &str) -> Result<()> {
+        let id = self.target(Kind::Container, id).await?;
+        self.engine.pause_container(&id).await
+    }
+
+    pub async fn unpause_container(&self, id: &str) -> Result<()> {
+        let id = self.target(Kind::Container, id).await?;
+        self.engine.unpause_container(&id).await
+    }
+
+    pub async fn remove_container(&self, id: &str, force: bool, volumes: bool) -> Result<()> {
+        let id = self.target(Kind::Container, id).await?;
+        self.engine.remove_container(&id, force, volumes).await
+    }
+
+    pub async fn rename_container(&self, id: &str, new_name: &str) -> Result<()> {
+        let id = self.target(Kind::Container, id).await?;
+        self.engine.rename_container(&id, new_name).await
+    }
+
+    // networks
+
+    pub async fn list_networks(&self, filters: Filters) -> Result<Vec<NetworkSummary>> {
+        self.engine.list_networks(self.rules.scoped(filters)).await
+    }
+
+    pub async fn inspect_network(&self, id: &str) -> Result<Json> {
+        let id = self.visible(Kind::Network, id).await?;
+        self.engine.inspect_network(&id).await
+    }
+
+    pub async fn create_network(&self, mut spec: NetworkCreateRequest) -> Result<String> {
+        self.rules.writable()?;
+        self.rules.label(&mut spec.labels);
+        self.engine.create_network(spec).await
+    }
+
+    pub async fn remove_network(&self, id: &str) -> Result<()> {
+        let id = self.target(Kind::Network, id).await?;
+        self.engine.remove_network(&id).await
+    }
+
+    /// Both ends of a (dis)connection must be in scope.
+    async fn attachment(&self, network: &str, container: &str) -> Result<(String, String)> {
+        self.rules.writable()?;
+        let network = self.visible(Kind::Network, network).await?;
+        let container = self.visible(Kind::Container, container).await?;
+        Ok((network, container))
+    }
+
+    pub async fn connect_network(
+        &self,
+        network: &str,
+        container: &str,
+        endpoint: EndpointSettings,
+    ) -> Result<()> {
+        let (network, container) = self.attachment(network, container).await?;
+        self.engine
+            .connect_network(&network, &container, endpoint)
+            .await
+    }
+
+    pub async fn disconnect_network(
+        &self,
+        network: &str,
+        container: &str,
+        force: bool,
+    ) -> Result<()> {
+        let (network, container) = self.attachment(network, container).await?;
+        self.engine
+            .disconnect_network(&network, &container, force)
+            .await
+    }
+
+    pub async fn prune_networks(&self, filters: Filters) -> Result<Vec<String>> {
+        self.rules.writable()?;
+        self.engine.prune_networks(self.rules.scoped(filters)).await
+    }
+
+    // volumes
+
+    pub async fn list_volumes(&self, filters: Filters) -> Result<Vec<VolumeSummary>> {
+        self.engine.list_volumes(self.rules.scoped(filters)).await
+    }
+
+    pub async fn inspect_volume(&self, name: &str) -> Result<Json> {
+        let name = self.visible(Kind::Volume, name).await?;
+        self.engine.inspect_volume(&name).await
+    }
+
+    pub async fn create_volume(&self, mut spec: VolumeCreateRequest) -> Result<Json> {
+        self.rules.writable()?;
+        // The local driver's `device` option mounts any host path as the volume.
+        if spec
+            .driver_opts
+            .as_ref()
+            .is_some_and(|o| o.contains_key("device"))
+        {
+            return Err(DockerError::denied(
+                "volume driver option `device` is refused: it binds a host path",
+            ));
+        }
+        self.rules.label(&mut spec.labels);
+        self.engine.create_volume(spec).await
+    }
+
+    pub async fn remove_volume(&self, name: &str, force: bool) -> Result<()> {
+        let name = self.target(Kind::Volume, name).await?;
+        self.engine.remove_volume(&name, force).await
+    }
+
+    pub async fn prune_volumes(&self, filters: Filters) -> Result<Pruned> {
+        self.rules.writable()?;
+        self.engine.prune_volumes(self.rules.scoped(filters)).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

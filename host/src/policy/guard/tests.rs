@@ -1,0 +1,441 @@
+//! The guard's rules with no engine: a recording fake stands below it.
+
+use super::*;
+use crate::engine::{ContainersWrite, Found, Networks, Volumes};
+use crate::policy::{AllowedRoots, CreateAllowances, Scope};
+use async_trait::async_trait;
+use std::sync::Mutex;
+
+/// Objects it knows (kind, reference → id and labels), and the requests that reached it.
+#[derive(Default)]
+struct Fake {
+    objects: Vec<(Kind, &'static str, Found)>,
+    reached: Mutex<Vec<String>>,
+    socket: Option<std::path::PathBuf>,
+}
+
+impl Fake {
+    fn with(
+        mut self,
+        kind: Kind,
+        names: &[&'static str],
+        id: &str,
+        labels: &[(&str, &str)],
+    ) -> Self {
+        let found = Found {
+            id: id.to_owned(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        };
+        for name in names {
+            self.objects.push((kind, name, found.clone()));
+        }
+        self
+    }
+
+    fn reach(&self, what: String) {
+        self.reached.lock().unwrap().push(what);
+    }
+
+    fn reached(&self) -> Vec<String> {
+        self.reached.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl Lookup for Fake {
+    async fn lookup(&self, kind: Kind, reference: &str) -> Result<Found> {
+        self.objects
+            .iter()
+            .find(|(k, name, _)| *k == kind && *name == reference)
+            .map(|(_, _, found)| found.clone())
+            .ok_or_else(|| {
+                DockerError::new(ErrorKind::NotFound, format!("No such {kind}: {reference}"))
+            })
+    }
+}
+
+#[async_trait]
+impl ContainersWrite for Fake {
+    async fn create_container(
+        &self,
+        name: Option<String>,
+        body: ContainerCreateBody,
+    ) -> Result<Created> {
+        let mut labels: Vec<_> = body.labels.unwrap_or_default().into_iter().collect();
+        labels.sort();
+        self.reach(format!("create {name:?} {labels:?}"));
+        Ok(Created {
+            id: "new".into(),
+            warnings: Vec::new(),
+        })
+    }
+    async fn start_container(&self, id: &str) -> Result<()> {
+        self.reach(format!("start {id}"));
+        Ok(())
+    }
+    async fn stop_container(&self, id: &str, _: Option<u32>) -> Result<()> {
+        self.reach(format!("stop {id}"));
+        Ok(())
+    }
+    async fn restart_container(&self, id: &str, _: Option<u32>) -> Result<()> {
+        self.reach(format!("restart {id}"));
+        Ok(())
+    }
+    async fn kill_container(&self, id: &str, _: Option<String>) -> Result<()> {
+        self.reach(format!("kill {id}"));
+        Ok(())
+    }
+    async fn pause_container(&self, id: &str) -> Result<()> {
+        self.reach(format!("pause {id}"));
+        Ok(())
+    }
+    async fn unpause_container(&self, id: &str) -> Result<()> {
+        self.reach(format!("unpause {id}"));
+        Ok(())
+    }
+    async fn remove_container(&self, id: &str, _: bool, _: bool) -> Result<()> {
+        self.reach(format!("remove {id}"));
+        Ok(())
+    }
+    async fn rename_container(&self, id: &str, new_name: &str) -> Result<()> {
+        self.reach(format!("rename {id} {new_name}"));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Networks for Fake {
+    async fn list_networks(&self, filters: Filters) -> Result<Vec<NetworkSummary>> {
+        self.reach(format!("list networks {filters:?}"));
+        Ok(Vec::new())
+    }
+    async fn inspect_network(&self, id: &str) -> Result<Json> {
+        self.reach(format!("inspect network {id}"));
+        Ok(Json::Null)
+    }
+    async fn create_network(&self, spec: NetworkCreateRequest) -> Result<String> {
+        let mut labels: Vec<_> = spec.labels.unwrap_or_default().into_iter().collect();
+        labels.sort();
+        self.reach(format!("create network {} {labels:?}", spec.name));
+        Ok("net".into())
+    }
+    async fn remove_network(&self, id: &str) -> Result<()> {
+        self.reach(format!("remove network {id}"));
+        Ok(())
+    }
+    async fn connect_network(
+        &self,
+        network: &str,
+        container: &str,
+        _: EndpointSettings,
+    ) -> Result<()> {
+        self.reach(format!("connect {network} {container}"));
+        Ok(())
+    }
+    async fn disconnect_network(&self, network: &str, container: &str, _: bool) -> Result<()> {
+        self.reach(format!("disconnect {network} {container}"));
+        Ok(())
+    }
+    async fn prune_networks(&self, filters: Filters) -> Result<Vec<String>> {
+        self.reach(format!("prune networks {filters:?}"));
+        Ok(Vec::new())
+    }
+}
+
+#[async_trait]
+impl Volumes for Fake {
+    async fn list_volumes(&self, filters: Filters) -> Result<Vec<VolumeSummary>> {
+        self.reach(format!("list volumes {filters:?}"));
+        Ok(Vec::new())
+    }
+    async fn inspect_volume(&self, name: &str) -> Result<Json> {
+        self.reach(format!("inspect volume {name}"));
+        Ok(Json::Null)
+    }
+    async fn create_volume(&self, spec: VolumeCreateRequest) -> Result<Json> {
+        self.reach(format!("create volume {:?}", spec.name));
+        Ok(Json::Null)
+    }
+    async fn remove_volume(&self, name: &str, _: bool) -> Result<()> {
+        self.reach(format!("remove volume {name}"));
+        Ok(())
+    }
+    async fn prune_volumes(&self, filters: Filters) -> Result<Pruned> {
+        self.reach(format!("prune volumes {filters:?}"));
+        Ok(Pruned::default())
+    }
+}
+
+impl DockerEngine for Fake {
+    fn socket_path(&self) -> Option<std::path::PathBuf> {
+        self.socket.clone()
+    }
+}
+
+const WEB: &str = "c0ffee00web";
+const DB: &str = "c0ffee00db";
+
+/// `web` is in the scope team=web, `db` is not.
+fn engine() -> Fake {
+    Fake::default()
+        .with(Kind::Container, &["web", WEB], WEB, &[("team", "web")])
+        .with(Kind::Container, &["db", DB], DB, &[("team", "db")])
+        .with(Kind::Network, &["front"], "n0front", &[("team", "web")])
+        .with(Kind::Network, &["back"], "n0back", &[])
+        .with(Kind::Volume, &["data"], "data", &[("team", "web")])
+        .with(Kind::Volume, &["other"], "other", &[])
+}
+
+struct Setup {
+    scope: Option<Scope>,
+    read_only: bool,
+    allow: CreateAllowances,
+    roots: AllowedRoots,
+}
+
+impl Setup {
+    fn new() -> Self {
+        Setup {
+            scope: None,
+            read_only: false,
+            allow: CreateAllowances::default(),
+            roots: AllowedRoots::new(Vec::new()),
+        }
+    }
+
+    fn scoped(mut self) -> Self {
+        self.scope = Some("team=web".parse().unwrap());
+        self
+    }
+
+    fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+
+    fn guard<'a>(&'a self, engine: &'a Fake) -> Guard<'a> {
+        Guard::new(
+            engine,
+            Rules {
+                read_only: self.read_only,
+                scope: self.scope.as_ref(),
+                allow: &self.allow,
+                roots: &self.roots,
+            },
+        )
+    }
+}
+
+fn denied(r: Result<impl std::fmt::Debug>) -> String {
+    match r {
+        Err(e) if e.kind == ErrorKind::Denied => e.message,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+fn create_body(json: serde_json::Value) -> ContainerCreateBody {
+    serde_json::from_value(json).unwrap()
+}
+
+#[tokio::test]
+async fn read_only_refuses_every_change_before_the_engine_and_lets_reads_through() {
+    let engine = engine();
+    let setup = Setup::new().read_only();
+    let g = setup.guard(&engine);
+    let body = create_body(serde_json::json!({ "Image": "busybox" }));
+    let refusals = [
+        denied(g.create_container(None, body).await),
+        denied(g.start_container("web").await),
+        denied(g.stop_container("web", None).await),
+        denied(g.remove_container("web", true, false).await),
+        denied(g.rename_container("web", "x").await),
+        denied(
+            g.create_network(NetworkCreateRequest {
+                name: "n".into(),
+                ..Default::default()
+            })
+            .await,
+        ),
+        denied(g.remove_network("front").await),
+        denied(g.connect_network("front", "web", Default::default()).await),
+        denied(g.prune_networks(Filters::new()).await),
+        denied(g.create_volume(VolumeCreateRequest::default()).await),
+        denied(g.remove_volume("data", false).await),
+        denied(g.prune_volumes(Filters::new()).await),
+    ];
+    for r in refusals {
+        assert!(r.contains("read-only mode"), "{r}");
+    }
+    assert_eq!(engine.reached(), Vec::<String>::new());
+    g.list_volumes(Filters::new()).await.unwrap();
+    g.inspect_network("back").await.unwrap();
+    assert_eq!(
+        engine.reached(),
+        ["list volumes {}", "inspect network back"]
+    );
+}
+
+#[tokio::test]
+async fn a_scope_refuses_objects_without_its_label_and_acts_on_the_id_it_checked() {
+    let engine = engine();
+    let setup = Setup::new().scoped();
+    let g = setup.guard(&engine);
+
+    let e = denied(g.stop_container("db", None).await);
+    assert_eq!(
+        e,
+        "container `db` is outside wharf's scope: it does not carry the label `team=web`"
+    );
+    denied(g.remove_network("back").await);
+    denied(g.inspect_volume("other").await);
+    denied(g.connect_network("front", "db", Default::default()).await);
+    denied(g.connect_network("back", "web", Default::default()).await);
+    denied(g.disconnect_network("front", "db", false).await);
+    assert_eq!(engine.reached(), Vec::<String>::new());
+
+    // The action gets the full id the check found, not the name asked for.
+    g.stop_container("web", None).await.unwrap();
+    g.connect_network("front", "web", Default::default())
+        .await
+        .unwrap();
+    g.remove_volume("data", false).await.unwrap();
+    assert_eq!(
+        engine.reached(),
+        [
+            format!("stop {WEB}"),
+            format!("connect n0front {WEB}"),
+            "remove volume data".into()
+        ]
+    );
+}
+
+#[tokio::test]
+async fn without_a_scope_references_pass_as_given_and_nothing_is_looked_up() {
+    let engine = engine();
+    let setup = Setup::new();
+    let g = setup.guard(&engine);
+    g.stop_container("db", None).await.unwrap();
+    g.remove_network("unknown-to-the-fake").await.unwrap();
+    assert_eq!(
+        engine.reached(),
+        ["stop db", "remove network unknown-to-the-fake"]
+    );
+}
+
+#[tokio::test]
+async fn what_wharf_creates_carries_provenance_and_the_scope_label() {
+    let engine = engine();
+    let setup = Setup::new().scoped();
+    let g = setup.guard(&engine);
+    let body = create_body(
+        serde_json::json!({ "Image": "busybox", "Labels": { "app": "x", "team": "db" } }),
+    );
+    g.create_container(Some("a".into()), body).await.unwrap();
+    g.create_network(NetworkCreateRequest {
+        name: "n".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let reached = engine.reached();
+    assert_eq!(
+        reached[0],
+        r#"create Some("a") [("app", "x"), ("org.wharf.created-by", "wharf"), ("team", "web")]"#
+    );
+    assert_eq!(
+        reached[1],
+        r#"create network n [("org.wharf.created-by", "wharf"), ("team", "web")]"#
+    );
+}
+
+#[tokio::test]
+async fn lists_and_prunes_are_narrowed_to_the_scope() {
+    let engine = engine();
+    let setup = Setup::new().scoped();
+    let g = setup.guard(&engine);
+    let asked = Filters::from([("label".into(), vec!["app".into()])]);
+    g.list_networks(asked.clone()).await.unwrap();
+    g.prune_volumes(asked).await.unwrap();
+    assert_eq!(
+        engine.reached(),
+        [
+            r#"list networks {"label": ["app", "team=web"]}"#,
+            r#"prune volumes {"label": ["app", "team=web"]}"#
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_new_container_may_use_only_networks_and_existing_volumes_in_scope() {
+    let engine = engine();
+    let setup = Setup::new().scoped();
+    let g = setup.guard(&engine);
+    let with = |host: serde_json::Value| {
+        create_body(serde_json::json!({ "Image": "busybox", "HostConfig": host }))
+    };
+    let e = denied(
+        g.create_container(None, with(serde_json::json!({ "NetworkMode": "back" })))
+            .await,
+    );
+    assert!(e.contains("network `back` is outside"), "{e}");
+    let e = denied(
+        g.create_container(None, with(serde_json::json!({ "Binds": ["other:/d"] })))
+            .await,
+    );
+    assert!(e.contains("volume `other` is outside"), "{e}");
+    let e = denied(
+        g.create_container(None, with(serde_json::json!({ "Binds": ["fresh:/d"] })))
+            .await,
+    );
+    assert!(e.contains("create it with create_volume first"), "{e}");
+    assert_eq!(engine.reached(), Vec::<String>::new());
+    g.create_container(
+        None,
+        with(serde_json::json!({ "NetworkMode": "front", "Binds": ["data:/d"] })),
+    )
+    .await
+    .unwrap();
+    assert_eq!(engine.reached().len(), 1);
+}
+
+#[tokio::test]
+async fn host_escapes_are_refused_at_create() {
+    // The engine's socket lies under an allowed root: binding it is refused all the same.
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("docker.sock");
+    std::fs::write(&socket, "").unwrap();
+    let mut engine = engine();
+    engine.socket = Some(socket.canonicalize().unwrap());
+    let mut setup = Setup::new();
+    setup.roots = AllowedRoots::new([dir.path().to_owned()]);
+    let g = setup.guard(&engine);
+    let with = |host: serde_json::Value| {
+        create_body(serde_json::json!({ "Image": "busybox", "HostConfig": host }))
+    };
+    let e = denied(
+        g.create_container(None, with(serde_json::json!({ "Privileged": true })))
+            .await,
+    );
+    assert!(e.contains("privileged"), "{e}");
+    let bind = format!("{}:/s", socket.display());
+    let e = denied(
+        g.create_container(None, with(serde_json::json!({ "Binds": [bind] })))
+            .await,
+    );
+    assert!(e.contains("Docker socket"), "{e}");
+    let e = denied(
+        g.create_container(None, with(serde_json::json!({ "Binds": ["/etc:/e"] })))
+            .await,
+    );
+    assert!(e.contains("outside the allowed roots"), "{e}");
+    let device = VolumeCreateRequest {
+        driver_opts: Some(HashMap::from([("device".into(), "/etc".into())])),
+        ..Default::default()
+    };
+    let e = denied(g.create_volume(device).await);
+    assert!(e.contains("`device` is refused"), "{e}");
+    assert_eq!(engine.reached(), Vec::<String>::new());
+}
