@@ -2,25 +2,64 @@
 //! engine. It only converts: WIT records and JSON text in, domain types out, and back. Every
 //! request goes through the call's [`Guard`], then the engine the call is routed to.
 
+mod containers_read;
 mod containers_write;
+mod exec;
+mod files;
 mod networks;
 mod volumes;
 
 use crate::docker::DockerError;
-use crate::engine::{DockerEngine, Filters, Labels};
+use crate::engine::{DockerEngine, Filters, Labels, LogChunk, Stream};
 use crate::policy::{Guard, Rules};
 use crate::runtime::bindings::wharf::docker::types;
 use crate::runtime::state::CallState;
+use futures::StreamExt;
 use serde::de::DeserializeOwned;
-use wasmtime::component::{HasData, ResourceTable};
+use wasmtime::component::{HasData, Resource, ResourceTable};
 
 type WitResult<T> = wasmtime::Result<Result<T, types::DockerError>>;
 
 /// The capability functions' view of a call: its guard and its resource table.
 pub struct Adapter<'a> {
     guard: Guard<'a>,
-    #[allow(dead_code)] // Streams (logs, stats, jobs) live here once their interfaces move.
     table: &'a mut ResourceTable,
+}
+
+/// A container's log output, as the plugin's `log-stream` resource.
+pub struct LogStream(Stream<LogChunk>);
+/// Stats samples, as the plugin's `stats-stream` resource.
+pub struct StatsStream(Stream<serde_json::Value>);
+
+impl Adapter<'_> {
+    /// Put a new stream in the call's table, or pass on why it could not be opened.
+    fn open<T: Send + 'static>(
+        &mut self,
+        opened: Result<T, DockerError>,
+    ) -> WitResult<Resource<T>> {
+        match opened {
+            Ok(r) => Ok(Ok(self.table.push(r)?)),
+            Err(e) => Ok(Err(e.into())),
+        }
+    }
+}
+
+/// The next item of a stream resource, converted; none at its end.
+async fn next<S, T, W>(
+    table: &mut ResourceTable,
+    resource: &Resource<S>,
+    stream: impl FnOnce(&mut S) -> &mut Stream<T>,
+    convert: impl FnOnce(T) -> W,
+) -> WitResult<Option<W>>
+where
+    S: 'static,
+{
+    let s = stream(table.get_mut(resource)?);
+    Ok(match s.next().await {
+        None => Ok(None),
+        Some(Ok(item)) => Ok(Some(convert(item))),
+        Some(Err(e)) => Err(e.into()),
+    })
 }
 
 /// Marker for `add_to_linker`: the capability functions see an [`Adapter`].

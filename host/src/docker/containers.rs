@@ -1,39 +1,46 @@
-//! `containers-read`: the capability interface, on bollard, with its log stream.
+//! Reading containers, on bollard: list, inspect, logs, wait, stats, processes.
 
-use super::host::{DockerHost, WitResult, filter_map, sorted_labels, wit};
+use super::volumes::{json, query};
 use super::{DockerError, Engine};
-use crate::engine::Kind;
-use crate::runtime::bindings::wharf::docker::{containers_read as r, types};
+use crate::engine::{
+    self, ContainerSummary, Filters, Json, LogChunk, LogOptions, LogSource, Port, ProcessList,
+    Stream, WaitOutcome, WaitUntil,
+};
+use async_trait::async_trait;
 use bollard::container::LogOutput;
 use bollard::models::{ContainerStateStatusEnum, HealthStatusEnum};
 use bollard::query_parameters as q;
-use futures::{Stream, StreamExt};
+use futures::StreamExt;
 use std::pin::Pin;
 use std::time::Duration;
-use wasmtime::component::Resource;
 
 pub(super) type LogOutputs =
-    Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>;
+    Pin<Box<dyn futures::Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>;
 
-/// A container's log output, streamed to the plugin chunk by chunk.
-pub struct LogStream {
-    endpoint: String,
-    inner: LogOutputs,
-    /// A followed log ends here, whether or not the container writes more.
+/// The engine's log frames as chunks; a followed log also ends at `deadline`, whether or not
+/// the container writes more.
+fn chunks(
+    engine: &Engine,
+    frames: LogOutputs,
     deadline: Option<tokio::time::Instant>,
-}
-
-impl LogStream {
-    pub(crate) fn new(
-        endpoint: &str,
-        inner: LogOutputs,
-        deadline: Option<tokio::time::Instant>,
-    ) -> Self {
-        LogStream {
-            endpoint: endpoint.to_owned(),
-            inner,
-            deadline,
-        }
+) -> Stream<LogChunk> {
+    let endpoint = engine.endpoint().to_owned();
+    let chunks = frames.map(move |frame| {
+        let (source, data) = match frame.map_err(|e| DockerError::from_bollard(&endpoint, e))? {
+            LogOutput::StdOut { message } => (LogSource::Stdout, message),
+            LogOutput::StdErr { message } => (LogSource::Stderr, message),
+            LogOutput::Console { message } | LogOutput::StdIn { message } => {
+                (LogSource::Console, message)
+            }
+        };
+        Ok(LogChunk {
+            source,
+            data: data.to_vec(),
+        })
+    });
+    match deadline {
+        Some(deadline) => Box::pin(chunks.take_until(tokio::time::sleep_until(deadline))),
+        None => Box::pin(chunks),
     }
 }
 
@@ -50,183 +57,163 @@ async fn inspect_state(
     Ok(info.state.unwrap_or_default())
 }
 
-impl r::Host for DockerHost<'_> {
-    async fn list(
-        &mut self,
+#[async_trait]
+impl engine::ContainersRead for Engine {
+    async fn list_containers(
+        &self,
         all: bool,
         limit: Option<u32>,
-        filters: Vec<types::Filter>,
-    ) -> WitResult<Vec<r::ContainerSummary>> {
-        let filters = self.scoped(filters);
-        let engine = self.engine;
-        wit(async {
-            let opts = q::ListContainersOptions {
-                all,
-                limit: limit.map(|l| l.min(i32::MAX as u32) as i32),
-                size: false,
-                filters: filter_map(filters),
-            };
-            let list = engine
-                .request(|d| async move { d.list_containers(Some(opts)).await })
-                .await?;
-            Ok(list.into_iter().map(summary).collect())
-        })
-        .await
+        filters: Filters,
+    ) -> Result<Vec<ContainerSummary>, DockerError> {
+        let opts = q::ListContainersOptions {
+            all,
+            limit: limit.map(|l| l.min(i32::MAX as u32) as i32),
+            size: false,
+            filters: query(filters),
+        };
+        let list = self
+            .request(|d| async move { d.list_containers(Some(opts)).await })
+            .await?;
+        Ok(list.into_iter().map(summary).collect())
     }
 
-    async fn inspect(&mut self, id: String) -> WitResult<String> {
-        let id =
-            match super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await {
-                Ok(id) => id,
-                Err(e) => return Ok(Err(e.into())),
-            };
-        let engine = self.engine;
-        wit(async {
-            let info = engine
-                .request(|d| async move {
-                    d.inspect_container(&id, None::<q::InspectContainerOptions>)
-                        .await
-                })
-                .await?;
-            serde_json::to_string(&info)
-                .map_err(|e| DockerError::new(super::error::ErrorKind::Engine, e.to_string()))
-        })
-        .await
+    async fn inspect_container(&self, id: &str) -> Result<Json, DockerError> {
+        let info = self
+            .request(|d| async move {
+                d.inspect_container(id, None::<q::InspectContainerOptions>)
+                    .await
+            })
+            .await?;
+        json(&info)
     }
 
-    async fn logs(&mut self, id: String, o: r::LogOptions) -> WitResult<Resource<LogStream>> {
-        let id =
-            match super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await {
-                Ok(id) => id,
-                Err(e) => return Ok(Err(e.into())),
-            };
-        let engine = self.engine;
-        let opened: Result<LogStream, DockerError> = async {
-            let docker = engine.client().await?;
-            // Fail now on an unknown container rather than at the first read.
-            docker
-                .inspect_container(&id, None::<q::InspectContainerOptions>)
-                .await
-                .map_err(|e| engine.error(e))?;
-            let docker = engine.long_client().await?;
-            let opts = q::LogsOptions {
-                follow: false,
-                stdout: o.stdout,
-                stderr: o.stderr,
-                since: clamp_i32(o.since.unwrap_or(0)),
-                until: clamp_i32(o.until.unwrap_or(0)),
-                timestamps: o.timestamps,
-                tail: o.tail.map_or_else(|| "all".to_owned(), |n| n.to_string()),
-            };
-            Ok(LogStream::new(
-                engine.endpoint(),
-                Box::pin(docker.logs(&id, Some(opts))),
-                None,
-            ))
+    async fn logs(&self, id: &str, o: LogOptions) -> Result<Stream<LogChunk>, DockerError> {
+        // Fail now on an unknown container rather than at the first read.
+        inspect_state(self, id).await?;
+        let docker = self.long_client().await?;
+        let opts = q::LogsOptions {
+            follow: false,
+            stdout: o.stdout,
+            stderr: o.stderr,
+            since: clamp_i32(o.since.unwrap_or(0)),
+            until: clamp_i32(o.until.unwrap_or(0)),
+            timestamps: o.timestamps,
+            tail: o.tail.map_or_else(|| "all".to_owned(), |n| n.to_string()),
+        };
+        Ok(chunks(self, Box::pin(docker.logs(id, Some(opts))), None))
+    }
+
+    async fn wait_container(
+        &self,
+        id: &str,
+        until: WaitUntil,
+        timeout: Duration,
+    ) -> Result<WaitOutcome, DockerError> {
+        let waited = match until {
+            WaitUntil::Exited => tokio::time::timeout(timeout, wait_exit(self, id)).await,
+            WaitUntil::Healthy => tokio::time::timeout(timeout, wait_healthy(self, id)).await,
+        };
+        match waited {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                let s = inspect_state(self, id).await?;
+                let mut state = s
+                    .status
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "unknown".into());
+                if let Some(h) = s.health.and_then(|h| h.status) {
+                    state.push_str(&format!(" ({h})"));
+                }
+                Ok(WaitOutcome::TimedOut(state))
+            }
         }
-        .await;
-        self.push_or_err(opened)
     }
 
     async fn follow_logs(
-        &mut self,
-        id: String,
+        &self,
+        id: &str,
         since: Option<i64>,
-        timeout_ms: u32,
-    ) -> WitResult<Resource<LogStream>> {
-        let id =
-            match super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await {
-                Ok(id) => id,
-                Err(e) => return Ok(Err(e.into())),
-            };
-        let timeout = Duration::from_millis(u64::from(timeout_ms));
-        let opened = super::observe::follow_logs(self.engine, &id, since, timeout).await;
-        self.push_or_err(opened)
+        timeout: Duration,
+    ) -> Result<Stream<LogChunk>, DockerError> {
+        inspect_state(self, id).await?;
+        let docker = self.long_client().await?;
+        let since = since.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64)
+        });
+        let opts = q::LogsOptions {
+            follow: true,
+            stdout: true,
+            stderr: true,
+            since: clamp_i32(since),
+            until: 0,
+            timestamps: false,
+            tail: "all".to_owned(),
+        };
+        Ok(chunks(
+            self,
+            Box::pin(docker.logs(id, Some(opts))),
+            Some(tokio::time::Instant::now() + timeout),
+        ))
     }
 
-    async fn stats(
-        &mut self,
-        id: String,
-        stream: bool,
-    ) -> WitResult<Resource<super::observe::StatsStream>> {
-        let id =
-            match super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await {
-                Ok(id) => id,
-                Err(e) => return Ok(Err(e.into())),
+    async fn stats(&self, id: &str, stream: bool) -> Result<Stream<Json>, DockerError> {
+        let docker = self.long_client().await?;
+        let endpoint = self.endpoint().to_owned();
+        let id = id.to_owned();
+        let pump = super::pump::Pump::spawn(move |tx| async move {
+            // Not one-shot: the engine then waits for a second reading, so even a single
+            // sample carries `precpu_stats` and CPU use can be computed from it.
+            let opts = q::StatsOptions {
+                stream,
+                one_shot: false,
             };
-        let opened = super::observe::stats(self.engine, id, stream).await;
-        self.push_or_err(opened)
+            tx.forward(
+                docker.stats(&id, Some(opts)),
+                |sample| serde_json::to_value(&sample).into_iter().collect(),
+                |e| DockerError::from_bollard(&endpoint, e),
+            )
+            .await;
+        });
+        Ok(pump.into_stream())
     }
 
-    async fn top(&mut self, id: String, ps_args: Option<String>) -> WitResult<r::ProcessList> {
-        let id =
-            match super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await {
-                Ok(id) => id,
-                Err(e) => return Ok(Err(e.into())),
-            };
-        wit(super::observe::top(self.engine, id, ps_args)).await
-    }
-
-    async fn wait(
-        &mut self,
-        id: String,
-        until: r::WaitUntil,
-        timeout_ms: u32,
-    ) -> WitResult<r::WaitOutcome> {
-        let id =
-            match super::scope::check_scope(self.engine, self.scope, Kind::Container, &id).await {
-                Ok(id) => id,
-                Err(e) => return Ok(Err(e.into())),
-            };
-        let engine = self.engine;
-        let timeout = Duration::from_millis(u64::from(timeout_ms));
-        wit(async {
-            let waited = match until {
-                r::WaitUntil::Exited => tokio::time::timeout(timeout, wait_exit(engine, &id)).await,
-                r::WaitUntil::Healthy => {
-                    tokio::time::timeout(timeout, wait_healthy(engine, &id)).await
-                }
-            };
-            match waited {
-                Ok(outcome) => outcome,
-                Err(_) => {
-                    let s = inspect_state(engine, &id).await?;
-                    let mut state = s
-                        .status
-                        .map(|s| s.to_string())
-                        .unwrap_or_else(|| "unknown".into());
-                    if let Some(h) = s.health.and_then(|h| h.status) {
-                        state.push_str(&format!(" ({h})"));
-                    }
-                    Ok(r::WaitOutcome::TimedOut(state))
-                }
-            }
+    async fn top(&self, id: &str, ps_args: Option<String>) -> Result<ProcessList, DockerError> {
+        let opts = q::TopOptions {
+            ps_args: ps_args.unwrap_or_else(|| "-ef".to_owned()),
+        };
+        let top = self
+            .request(|d| async move { d.top_processes(id, Some(opts)).await })
+            .await?;
+        Ok(ProcessList {
+            titles: top.titles.unwrap_or_default(),
+            processes: top.processes.unwrap_or_default(),
         })
-        .await
     }
 }
 
-async fn wait_exit(engine: &Engine, id: &str) -> Result<r::WaitOutcome, DockerError> {
+async fn wait_exit(engine: &Engine, id: &str) -> Result<WaitOutcome, DockerError> {
     let docker = engine.long_client().await?;
     let opts = q::WaitContainerOptions {
         condition: "not-running".into(),
     };
     let mut stream = docker.wait_container(id, Some(opts));
     match stream.next().await {
-        Some(Ok(r)) => Ok(r::WaitOutcome::Exited(r.status_code)),
+        Some(Ok(r)) => Ok(WaitOutcome::Exited(r.status_code)),
         // bollard reports a non-zero exit code as an error; it is an outcome here.
         Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => {
-            Ok(r::WaitOutcome::Exited(code))
+            Ok(WaitOutcome::Exited(code))
         }
         Some(Err(e)) => Err(engine.error(e)),
         None => {
             let s = inspect_state(engine, id).await?;
-            Ok(r::WaitOutcome::Exited(s.exit_code.unwrap_or(0)))
+            Ok(WaitOutcome::Exited(s.exit_code.unwrap_or(0)))
         }
     }
 }
 
-async fn wait_healthy(engine: &Engine, id: &str) -> Result<r::WaitOutcome, DockerError> {
+async fn wait_healthy(engine: &Engine, id: &str) -> Result<WaitOutcome, DockerError> {
     let info = engine
         .request(|d| async move {
             d.inspect_container(id, None::<q::InspectContainerOptions>)
@@ -251,55 +238,12 @@ async fn wait_healthy(engine: &Engine, id: &str) -> Result<r::WaitOutcome, Docke
             )
         );
         if gone {
-            return Ok(r::WaitOutcome::Exited(s.exit_code.unwrap_or(0)));
+            return Ok(WaitOutcome::Exited(s.exit_code.unwrap_or(0)));
         }
         match s.health.and_then(|h| h.status) {
-            Some(HealthStatusEnum::HEALTHY) => return Ok(r::WaitOutcome::Healthy),
-            Some(HealthStatusEnum::UNHEALTHY) => return Ok(r::WaitOutcome::Unhealthy),
+            Some(HealthStatusEnum::HEALTHY) => return Ok(WaitOutcome::Healthy),
+            Some(HealthStatusEnum::UNHEALTHY) => return Ok(WaitOutcome::Unhealthy),
             _ => tokio::time::sleep(Duration::from_millis(250)).await,
-        }
-    }
-}
-
-impl r::HostLogStream for DockerHost<'_> {
-    async fn next(&mut self, stream: Resource<LogStream>) -> WitResult<Option<r::LogChunk>> {
-        let s = self.table.get_mut(&stream)?;
-        Ok(s.next_chunk().await.map_err(Into::into))
-    }
-
-    async fn drop(&mut self, stream: Resource<LogStream>) -> wasmtime::Result<()> {
-        self.table.delete(stream)?;
-        Ok(())
-    }
-}
-
-impl LogStream {
-    /// The next chunk; none once the log ends (or, when followed, the time is up).
-    pub(crate) async fn next_chunk(&mut self) -> Result<Option<r::LogChunk>, DockerError> {
-        let s = self;
-        let next = match s.deadline {
-            // Time up ends the stream, as if the container had stopped writing.
-            Some(deadline) => tokio::time::timeout_at(deadline, s.inner.next())
-                .await
-                .unwrap_or_default(),
-            None => s.inner.next().await,
-        };
-        match next {
-            None => Ok(None),
-            Some(Ok(out)) => {
-                let (source, data) = match out {
-                    LogOutput::StdOut { message } => (r::LogSource::Stdout, message),
-                    LogOutput::StdErr { message } => (r::LogSource::Stderr, message),
-                    LogOutput::Console { message } | LogOutput::StdIn { message } => {
-                        (r::LogSource::Console, message)
-                    }
-                };
-                Ok(Some(r::LogChunk {
-                    source,
-                    data: data.to_vec(),
-                }))
-            }
-            Some(Err(e)) => Err(DockerError::from_bollard(&s.endpoint, e)),
         }
     }
 }
@@ -308,9 +252,8 @@ fn clamp_i32(v: i64) -> i32 {
     v.clamp(0, i64::from(i32::MAX)) as i32
 }
 
-fn summary(c: bollard::models::ContainerSummary) -> r::ContainerSummary {
-    let labels = sorted_labels(c.labels);
-    r::ContainerSummary {
+fn summary(c: bollard::models::ContainerSummary) -> ContainerSummary {
+    ContainerSummary {
         id: c.id.unwrap_or_default(),
         names: c
             .names
@@ -327,14 +270,14 @@ fn summary(c: bollard::models::ContainerSummary) -> r::ContainerSummary {
             .ports
             .unwrap_or_default()
             .into_iter()
-            .map(|p| r::Port {
+            .map(|p| Port {
                 private_port: p.private_port,
                 public_port: p.public_port,
                 ip: p.ip.filter(|ip| !ip.is_empty()),
                 protocol: p.typ.map(|t| t.to_string()).unwrap_or_else(|| "tcp".into()),
             })
             .collect(),
-        labels,
+        labels: c.labels.unwrap_or_default().into_iter().collect(),
         volumes: c
             .mounts
             .unwrap_or_default()

@@ -1,127 +1,119 @@
-//! `exec`: run a command in a container, keeping a capped prefix of its output.
+//! Running a command in a container, on bollard, keeping a capped prefix of its output.
 
-use super::DockerError;
-use super::host::{DockerHost, wit};
-use crate::engine::Kind;
-use crate::runtime::bindings::wharf::docker::{exec as x, types};
+use super::{DockerError, Engine};
+use crate::engine::{self, Captured, ExecOutput, ExecSpec};
+use async_trait::async_trait;
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
 use futures::StreamExt;
-use std::time::Duration;
 
-/// Bytes kept of each output stream, whatever a plugin asks for: the host buffers them.
-const MAX_OUTPUT: usize = 1 << 20;
-
-impl x::Host for DockerHost<'_> {
-    async fn run(
-        &mut self,
-        container: String,
-        spec: x::ExecSpec,
-    ) -> wasmtime::Result<Result<x::ExecOutput, types::DockerError>> {
-        let container = match self.guard(Kind::Container, &container).await {
-            Ok(id) => id,
-            Err(e) => return Ok(Err(e)),
+#[async_trait]
+impl engine::Exec for Engine {
+    async fn exec(&self, container: &str, spec: ExecSpec) -> Result<ExecOutput, DockerError> {
+        let docker = self.long_client().await?;
+        let exec = docker
+            .create_exec(
+                container,
+                CreateExecOptions {
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    cmd: Some(spec.cmd),
+                    env: (!spec.env.is_empty()).then_some(spec.env),
+                    working_dir: spec.working_dir,
+                    user: spec.user,
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| self.error(e))?;
+        let started = docker
+            .start_exec(&exec.id, None::<StartExecOptions>)
+            .await
+            .map_err(|e| self.error(e))?;
+        let StartExecResults::Attached { mut output, .. } = started else {
+            return Err(DockerError::new(
+                super::error::ErrorKind::Engine,
+                "the engine started the command detached",
+            ));
         };
-        let engine = self.engine;
-        wit(async {
-            if spec.cmd.is_empty() {
-                return Err(DockerError::invalid("the command is empty"));
-            }
-            let docker = engine.long_client().await?;
-            let exec = docker
-                .create_exec(
-                    &container,
-                    CreateExecOptions {
-                        attach_stdout: Some(true),
-                        attach_stderr: Some(true),
-                        cmd: Some(spec.cmd),
-                        env: (!spec.env.is_empty()).then_some(spec.env),
-                        working_dir: spec.working_dir,
-                        user: spec.user,
-                        ..Default::default()
-                    },
-                )
-                .await
-                .map_err(|e| engine.error(e))?;
-            let started = docker
-                .start_exec(&exec.id, None::<StartExecOptions>)
-                .await
-                .map_err(|e| engine.error(e))?;
-            let StartExecResults::Attached { mut output, .. } = started else {
-                return Err(DockerError::new(
-                    super::error::ErrorKind::Engine,
-                    "the engine started the command detached",
-                ));
-            };
-            let limit = (spec.output_limit as usize).min(MAX_OUTPUT);
-            let mut stdout = Capture::new(limit);
-            let mut stderr = Capture::new(limit);
-            let timeout = Duration::from_millis(u64::from(spec.timeout_ms));
-            let read_all = async {
-                while let Some(frame) = output.next().await {
-                    match frame.map_err(|e| engine.error(e))? {
-                        LogOutput::StdErr { message } => stderr.push(&message),
-                        LogOutput::StdOut { message } | LogOutput::Console { message } => {
-                            stdout.push(&message)
-                        }
-                        LogOutput::StdIn { .. } => {}
+        let limit = spec.output_limit;
+        let mut stdout = Captured::default();
+        let mut stderr = Captured::default();
+        let read_all = async {
+            while let Some(frame) = output.next().await {
+                match frame.map_err(|e| self.error(e))? {
+                    LogOutput::StdErr { message } => stderr.push(&message, limit),
+                    LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                        stdout.push(&message, limit)
                     }
+                    LogOutput::StdIn { .. } => {}
                 }
-                Ok::<_, DockerError>(())
-            };
-            let finished = match tokio::time::timeout(timeout, read_all).await {
-                Ok(r) => {
-                    r?;
-                    true
-                }
-                Err(_) => false,
-            };
-            let exit_code = if finished {
-                let info = docker
-                    .inspect_exec(&exec.id)
-                    .await
-                    .map_err(|e| engine.error(e))?;
-                info.exit_code
-            } else {
-                None
-            };
-            Ok(x::ExecOutput {
-                exit_code,
-                stdout: stdout.into_wit(),
-                stderr: stderr.into_wit(),
-            })
+            }
+            Ok::<_, DockerError>(())
+        };
+        let finished = match tokio::time::timeout(spec.timeout, read_all).await {
+            Ok(r) => {
+                r?;
+                true
+            }
+            Err(_) => false,
+        };
+        let exit_code = if finished {
+            let info = docker
+                .inspect_exec(&exec.id)
+                .await
+                .map_err(|e| self.error(e))?;
+            info.exit_code
+        } else {
+            None
+        };
+        Ok(ExecOutput {
+            exit_code,
+            stdout,
+            stderr,
         })
-        .await
     }
 }
 
-/// The first `limit` bytes of a stream, and how many bytes it produced in all.
-struct Capture {
-    data: Vec<u8>,
-    total: u64,
-    limit: usize,
-}
-
-impl Capture {
-    fn new(limit: usize) -> Self {
-        Capture {
-            data: Vec::new(),
-            total: 0,
-            limit,
-        }
+#[async_trait]
+impl engine::Archives for Engine {
+    async fn put_archive(
+        &self,
+        container: &str,
+        dir: &str,
+        archive: Vec<u8>,
+    ) -> Result<(), DockerError> {
+        let docker = self.long_client().await?;
+        let opts = bollard::query_parameters::UploadToContainerOptions {
+            path: dir.to_owned(),
+            ..Default::default()
+        };
+        docker
+            .upload_to_container(container, Some(opts), bollard::body_full(archive.into()))
+            .await
+            .map_err(|e| self.error(e))
     }
 
-    fn push(&mut self, bytes: &[u8]) {
-        self.total += bytes.len() as u64;
-        let room = self.limit.saturating_sub(self.data.len());
-        self.data.extend_from_slice(&bytes[..bytes.len().min(room)]);
-    }
-
-    fn into_wit(self) -> x::Captured {
-        x::Captured {
-            data: self.data,
-            total_bytes: self.total,
+    async fn get_archive(
+        &self,
+        container: &str,
+        path: &str,
+        limit: usize,
+    ) -> Result<Vec<u8>, DockerError> {
+        let docker = self.long_client().await?;
+        let opts = bollard::query_parameters::DownloadFromContainerOptions {
+            path: path.to_owned(),
+        };
+        let mut stream = docker.download_from_container(container, Some(opts));
+        let mut archive = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| self.error(e))?;
+            if archive.len() + chunk.len() > limit {
+                return Err(engine::too_big(limit));
+            }
+            archive.extend_from_slice(&chunk);
         }
+        Ok(archive)
     }
 }
 
@@ -131,11 +123,10 @@ mod tests {
 
     #[test]
     fn capture_keeps_a_prefix_and_counts_everything() {
-        let mut c = Capture::new(4);
-        c.push(b"abc");
-        c.push(b"defg");
-        let w = c.into_wit();
-        assert_eq!(w.data, b"abcd");
-        assert_eq!(w.total_bytes, 7);
+        let mut c = Captured::default();
+        c.push(b"abc", 4);
+        c.push(b"defg", 4);
+        assert_eq!(c.data, b"abcd");
+        assert_eq!(c.total_bytes, 7);
     }
 }

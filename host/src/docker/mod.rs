@@ -12,7 +12,6 @@ pub mod endpoint;
 pub mod engines;
 mod error;
 mod exec;
-pub(crate) mod files;
 mod host;
 mod image_build;
 mod images;
@@ -28,14 +27,13 @@ mod swarm_write;
 pub(crate) mod tls;
 mod volumes;
 
-pub use containers::LogStream;
 pub use credentials::{CredentialStore, Login};
 pub use endpoint::{Endpoint, EndpointError};
 pub use engines::{DEFAULT_ENGINE, Engines, EnginesError};
 pub use error::{DockerError, ErrorKind};
 pub use host::{DockerData, DockerHost};
 pub use jobs::Job;
-pub use observe::{EventStream, StatsStream};
+pub use observe::EventStream;
 pub(crate) use scope::refuse_if_read_only;
 pub use swarm::TaskLogStream;
 

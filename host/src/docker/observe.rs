@@ -1,21 +1,16 @@
-//! Watching the engine: container stats, processes and followed logs (`containers-read`),
-//! and engine information, disk usage and events (`system`).
+//! The engine as a whole (`system`): information, version, disk usage and events.
 
-use super::containers::LogStream;
+use super::DockerError;
 use super::error::ErrorKind;
 use super::host::{DockerHost, filter_map, wit};
 use super::pump::Pump;
-use super::{DockerError, Engine};
-use crate::runtime::bindings::wharf::docker::{containers_read as r, system as s, types};
+use crate::runtime::bindings::wharf::docker::{system as s, types};
 use bollard::models::EventMessage;
 use bollard::query_parameters as q;
-use std::time::Duration;
 use wasmtime::component::Resource;
 
 type WitResult<T> = wasmtime::Result<Result<T, types::DockerError>>;
 
-/// Stats samples as Docker's JSON.
-pub type StatsStream = Pump<String>;
 /// Engine events.
 pub type EventStream = Pump<s::Event>;
 
@@ -24,97 +19,6 @@ fn json_error(e: serde_json::Error) -> DockerError {
         ErrorKind::Engine,
         format!("unexpected answer from the engine: {e}"),
     )
-}
-
-/// Follow new log output for at most `timeout`.
-pub(super) async fn follow_logs(
-    engine: &Engine,
-    id: &str,
-    since: Option<i64>,
-    timeout: Duration,
-) -> Result<LogStream, DockerError> {
-    // Fail now on an unknown container rather than at the first read.
-    engine
-        .request(|d| {
-            let id = id.to_owned();
-            async move {
-                d.inspect_container(&id, None::<q::InspectContainerOptions>)
-                    .await
-            }
-        })
-        .await?;
-    let docker = engine.long_client().await?;
-    let since = since.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64)
-    });
-    let opts = q::LogsOptions {
-        follow: true,
-        stdout: true,
-        stderr: true,
-        since: since.clamp(0, i64::from(i32::MAX)) as i32,
-        until: 0,
-        timestamps: false,
-        tail: "all".to_owned(),
-    };
-    Ok(LogStream::new(
-        engine.endpoint(),
-        Box::pin(docker.logs(id, Some(opts))),
-        Some(tokio::time::Instant::now() + timeout),
-    ))
-}
-
-pub(super) async fn stats(
-    engine: &Engine,
-    id: String,
-    stream: bool,
-) -> Result<StatsStream, DockerError> {
-    let docker = engine.long_client().await?;
-    let endpoint = engine.endpoint().to_owned();
-    Ok(Pump::spawn(move |tx| async move {
-        // Not one-shot: the engine then waits for a second reading, so even a single
-        // sample carries `precpu_stats` and CPU use can be computed from it.
-        let opts = q::StatsOptions {
-            stream,
-            one_shot: false,
-        };
-        tx.forward(
-            docker.stats(&id, Some(opts)),
-            |sample| serde_json::to_string(&sample).into_iter().collect(),
-            |e| DockerError::from_bollard(&endpoint, e),
-        )
-        .await;
-    }))
-}
-
-pub(super) async fn top(
-    engine: &Engine,
-    id: String,
-    ps_args: Option<String>,
-) -> Result<r::ProcessList, DockerError> {
-    let opts = q::TopOptions {
-        ps_args: ps_args.unwrap_or_else(|| "-ef".to_owned()),
-    };
-    let top = engine
-        .request(|d| async move { d.top_processes(&id, Some(opts)).await })
-        .await?;
-    Ok(r::ProcessList {
-        titles: top.titles.unwrap_or_default(),
-        processes: top.processes.unwrap_or_default(),
-    })
-}
-
-impl r::HostStatsStream for DockerHost<'_> {
-    async fn next(&mut self, stream: Resource<StatsStream>) -> WitResult<Option<String>> {
-        let stream = self.table.get_mut(&stream)?;
-        Ok(stream.next().await.transpose().map_err(Into::into))
-    }
-
-    async fn drop(&mut self, stream: Resource<StatsStream>) -> wasmtime::Result<()> {
-        self.table.delete(stream)?;
-        Ok(())
-    }
 }
 
 fn event(m: EventMessage) -> Vec<s::Event> {

@@ -42,6 +42,14 @@ impl<T: Send + 'static> Pump<T> {
     pub(crate) async fn next(&mut self) -> Option<Item<T>> {
         self.items.recv().await
     }
+
+    /// As a stream on the engine boundary; dropping it still aborts the task.
+    pub(crate) fn into_stream(self) -> crate::engine::Stream<T> {
+        Box::pin(futures::stream::unfold(self, |mut pump| async move {
+            let item = pump.next().await?;
+            Some((item, pump))
+        }))
+    }
 }
 
 /// The producing side of a [`Pump`].

@@ -14,6 +14,8 @@ use crate::docker::DockerError;
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::pin::Pin;
+use std::time::Duration;
 
 pub use bollard_stubs::models::{
     ContainerCreateBody, EndpointSettings, NetworkCreateRequest, VolumeCreateRequest,
@@ -33,6 +35,10 @@ pub type Json = serde_json::Value;
 
 type Result<T> = std::result::Result<T, DockerError>;
 
+/// What a stream resource reads: items until the end, or an error that ends it. Dropping it
+/// abandons the request, and the engine sees the client go.
+pub type Stream<T> = Pin<Box<dyn futures::Stream<Item = Result<T>> + Send>>;
+
 /// An object the engine knows, found by name, id or unambiguous id prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
@@ -45,6 +51,164 @@ pub struct Found {
 #[async_trait]
 pub trait Lookup: Send + Sync {
     async fn lookup(&self, kind: Kind, reference: &str) -> Result<Found>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerSummary {
+    pub id: String,
+    /// Names without the leading slash.
+    pub names: Vec<String>,
+    pub image: String,
+    pub command: String,
+    /// Unix seconds.
+    pub created: i64,
+    pub state: String,
+    pub status: String,
+    pub ports: Vec<Port>,
+    pub labels: Labels,
+    /// Names of the named volumes it mounts.
+    pub volumes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Port {
+    pub private_port: u16,
+    pub public_port: Option<u16>,
+    pub ip: Option<String>,
+    pub protocol: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogSource {
+    Stdout,
+    Stderr,
+    Console,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogChunk {
+    pub source: LogSource,
+    pub data: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LogOptions {
+    pub stdout: bool,
+    pub stderr: bool,
+    /// Unix seconds.
+    pub since: Option<i64>,
+    /// Unix seconds.
+    pub until: Option<i64>,
+    pub tail: Option<u32>,
+    pub timestamps: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitUntil {
+    Exited,
+    Healthy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WaitOutcome {
+    Exited(i64),
+    Healthy,
+    Unhealthy,
+    /// The state when the time ran out.
+    TimedOut(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessList {
+    pub titles: Vec<String>,
+    pub processes: Vec<Vec<String>>,
+}
+
+#[async_trait]
+pub trait ContainersRead: Send + Sync {
+    async fn list_containers(
+        &self,
+        all: bool,
+        limit: Option<u32>,
+        filters: Filters,
+    ) -> Result<Vec<ContainerSummary>>;
+    async fn inspect_container(&self, id: &str) -> Result<Json>;
+    /// Fails at once on an unknown container rather than at the first read.
+    async fn logs(&self, id: &str, options: LogOptions) -> Result<Stream<LogChunk>>;
+    async fn wait_container(
+        &self,
+        id: &str,
+        until: WaitUntil,
+        timeout: Duration,
+    ) -> Result<WaitOutcome>;
+    /// New output from `since` (Unix seconds; default now), for at most `timeout`.
+    async fn follow_logs(
+        &self,
+        id: &str,
+        since: Option<i64>,
+        timeout: Duration,
+    ) -> Result<Stream<LogChunk>>;
+    /// Samples in Docker's stats JSON, each with the previous sample's CPU figures.
+    async fn stats(&self, id: &str, stream: bool) -> Result<Stream<Json>>;
+    async fn top(&self, id: &str, ps_args: Option<String>) -> Result<ProcessList>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecSpec {
+    pub cmd: Vec<String>,
+    pub env: Vec<String>,
+    pub working_dir: Option<String>,
+    pub user: Option<String>,
+    /// Bytes kept of each of stdout and stderr.
+    pub output_limit: usize,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Captured {
+    pub data: Vec<u8>,
+    /// Bytes the stream produced in all, kept or not.
+    pub total_bytes: u64,
+}
+
+impl Captured {
+    /// Keep the first `limit` bytes, count them all.
+    pub fn push(&mut self, bytes: &[u8], limit: usize) {
+        self.total_bytes += bytes.len() as u64;
+        let room = limit.saturating_sub(self.data.len());
+        self.data.extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecOutput {
+    /// None when the command did not finish in time.
+    pub exit_code: Option<i64>,
+    pub stdout: Captured,
+    pub stderr: Captured,
+}
+
+#[async_trait]
+pub trait Exec: Send + Sync {
+    async fn exec(&self, container: &str, spec: ExecSpec) -> Result<ExecOutput>;
+}
+
+/// Files in and out of containers, as the tar archives the Engine API speaks; the host
+/// packs and unpacks them (see [`crate::policy::copy`]).
+#[async_trait]
+pub trait Archives: Send + Sync {
+    /// Unpack `archive` into the directory `dir` of the container.
+    async fn put_archive(&self, container: &str, dir: &str, archive: Vec<u8>) -> Result<()>;
+    /// `path` of the container as a tar archive; refused past `limit` bytes.
+    async fn get_archive(&self, container: &str, path: &str, limit: usize) -> Result<Vec<u8>>;
+}
+
+/// The refusal of an archive past its limit.
+pub fn too_big(limit: usize) -> DockerError {
+    DockerError::invalid(format!(
+        "the copy is larger than {} MiB; copy a smaller directory",
+        limit >> 20
+    ))
 }
 
 /// A new container: its id and the engine's warnings.
@@ -132,7 +296,9 @@ pub trait Volumes: Send + Sync {
 
 /// A Docker engine: every interface on the boundary, and what the guard needs to know of
 /// the engine itself.
-pub trait DockerEngine: Lookup + ContainersWrite + Networks + Volumes {
+pub trait DockerEngine:
+    Lookup + ContainersRead + ContainersWrite + Exec + Archives + Networks + Volumes
+{
     /// The engine's own socket on this machine: a container that mounts it controls the
     /// engine, so the guard refuses the bind.
     fn socket_path(&self) -> Option<PathBuf> {

@@ -6,15 +6,22 @@
 //! hands the action its full id, so the action works on the object that was checked even if
 //! a name is renamed or reused meanwhile.
 
+use super::copy::{self, CopyReport, MAX_ARCHIVE};
 use super::{AllowedRoots, CreateAllowances, PROVENANCE, Scope};
 use crate::docker::{DockerError, ErrorKind};
 use crate::engine::{
-    ContainerCreateBody, Created, DockerEngine, EndpointSettings, Filters, Json, Kind, Lookup,
-    NetworkCreateRequest, NetworkSummary, Pruned, VolumeCreateRequest, VolumeSummary,
+    ContainerCreateBody, ContainerSummary, Created, DockerEngine, EndpointSettings, ExecOutput,
+    ExecSpec, Filters, Json, Kind, LogChunk, LogOptions, Lookup, NetworkCreateRequest,
+    NetworkSummary, ProcessList, Pruned, Stream, VolumeCreateRequest, VolumeSummary, WaitOutcome,
+    WaitUntil,
 };
 use std::collections::HashMap;
+use std::time::Duration;
 
 type Result<T> = std::result::Result<T, DockerError>;
+
+/// Bytes kept of each exec output stream, whatever a plugin asks for: the host buffers them.
+pub const MAX_EXEC_OUTPUT: usize = 1 << 20;
 
 /// The rules of one call: what the configuration and the engine it goes to allow.
 #[derive(Clone, Copy)]
@@ -198,6 +205,117 @@ impl<'a> Guard<'a> {
 
     async fn visible(&self, kind: Kind, reference: &str) -> Result<String> {
         self.rules.in_scope(self.engine, kind, reference).await
+    }
+
+    // containers-read
+
+    pub async fn list_containers(
+        &self,
+        all: bool,
+        limit: Option<u32>,
+        filters: Filters,
+    ) -> Result<Vec<ContainerSummary>> {
+        self.engine
+            .list_containers(all, limit, self.rules.scoped(filters))
+            .await
+    }
+
+    pub async fn inspect_container(&self, id: &str) -> Result<Json> {
+        let id = self.visible(Kind::Container, id).await?;
+        self.engine.inspect_container(&id).await
+    }
+
+    pub async fn logs(&self, id: &str, options: LogOptions) -> Result<Stream<LogChunk>> {
+        let id = self.visible(Kind::Container, id).await?;
+        self.engine.logs(&id, options).await
+    }
+
+    pub async fn wait_container(
+        &self,
+        id: &str,
+        until: WaitUntil,
+        timeout: Duration,
+    ) -> Result<WaitOutcome> {
+        let id = self.visible(Kind::Container, id).await?;
+        self.engine.wait_container(&id, until, timeout).await
+    }
+
+    pub async fn follow_logs(
+        &self,
+        id: &str,
+        since: Option<i64>,
+        timeout: Duration,
+    ) -> Result<Stream<LogChunk>> {
+        let id = self.visible(Kind::Container, id).await?;
+        self.engine.follow_logs(&id, since, timeout).await
+    }
+
+    pub async fn stats(&self, id: &str, stream: bool) -> Result<Stream<Json>> {
+        let id = self.visible(Kind::Container, id).await?;
+        self.engine.stats(&id, stream).await
+    }
+
+    pub async fn top(&self, id: &str, ps_args: Option<String>) -> Result<ProcessList> {
+        let id = self.visible(Kind::Container, id).await?;
+        self.engine.top(&id, ps_args).await
+    }
+
+    // exec
+
+    /// A command runs with the container's privileges: a change, and in scope.
+    pub async fn exec(&self, container: &str, mut spec: ExecSpec) -> Result<ExecOutput> {
+        let container = self.target(Kind::Container, container).await?;
+        if spec.cmd.is_empty() {
+            return Err(DockerError::invalid("the command is empty"));
+        }
+        spec.output_limit = spec.output_limit.min(MAX_EXEC_OUTPUT);
+        self.engine.exec(&container, spec).await
+    }
+
+    // files
+
+    /// Copy `host_path`, which must resolve under an allowed root, into `container_dir`.
+    pub async fn copy_in(
+        &self,
+        container: &str,
+        host_path: &str,
+        container_dir: &str,
+    ) -> Result<CopyReport> {
+        let container = self.target(Kind::Container, container).await?;
+        let source = self.rules.roots.existing(host_path)?;
+        let (archive, report) = tokio::task::spawn_blocking(move || copy::pack(&source))
+            .await
+            .map_err(|e| DockerError::new(ErrorKind::Engine, e.to_string()))??;
+        self.engine
+            .put_archive(&container, container_dir, archive)
+            .await?;
+        Ok(report)
+    }
+
+    /// Copy `container_path` into `host_dir` (created if missing) under an allowed root.
+    pub async fn copy_out(
+        &self,
+        container: &str,
+        container_path: &str,
+        host_dir: &str,
+        overwrite: bool,
+    ) -> Result<CopyReport> {
+        let container = self.target(Kind::Container, container).await?;
+        let roots = self.rules.roots;
+        let dest = roots.writable(host_dir)?;
+        let archive = self
+            .engine
+            .get_archive(&container, container_path, MAX_ARCHIVE)
+            .await?;
+        // The download took a while: create the destination, then check again where it
+        // really is, so a symlink planted meanwhile cannot lead the copy out of the roots.
+        tokio::fs::create_dir_all(&dest).await.map_err(|e| {
+            DockerError::new(ErrorKind::Engine, format!("creating the destination: {e}"))
+        })?;
+        let dest = roots.existing(&dest.to_string_lossy())?;
+        tokio::task::spawn_blocking(move || copy::unpack(&archive, &dest, overwrite))
+            .await
+            .map_err(|e| DockerError::new(ErrorKind::Engine, e.to_string()))?
     }
 
     // containers-write

@@ -7,6 +7,7 @@
 pub mod audit;
 mod capability;
 pub mod confirm;
+pub mod copy;
 mod create;
 pub mod guard;
 mod modes;

@@ -24,9 +24,9 @@ wasmtime::component::bindgen!({
     additional_derives: [PartialEq],
     with: {
         "wharf:plugin/context.call-context": crate::runtime::context::CallContext,
-        "wharf:docker/containers-read.log-stream": crate::docker::LogStream,
+        "wharf:docker/containers-read.log-stream": crate::adapter::LogStream,
         "wharf:docker/types.job": crate::docker::Job,
-        "wharf:docker/containers-read.stats-stream": crate::docker::StatsStream,
+        "wharf:docker/containers-read.stats-stream": crate::adapter::StatsStream,
         "wharf:docker/system.event-stream": crate::docker::EventStream,
         "wharf:docker/swarm-read.task-log-stream": crate::docker::TaskLogStream,
     },

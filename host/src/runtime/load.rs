@@ -263,9 +263,6 @@ impl Runtime {
 /// not yet on the engine boundary (those are served by [`crate::adapter`] for every engine).
 trait DockerBackend:
     d::types::Host
-    + d::containers_read::Host
-    + d::exec::Host
-    + d::files::Host
     + d::images_read::Host
     + d::images_write::Host
     + d::registry::Host
@@ -279,9 +276,6 @@ trait DockerBackend:
 
 impl<T> DockerBackend for T where
     T: d::types::Host
-        + d::containers_read::Host
-        + d::exec::Host
-        + d::files::Host
         + d::images_read::Host
         + d::images_write::Host
         + d::registry::Host
@@ -307,12 +301,18 @@ where
     d::types::add_to_linker::<_, D>(linker, view)?;
     for c in granted {
         match c {
-            Capability::ContainersRead => d::containers_read::add_to_linker::<_, D>(linker, view)?,
+            Capability::ContainersRead => {
+                d::containers_read::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?
+            }
             Capability::ContainersWrite => {
                 d::containers_write::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?
             }
-            Capability::Exec => d::exec::add_to_linker::<_, D>(linker, view)?,
-            Capability::Files => d::files::add_to_linker::<_, D>(linker, view)?,
+            Capability::Exec => {
+                d::exec::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?
+            }
+            Capability::Files => {
+                d::files::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?
+            }
             Capability::Networks => {
                 d::networks::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?
             }

@@ -2,7 +2,6 @@
 //! WIT functions, the same resource types, the same read-only refusal and host-path policy
 //! as the real host, and every call recorded.
 
-mod containers;
 mod images;
 pub(crate) mod render;
 mod swarm;

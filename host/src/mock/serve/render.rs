@@ -4,7 +4,7 @@
 use crate::mock::model::{
     Container, Image, Model, MountSource, Network, RunState, Volume, unix_secs,
 };
-use crate::runtime::bindings::wharf::docker::{containers_read as r, images_read as ir};
+use crate::runtime::bindings::wharf::docker::images_read as ir;
 use serde_json::{Map, Value, json};
 use std::time::SystemTime;
 
@@ -70,9 +70,9 @@ fn command(c: &Container) -> String {
         .join(" ")
 }
 
-pub(crate) fn container_summary(m: &Model, c: &Container) -> r::ContainerSummary {
+pub(crate) fn container_summary(m: &Model, c: &Container) -> crate::engine::ContainerSummary {
     let _ = m;
-    r::ContainerSummary {
+    crate::engine::ContainerSummary {
         id: c.id.clone(),
         names: vec![c.name.clone()],
         image: c.image.clone(),
@@ -83,7 +83,7 @@ pub(crate) fn container_summary(m: &Model, c: &Container) -> r::ContainerSummary
         ports: c
             .ports
             .iter()
-            .map(|p| r::Port {
+            .map(|p| crate::engine::Port {
                 private_port: p.private,
                 public_port: p.public,
                 ip: p
@@ -92,7 +92,7 @@ pub(crate) fn container_summary(m: &Model, c: &Container) -> r::ContainerSummary
                 protocol: p.protocol.clone(),
             })
             .collect(),
-        labels: labels(&c.labels),
+        labels: c.labels.clone(),
         volumes: c
             .mounts
             .iter()

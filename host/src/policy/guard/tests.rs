@@ -1,10 +1,13 @@
 //! The guard's rules with no engine: a recording fake stands below it.
 
 use super::*;
-use crate::engine::{ContainersWrite, Found, Networks, Volumes};
+use crate::engine::{
+    Archives, ContainersRead, ContainersWrite, Exec, Found, Networks, ProcessList, Volumes,
+};
 use crate::policy::{AllowedRoots, CreateAllowances, Scope};
 use async_trait::async_trait;
 use std::sync::Mutex;
+use std::time::Duration;
 
 /// Objects it knows (kind, reference → id and labels), and the requests that reached it.
 #[derive(Default)]
@@ -166,6 +169,79 @@ impl Volumes for Fake {
     async fn prune_volumes(&self, filters: Filters) -> Result<Pruned> {
         self.reach(format!("prune volumes {filters:?}"));
         Ok(Pruned::default())
+    }
+}
+
+#[async_trait]
+impl ContainersRead for Fake {
+    async fn list_containers(
+        &self,
+        _: bool,
+        _: Option<u32>,
+        filters: Filters,
+    ) -> Result<Vec<ContainerSummary>> {
+        self.reach(format!("list containers {filters:?}"));
+        Ok(Vec::new())
+    }
+    async fn inspect_container(&self, id: &str) -> Result<Json> {
+        self.reach(format!("inspect {id}"));
+        Ok(Json::Null)
+    }
+    async fn logs(&self, id: &str, _: LogOptions) -> Result<Stream<LogChunk>> {
+        self.reach(format!("logs {id}"));
+        Ok(Box::pin(futures::stream::empty()))
+    }
+    async fn wait_container(&self, id: &str, _: WaitUntil, _: Duration) -> Result<WaitOutcome> {
+        self.reach(format!("wait {id}"));
+        Ok(WaitOutcome::Exited(0))
+    }
+    async fn follow_logs(&self, id: &str, _: Option<i64>, _: Duration) -> Result<Stream<LogChunk>> {
+        self.reach(format!("follow {id}"));
+        Ok(Box::pin(futures::stream::empty()))
+    }
+    async fn stats(&self, id: &str, _: bool) -> Result<Stream<Json>> {
+        self.reach(format!("stats {id}"));
+        Ok(Box::pin(futures::stream::empty()))
+    }
+    async fn top(&self, id: &str, _: Option<String>) -> Result<ProcessList> {
+        self.reach(format!("top {id}"));
+        Ok(ProcessList {
+            titles: Vec::new(),
+            processes: Vec::new(),
+        })
+    }
+}
+
+#[async_trait]
+impl Exec for Fake {
+    async fn exec(&self, container: &str, spec: ExecSpec) -> Result<ExecOutput> {
+        self.reach(format!(
+            "exec {container} {:?} limit {}",
+            spec.cmd, spec.output_limit
+        ));
+        Ok(ExecOutput {
+            exit_code: Some(0),
+            stdout: Default::default(),
+            stderr: Default::default(),
+        })
+    }
+}
+
+#[async_trait]
+impl Archives for Fake {
+    async fn put_archive(&self, container: &str, dir: &str, archive: Vec<u8>) -> Result<()> {
+        self.reach(format!("put {container} {dir} {} bytes", archive.len()));
+        Ok(())
+    }
+    async fn get_archive(&self, container: &str, path: &str, _: usize) -> Result<Vec<u8>> {
+        self.reach(format!("get {container} {path}"));
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(2);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, "out.txt", &b"hi"[..]).unwrap();
+        Ok(b.into_inner().unwrap())
     }
 }
 
@@ -438,4 +514,77 @@ async fn host_escapes_are_refused_at_create() {
     let e = denied(g.create_volume(device).await);
     assert!(e.contains("`device` is refused"), "{e}");
     assert_eq!(engine.reached(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn exec_is_a_change_in_scope_with_its_output_capped_by_the_host() {
+    let engine = engine();
+    let setup = Setup::new().scoped();
+    let g = setup.guard(&engine);
+    let spec = |cmd: &[&str]| ExecSpec {
+        cmd: cmd.iter().map(|s| (*s).to_owned()).collect(),
+        env: Vec::new(),
+        working_dir: None,
+        user: None,
+        output_limit: usize::MAX,
+        timeout: Duration::from_secs(1),
+    };
+    denied(g.exec("db", spec(&["id"])).await);
+    let e = g.exec("web", spec(&[])).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Invalid);
+    g.exec("web", spec(&["id"])).await.unwrap();
+    assert_eq!(
+        engine.reached(),
+        [format!("exec {WEB} [\"id\"] limit {MAX_EXEC_OUTPUT}")]
+    );
+    let read_only = Setup::new().read_only();
+    denied(read_only.guard(&engine).exec("web", spec(&["id"])).await);
+}
+
+#[tokio::test]
+async fn copies_touch_only_host_paths_under_the_allowed_roots() {
+    let root = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("in.txt"), "x").unwrap();
+    std::fs::write(outside.path().join("secret"), "s").unwrap();
+    // A link inside the root that points out of it.
+    std::os::unix::fs::symlink(outside.path(), root.path().join("escape")).unwrap();
+    let engine = engine();
+    let mut setup = Setup::new();
+    setup.roots = AllowedRoots::new([root.path().to_owned()]);
+    let g = setup.guard(&engine);
+
+    let secret = outside.path().join("secret");
+    let e = denied(g.copy_in("web", &secret.to_string_lossy(), "/").await);
+    assert!(e.contains("outside the allowed roots"), "{e}");
+    let through_link = root.path().join("escape/secret");
+    denied(g.copy_in("web", &through_link.to_string_lossy(), "/").await);
+    let e = denied(
+        g.copy_out("web", "/etc", &outside.path().to_string_lossy(), false)
+            .await,
+    );
+    assert!(e.contains("outside the allowed roots"), "{e}");
+    denied(
+        g.copy_out(
+            "web",
+            "/etc",
+            &root.path().join("escape/new").to_string_lossy(),
+            false,
+        )
+        .await,
+    );
+    assert_eq!(engine.reached(), Vec::<String>::new());
+
+    let report = g
+        .copy_in("web", &root.path().join("in.txt").to_string_lossy(), "/tmp")
+        .await
+        .unwrap();
+    assert_eq!((report.entries, report.bytes), (1, 1));
+    let dest = root.path().join("got");
+    g.copy_out("web", "/out.txt", &dest.to_string_lossy(), false)
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read_to_string(dest.join("out.txt")).unwrap(), "hi");
+    assert!(!outside.path().join("out.txt").exists());
+    assert_eq!(engine.reached().len(), 2);
 }

@@ -1,16 +1,13 @@
-//! The in-memory engine: [`MockDocker`] on the engine boundary. Each request is recorded as
-//! the engine received it (after the guard: refused requests never reach it), then answered
-//! from the model as dockerd answers.
+//! Networks and volumes on the model.
 
-use super::MockDocker;
-use super::model::{Extras, Filters as Known, NetworkSpec};
-use super::serve::render;
+use super::super::MockDocker;
 use crate::docker::DockerError;
 use crate::engine::{
-    ContainerCreateBody, ContainersWrite, Created, DockerEngine, EndpointSettings, Filters, Found,
-    Json, Kind, Lookup, NetworkCreateRequest, NetworkSummary, Networks, Pruned,
+    EndpointSettings, Filters, Json, NetworkCreateRequest, NetworkSummary, Networks, Pruned,
     VolumeCreateRequest, VolumeSummary, Volumes,
 };
+use crate::mock::model::{Filters as Known, NetworkSpec};
+use crate::mock::serve::render;
 use async_trait::async_trait;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
@@ -19,125 +16,6 @@ type Result<T> = std::result::Result<T, DockerError>;
 
 fn sorted(map: Option<HashMap<String, String>>) -> BTreeMap<String, String> {
     map.unwrap_or_default().into_iter().collect()
-}
-
-/// What dockerd answers (HTTP 503) to a swarm request when it is not a swarm manager.
-pub(crate) fn not_a_manager() -> DockerError {
-    DockerError::new(
-        crate::docker::ErrorKind::Engine,
-        "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" \
-         to connect this node to swarm and try again.",
-    )
-}
-
-impl DockerEngine for MockDocker {}
-
-#[async_trait]
-impl Lookup for MockDocker {
-    async fn lookup(&self, kind: Kind, reference: &str) -> Result<Found> {
-        let m = self.model();
-        let (id, labels) = match kind {
-            Kind::Container => {
-                let c = m.container(reference)?;
-                (c.id.clone(), c.labels.clone())
-            }
-            Kind::Network => {
-                let n = &m.networks[m.network_index(reference)?];
-                (n.id.clone(), n.labels.clone())
-            }
-            Kind::Volume => {
-                let v = &m.volumes[m.volume_index(reference)?];
-                (v.name.clone(), v.labels.clone())
-            }
-            Kind::Service | Kind::Secret | Kind::Config => return Err(not_a_manager()),
-        };
-        Ok(Found {
-            id,
-            labels: labels.into_iter().collect(),
-        })
-    }
-}
-
-#[async_trait]
-impl ContainersWrite for MockDocker {
-    async fn create_container(
-        &self,
-        name: Option<String>,
-        body: ContainerCreateBody,
-    ) -> Result<Created> {
-        self.record(
-            "containers-write",
-            "create",
-            json!({ "name": name, "spec": body }),
-        );
-        self.change(|m| {
-            m.create_container(name.as_deref(), body, Extras::default())
-                .map(|id| Created {
-                    id,
-                    warnings: Vec::new(),
-                })
-        })
-    }
-
-    async fn start_container(&self, id: &str) -> Result<()> {
-        self.record("containers-write", "start", json!({ "id": id }));
-        self.change(|m| m.start_container(id))
-    }
-
-    async fn stop_container(&self, id: &str, timeout_secs: Option<u32>) -> Result<()> {
-        self.record(
-            "containers-write",
-            "stop",
-            json!({ "id": id, "timeout_secs": timeout_secs }),
-        );
-        self.change(|m| m.stop_container(id))
-    }
-
-    async fn restart_container(&self, id: &str, timeout_secs: Option<u32>) -> Result<()> {
-        self.record(
-            "containers-write",
-            "restart",
-            json!({ "id": id, "timeout_secs": timeout_secs }),
-        );
-        self.change(|m| m.restart_container(id))
-    }
-
-    async fn kill_container(&self, id: &str, signal: Option<String>) -> Result<()> {
-        self.record(
-            "containers-write",
-            "kill",
-            json!({ "id": id, "signal": signal }),
-        );
-        self.change(|m| m.kill_container(id, signal.as_deref()))
-    }
-
-    async fn pause_container(&self, id: &str) -> Result<()> {
-        self.record("containers-write", "pause", json!({ "id": id }));
-        self.change(|m| m.pause_container(id))
-    }
-
-    async fn unpause_container(&self, id: &str) -> Result<()> {
-        self.record("containers-write", "unpause", json!({ "id": id }));
-        self.change(|m| m.unpause_container(id))
-    }
-
-    async fn remove_container(&self, id: &str, force: bool, volumes: bool) -> Result<()> {
-        self.record(
-            "containers-write",
-            "remove",
-            json!({ "id": id, "force": force, "volumes": volumes }),
-        );
-        self.change(|m| m.remove_container(id, force, volumes))
-    }
-
-    async fn rename_container(&self, id: &str, new_name: &str) -> Result<()> {
-        self.record(
-            "containers-write",
-            "rename",
-            json!({ "id": id, "new_name": new_name }),
-        );
-        self.change(|m| m.rename_container(id, new_name))
-    }
 }
 
 #[async_trait]

@@ -1,98 +1,24 @@
-//! `files`: copy between the allowed host roots and containers. The tar archives Docker
-//! speaks are built and unpacked here, never by the plugin.
+//! Copies between the allowed host roots and containers: the tar archives Docker speaks are
+//! built and unpacked here, by the host, never by a plugin, and never outside the roots.
 
-use super::DockerError;
-use super::error::ErrorKind;
-use super::host::{DockerHost, wit};
-use crate::engine::Kind;
-use crate::runtime::bindings::wharf::docker::{files as f, types};
-use bollard::query_parameters as q;
-use futures::StreamExt;
+use crate::docker::{DockerError, ErrorKind};
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
 
-/// Largest archive copied either way: copies go through memory.
-const MAX_ARCHIVE: usize = 512 << 20;
-
-impl f::Host for DockerHost<'_> {
-    async fn copy_in(
-        &mut self,
-        container: String,
-        host_path: String,
-        container_dir: String,
-    ) -> wasmtime::Result<Result<f::CopyReport, types::DockerError>> {
-        let container = match self.guard(Kind::Container, &container).await {
-            Ok(id) => id,
-            Err(e) => return Ok(Err(e)),
-        };
-        let engine = self.engine;
-        let roots = self.roots;
-        wit(async {
-            let source = roots.existing(&host_path)?;
-            let (archive, report) = tokio::task::spawn_blocking(move || pack(&source))
-                .await
-                .map_err(|e| DockerError::new(ErrorKind::Engine, e.to_string()))??;
-            let docker = engine.long_client().await?;
-            let opts = q::UploadToContainerOptions {
-                path: container_dir,
-                ..Default::default()
-            };
-            docker
-                .upload_to_container(&container, Some(opts), bollard::body_full(archive.into()))
-                .await
-                .map_err(|e| engine.error(e))?;
-            Ok(report)
-        })
-        .await
-    }
-
-    async fn copy_out(
-        &mut self,
-        container: String,
-        container_path: String,
-        host_dir: String,
-        overwrite: bool,
-    ) -> wasmtime::Result<Result<f::CopyReport, types::DockerError>> {
-        let container = match self.guard(Kind::Container, &container).await {
-            Ok(id) => id,
-            Err(e) => return Ok(Err(e)),
-        };
-        let engine = self.engine;
-        let roots = self.roots;
-        wit(async {
-            let dest = roots.writable(&host_dir)?;
-            let docker = engine.long_client().await?;
-            let opts = q::DownloadFromContainerOptions {
-                path: container_path,
-            };
-            let mut stream = docker.download_from_container(&container, Some(opts));
-            let mut archive = Vec::new();
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| engine.error(e))?;
-                if archive.len() + chunk.len() > MAX_ARCHIVE {
-                    return Err(too_big());
-                }
-                archive.extend_from_slice(&chunk);
-            }
-            // The download took a while: create the destination, then check again where it
-            // really is, so a symlink planted meanwhile cannot lead the copy out of the roots.
-            tokio::fs::create_dir_all(&dest)
-                .await
-                .map_err(|e| io_err("creating the destination", &e))?;
-            let dest = roots.existing(&dest.to_string_lossy())?;
-            tokio::task::spawn_blocking(move || unpack(&archive, &dest, overwrite))
-                .await
-                .map_err(|e| DockerError::new(ErrorKind::Engine, e.to_string()))?
-        })
-        .await
-    }
+/// What a copy wrote: entries, bytes of file content, and entries skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CopyReport {
+    pub entries: u32,
+    pub bytes: u64,
+    /// Device files, pipes, and symbolic links pointing outside the copy.
+    pub skipped: u32,
 }
 
+/// Largest archive copied either way: copies go through memory.
+pub const MAX_ARCHIVE: usize = 512 << 20;
+
 fn too_big() -> DockerError {
-    DockerError::invalid(format!(
-        "the copy is larger than {} MiB; copy a smaller directory",
-        MAX_ARCHIVE >> 20
-    ))
+    crate::engine::too_big(MAX_ARCHIVE)
 }
 
 /// The error and its causes: tar's own messages ("failed to unpack `x`") omit the reason.
@@ -106,13 +32,33 @@ fn io_err(what: &str, e: &(dyn std::error::Error + 'static)) -> DockerError {
     DockerError::new(ErrorKind::Engine, message)
 }
 
+/// The error [`Capped`] writes fail with, found again by type in whatever wraps it.
+#[derive(Debug, thiserror::Error)]
+#[error("the archive passed its size limit")]
+struct TooLarge;
+
+fn is_too_large(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut at = Some(e);
+    while let Some(e) = at {
+        if e.is::<TooLarge>()
+            || e.downcast_ref::<io::Error>()
+                .and_then(|io| io.get_ref())
+                .is_some_and(|inner| inner.is::<TooLarge>())
+        {
+            return true;
+        }
+        at = e.source();
+    }
+    false
+}
+
 /// Refuses writes past [`MAX_ARCHIVE`] so a huge source fails instead of exhausting memory.
 struct Capped(Vec<u8>);
 
 impl Write for Capped {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if self.0.len() + buf.len() > MAX_ARCHIVE {
-            return Err(io::Error::other("archive too large"));
+            return Err(io::Error::other(TooLarge));
         }
         self.0.extend_from_slice(buf);
         Ok(buf.len())
@@ -125,7 +71,7 @@ impl Write for Capped {
 
 /// A tar of `source` under its own name. Symlinks are archived as links, not followed, so a
 /// link inside an allowed root cannot pull in a file from outside it.
-pub(crate) fn pack(source: &Path) -> Result<(Vec<u8>, f::CopyReport), DockerError> {
+pub(crate) fn pack(source: &Path) -> Result<(Vec<u8>, CopyReport), DockerError> {
     let name = source
         .file_name()
         .map(PathBuf::from)
@@ -139,7 +85,7 @@ pub(crate) fn pack(source: &Path) -> Result<(Vec<u8>, f::CopyReport), DockerErro
         builder.append_path_with_name(source, &name)
     };
     result.map_err(|e| {
-        if e.to_string().contains("archive too large") {
+        if is_too_large(&e) {
             too_big()
         } else {
             io_err("archiving the source", &e)
@@ -153,8 +99,8 @@ pub(crate) fn pack(source: &Path) -> Result<(Vec<u8>, f::CopyReport), DockerErro
     Ok((archive, report))
 }
 
-fn count(archive: &[u8]) -> Result<f::CopyReport, DockerError> {
-    let mut report = f::CopyReport {
+fn count(archive: &[u8]) -> Result<CopyReport, DockerError> {
+    let mut report = CopyReport {
         entries: 0,
         bytes: 0,
         skipped: 0,
@@ -178,7 +124,7 @@ pub(crate) fn unpack(
     archive: &[u8],
     dest: &Path,
     overwrite: bool,
-) -> Result<f::CopyReport, DockerError> {
+) -> Result<CopyReport, DockerError> {
     let read = |e: io::Error| io_err("reading the archive", &e);
     let mut a = tar::Archive::new(archive);
     for entry in a.entries().map_err(read)? {
@@ -206,7 +152,7 @@ pub(crate) fn unpack(
         }
     }
 
-    let mut report = f::CopyReport {
+    let mut report = CopyReport {
         entries: 0,
         bytes: 0,
         skipped: 0,
