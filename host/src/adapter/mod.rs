@@ -2,15 +2,18 @@
 //! engine. It only converts: WIT records and JSON text in, domain types out, and back. Every
 //! request goes through the call's [`Guard`], then the engine the call is routed to.
 
+mod build;
 mod containers_read;
 mod containers_write;
 mod exec;
 mod files;
+mod images;
 mod networks;
+mod registry;
 mod volumes;
 
 use crate::docker::DockerError;
-use crate::engine::{DockerEngine, Filters, Labels, LogChunk, Stream};
+use crate::engine::{DockerEngine, Filters, JobEvent, Labels, LogChunk, Stream};
 use crate::policy::{Guard, Rules};
 use crate::runtime::bindings::wharf::docker::types;
 use crate::runtime::state::CallState;
@@ -30,6 +33,8 @@ pub struct Adapter<'a> {
 pub struct LogStream(Stream<LogChunk>);
 /// Stats samples, as the plugin's `stats-stream` resource.
 pub struct StatsStream(Stream<serde_json::Value>);
+/// A pull, push or build, as the plugin's `job` resource; dropping it abandons the job.
+pub struct Job(Stream<JobEvent>);
 
 impl Adapter<'_> {
     /// Put a new stream in the call's table, or pass on why it could not be opened.
@@ -81,6 +86,7 @@ impl AdapterData {
             scope: services.scope.as_ref(),
             allow: &services.allow,
             roots: &services.roots,
+            credentials: &services.credentials,
         };
         Adapter {
             guard: Guard::new(engine, rules),
@@ -116,4 +122,30 @@ fn body<T: DeserializeOwned>(what: &str, json: &str) -> Result<T, DockerError> {
 /// JSON text for the plugin.
 fn text(value: &serde_json::Value) -> String {
     value.to_string()
+}
+
+fn job_event(e: JobEvent) -> types::JobEvent {
+    match e {
+        JobEvent::Layer(l) => types::JobEvent::Layer(types::LayerProgress {
+            id: l.id,
+            status: l.status,
+            current: l.current,
+            total: l.total,
+        }),
+        JobEvent::Message(m) => types::JobEvent::Message(m),
+        JobEvent::ImageId(id) => types::JobEvent::ImageId(id),
+    }
+}
+
+impl types::Host for Adapter<'_> {}
+
+impl types::HostJob for Adapter<'_> {
+    async fn next(&mut self, job: Resource<Job>) -> WitResult<Option<types::JobEvent>> {
+        next(self.table, &job, |j| &mut j.0, job_event).await
+    }
+
+    async fn drop(&mut self, job: Resource<Job>) -> wasmtime::Result<()> {
+        self.table.delete(job)?;
+        Ok(())
+    }
 }

@@ -5,12 +5,12 @@
 //! entry for the host, its `credsStore`, its plain `auths` entry. Reading the Docker config at
 //! each call means a `docker login` takes effect without restarting wharf.
 //!
-//! Secrets never reach a plugin, a log line or an error message: [`Login`] and [`Found`]
+//! Secrets never reach a plugin, a log line or an error message: [`Login`] and [`Credentials`](crate::engine::Credentials)
 //! print redacted, and errors name where credentials came from, never what they are.
 
 use super::DockerError;
+use crate::engine::{Credentials, RegistryAuth};
 use base64::Engine as _;
-use bollard::auth::DockerCredentials;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -45,22 +45,6 @@ impl fmt::Debug for Login {
     }
 }
 
-/// Credentials found for a registry, and where from (for error messages).
-pub struct Found {
-    pub credentials: DockerCredentials,
-    pub source: String,
-}
-
-impl fmt::Debug for Found {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Found")
-            .field("username", &self.credentials.username)
-            .field("source", &self.source)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Where credentials are looked up.
 #[derive(Debug, Clone, Default)]
 pub struct CredentialStore {
     configured: BTreeMap<String, Login>,
@@ -85,11 +69,11 @@ impl CredentialStore {
     }
 
     /// Credentials for the registry `reference` lives on, if any are configured.
-    pub async fn for_reference(&self, reference: &str) -> Result<Option<Found>, DockerError> {
+    pub async fn for_reference(&self, reference: &str) -> Result<Option<Credentials>, DockerError> {
         self.for_registry(&registry_of(reference)).await
     }
 
-    pub async fn for_registry(&self, host: &str) -> Result<Option<Found>, DockerError> {
+    pub async fn for_registry(&self, host: &str) -> Result<Option<Credentials>, DockerError> {
         if let Some(login) = self.configured.get(host) {
             return login.credentials(host).map(Some);
         }
@@ -113,7 +97,7 @@ impl CredentialStore {
 }
 
 impl Login {
-    fn credentials(&self, host: &str) -> Result<Found, DockerError> {
+    fn credentials(&self, host: &str) -> Result<Credentials, DockerError> {
         let source = format!("[registries.\"{host}\"] in wharf.toml");
         let password = match (&self.password, &self.password_env) {
             (Some(p), None) => p.clone(),
@@ -128,8 +112,8 @@ impl Login {
                 )));
             }
         };
-        Ok(Found {
-            credentials: DockerCredentials {
+        Ok(Credentials {
+            auth: RegistryAuth {
                 username: Some(self.username.clone()),
                 password: Some(password),
                 serveraddress: Some(host.to_owned()),
@@ -196,7 +180,7 @@ impl fmt::Debug for AuthEntry {
 }
 
 impl DockerConfig {
-    async fn lookup(&self, host: &str, path: &Path) -> Result<Option<Found>, DockerError> {
+    async fn lookup(&self, host: &str, path: &Path) -> Result<Option<Credentials>, DockerError> {
         let helper = self
             .cred_helpers
             .iter()
@@ -216,7 +200,7 @@ impl DockerConfig {
 }
 
 impl AuthEntry {
-    fn credentials(&self, host: &str, path: &Path) -> Result<Option<Found>, DockerError> {
+    fn credentials(&self, host: &str, path: &Path) -> Result<Option<Credentials>, DockerError> {
         let source = format!("the `auths` entry for {host} in {}", path.display());
         let bad = |why: &str| DockerError::invalid(format!("{source} is malformed: {why}"));
         let (username, password) = match (&self.auth, &self.username, &self.password) {
@@ -237,13 +221,12 @@ impl AuthEntry {
             // `docker login` through a store leaves `"host": {}` here: nothing to use.
             return Ok(None);
         }
-        Ok(Some(Found {
-            credentials: DockerCredentials {
+        Ok(Some(Credentials {
+            auth: RegistryAuth {
                 username,
                 password,
                 identitytoken: self.identitytoken.clone(),
                 serveraddress: Some(host.to_owned()),
-                ..Default::default()
             },
             source,
         }))
@@ -258,11 +241,11 @@ struct HelperAnswer {
 }
 
 /// Ask `docker-credential-NAME get`, as the Docker CLI does.
-async fn from_helper(name: &str, host: &str) -> Result<Option<Found>, DockerError> {
+async fn from_helper(name: &str, host: &str) -> Result<Option<Credentials>, DockerError> {
     run_helper(&format!("docker-credential-{name}"), host).await
 }
 
-async fn run_helper(program: &str, host: &str) -> Result<Option<Found>, DockerError> {
+async fn run_helper(program: &str, host: &str) -> Result<Option<Credentials>, DockerError> {
     use tokio::io::AsyncWriteExt;
     let failed = |why: String| DockerError::denied(format!("credential helper {program}: {why}"));
     let server = if host == "docker.io" {
@@ -308,21 +291,21 @@ async fn run_helper(program: &str, host: &str) -> Result<Option<Found>, DockerEr
         .map_err(|_| failed("its answer is not the expected JSON".into()))?;
     // `<token>` as user name means the secret is an identity token.
     let credentials = if answer.username == "<token>" {
-        DockerCredentials {
+        RegistryAuth {
             identitytoken: Some(answer.secret),
             serveraddress: Some(host.to_owned()),
             ..Default::default()
         }
     } else {
-        DockerCredentials {
+        RegistryAuth {
             username: Some(answer.username),
             password: Some(answer.secret),
             serveraddress: Some(host.to_owned()),
             ..Default::default()
         }
     };
-    Ok(Some(Found {
-        credentials,
+    Ok(Some(Credentials {
+        auth: credentials,
         source: format!("credential helper {program}"),
     }))
 }
@@ -364,8 +347,8 @@ mod tests {
                           "other.example": {}}}"#,
         );
         let found = s.for_registry("reg.example:5000").await.unwrap().unwrap();
-        assert_eq!(found.credentials.username.as_deref(), Some("alice"));
-        assert_eq!(found.credentials.password.as_deref(), Some("s3cret"));
+        assert_eq!(found.auth.username.as_deref(), Some("alice"));
+        assert_eq!(found.auth.password.as_deref(), Some("s3cret"));
         assert!(!format!("{found:?}").contains("s3cret"));
         assert!(s.for_registry("other.example").await.unwrap().is_none());
         assert!(s.for_registry("docker.io").await.unwrap().is_none());
@@ -427,7 +410,7 @@ mod tests {
             run_helper(program, "nothere.example").await,
         );
         let found = answer.0.unwrap().unwrap();
-        assert_eq!(found.credentials.username.as_deref(), Some("carol"));
+        assert_eq!(found.auth.username.as_deref(), Some("carol"));
         assert!(
             found.source.ends_with("docker-credential-wharftest"),
             "{}",

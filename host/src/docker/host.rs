@@ -92,8 +92,6 @@ pub(super) async fn wit<T>(f: impl Future<Output = Result<T, DockerError>>) -> W
     Ok(f.await.map_err(Into::into))
 }
 
-impl types::Host for DockerHost<'_> {}
-
 impl DockerHost<'_> {
     /// Put a new resource in the call's table, or pass on why it could not be made.
     pub(super) fn push_or_err<T: Send + 'static>(
@@ -114,11 +112,4 @@ pub(super) fn filter_map(filters: Vec<types::Filter>) -> Option<HashMap<String, 
         f.entry(filter.key).or_default().extend(filter.values);
     }
     (!f.is_empty()).then_some(f)
-}
-
-/// Labels in a stable order, so output does not shuffle between calls.
-pub(super) fn sorted_labels(labels: Option<HashMap<String, String>>) -> Vec<(String, String)> {
-    let mut labels: Vec<(String, String)> = labels.unwrap_or_default().into_iter().collect();
-    labels.sort();
-    labels
 }

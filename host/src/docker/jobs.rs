@@ -1,33 +1,7 @@
-//! Long engine operations (pull, push, build) as the WIT `job` resource: a [`Pump`] of
-//! [`JobEvent`]s translated from the engine's progress messages.
+//! The engine's progress messages for long operations (pull, push, build) as job events.
 
-use super::host::DockerHost;
-use super::pump::Pump;
-use crate::runtime::bindings::wharf::docker::types::{self, JobEvent, LayerProgress};
+use crate::engine::{JobEvent, LayerProgress};
 use bollard::models::{BuildInfo, CreateImageInfo, ProgressDetail, PushImageInfo};
-use wasmtime::component::Resource;
-
-/// A running engine operation; dropping it abandons the operation.
-pub type Job = Pump<JobEvent>;
-
-impl types::HostJob for DockerHost<'_> {
-    async fn next(
-        &mut self,
-        job: Resource<Job>,
-    ) -> wasmtime::Result<Result<Option<JobEvent>, types::DockerError>> {
-        let job = self.table.get_mut(&job)?;
-        Ok(match job.next().await {
-            None => Ok(None),
-            Some(Ok(e)) => Ok(Some(e)),
-            Some(Err(e)) => Err(e.into()),
-        })
-    }
-
-    async fn drop(&mut self, job: Resource<Job>) -> wasmtime::Result<()> {
-        self.table.delete(job)?;
-        Ok(())
-    }
-}
 
 /// A layer's or a line's event, from the fields every progress message shares.
 fn status_event(

@@ -3,11 +3,9 @@
 //! Nothing above this module sees bollard: plugins get WIT types, the rest of the host gets
 //! [`DockerError`]s with messages a user can act on.
 
-pub(crate) mod build_context;
 mod containers;
 mod containers_write;
 mod credentials;
-mod dockerignore;
 pub mod endpoint;
 pub mod engines;
 mod error;
@@ -32,7 +30,6 @@ pub use endpoint::{Endpoint, EndpointError};
 pub use engines::{DEFAULT_ENGINE, Engines, EnginesError};
 pub use error::{DockerError, ErrorKind};
 pub use host::{DockerData, DockerHost};
-pub use jobs::Job;
 pub use observe::EventStream;
 pub(crate) use scope::refuse_if_read_only;
 pub use swarm::TaskLogStream;

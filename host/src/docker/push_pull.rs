@@ -1,44 +1,13 @@
-//! `registry`: pull and push, with the host's credentials, as jobs.
+//! Pulls and pushes on bollard, with the credentials the guard found, as job streams.
 
-use super::DockerError;
 use super::credentials::registry_of;
-use super::host::DockerHost;
-use super::jobs::{Job, pull_events, push_events};
+use super::jobs::{pull_events, push_events};
 use super::pump::Pump;
-use crate::runtime::bindings::wharf::docker::{registry as r, types};
+use super::{DockerError, Engine};
+use crate::engine::{self, Credentials, JobEvent, RegistryAuth, Stream, split_reference};
+use async_trait::async_trait;
+use bollard::auth::DockerCredentials;
 use bollard::query_parameters as q;
-use wasmtime::component::Resource;
-
-type WitResult<T> = wasmtime::Result<Result<T, types::DockerError>>;
-
-/// `name[:tag|@digest]` split the way the engine's API wants it; a reference without either
-/// means `latest` (an empty tag would make the engine pull every tag).
-pub(super) fn split_reference(reference: &str) -> Result<(&str, &str), DockerError> {
-    let invalid = || DockerError::invalid(format!("`{reference}` is not an image reference"));
-    if reference.is_empty() || reference.chars().any(char::is_whitespace) {
-        return Err(invalid());
-    }
-    if let Some((name, digest)) = reference.split_once('@') {
-        return if name.is_empty() || digest.is_empty() {
-            Err(invalid())
-        } else {
-            Ok((name, digest))
-        };
-    }
-    let last_slash = reference.rfind('/').map_or(0, |i| i + 1);
-    match reference[last_slash..].rfind(':') {
-        Some(i) => {
-            let (name, tag) = reference.split_at(last_slash + i);
-            let tag = &tag[1..];
-            if tag.is_empty() {
-                Err(invalid())
-            } else {
-                Ok((name, tag))
-            }
-        }
-        None => Ok((reference, "latest")),
-    }
-}
 
 /// Name the registry and where credentials came from when the registry refused them; a
 /// message about the registry's answer is more use than the engine's bare "unauthorized".
@@ -68,79 +37,86 @@ fn explain_auth(e: DockerError, registry: &str, found: Option<&str>) -> DockerEr
     ))
 }
 
-impl r::Host for DockerHost<'_> {
-    async fn pull(
-        &mut self,
-        reference: String,
+fn auth(c: RegistryAuth) -> DockerCredentials {
+    DockerCredentials {
+        username: c.username,
+        password: c.password,
+        identitytoken: c.identitytoken,
+        serveraddress: c.serveraddress,
+        ..Default::default()
+    }
+}
+
+/// The login of `credentials` for bollard, and where it came from.
+pub(super) fn login(
+    credentials: Option<Credentials>,
+) -> (Option<DockerCredentials>, Option<String>) {
+    match credentials {
+        Some(c) => (Some(auth(c.auth)), Some(c.source)),
+        None => (None, None),
+    }
+}
+
+#[async_trait]
+impl engine::Registry for Engine {
+    async fn pull_image(
+        &self,
+        reference: &str,
         platform: Option<String>,
-    ) -> WitResult<Resource<Job>> {
-        if let Some(refused) = self.refuse_write() {
-            return Ok(Err(refused));
-        }
-        let (engine, credentials) = (self.engine, self.credentials);
-        let started = async {
-            let (name, tag) = split_reference(&reference)?;
-            let found = credentials.for_reference(&reference).await?;
-            let docker = engine.long_client().await?;
-            let opts = q::CreateImageOptions {
-                from_image: Some(name.to_owned()),
-                tag: Some(tag.to_owned()),
-                platform: platform.unwrap_or_default(),
-                ..Default::default()
-            };
-            let endpoint = engine.endpoint().to_owned();
-            let registry = registry_of(&reference);
-            Ok(Pump::spawn(move |tx| async move {
-                let source = found.as_ref().map(|f| f.source.clone());
-                let stream = docker.create_image(Some(opts), None, found.map(|f| f.credentials));
-                tx.forward(stream, pull_events, |e| {
-                    explain_auth(
-                        DockerError::from_bollard(&endpoint, e),
-                        &registry,
-                        source.as_deref(),
-                    )
-                })
-                .await;
-            }))
+        credentials: Option<Credentials>,
+    ) -> Result<Stream<JobEvent>, DockerError> {
+        let (name, tag) = split_reference(reference)?;
+        let docker = self.long_client().await?;
+        let opts = q::CreateImageOptions {
+            from_image: Some(name.to_owned()),
+            tag: Some(tag.to_owned()),
+            platform: platform.unwrap_or_default(),
+            ..Default::default()
         };
-        self.push_or_err(started.await)
+        let endpoint = self.endpoint().to_owned();
+        let registry = registry_of(reference);
+        let (auth, source) = login(credentials);
+        let pump = Pump::spawn(move |tx| async move {
+            let stream = docker.create_image(Some(opts), None, auth);
+            tx.forward(stream, pull_events, |e| {
+                explain_auth(
+                    DockerError::from_bollard(&endpoint, e),
+                    &registry,
+                    source.as_deref(),
+                )
+            })
+            .await;
+        });
+        Ok(pump.into_stream())
     }
 
-    async fn push(&mut self, reference: String) -> WitResult<Resource<Job>> {
-        if let Some(refused) = self.refuse_write() {
-            return Ok(Err(refused));
-        }
-        let (engine, credentials) = (self.engine, self.credentials);
-        let started = async {
-            let (name, tag) = split_reference(&reference)?;
-            if reference.contains('@') {
-                return Err(DockerError::invalid(
-                    "push takes name:tag; a digest names what a registry already has",
-                ));
-            }
-            let found = credentials.for_reference(&reference).await?;
-            let docker = engine.long_client().await?;
-            let name = name.to_owned();
-            let opts = q::PushImageOptions {
-                tag: Some(tag.to_owned()),
-                platform: None,
-            };
-            let endpoint = engine.endpoint().to_owned();
-            let registry = registry_of(&reference);
-            Ok(Pump::spawn(move |tx| async move {
-                let source = found.as_ref().map(|f| f.source.clone());
-                let stream = docker.push_image(&name, Some(opts), found.map(|f| f.credentials));
-                tx.forward(stream, push_events, |e| {
-                    explain_auth(
-                        DockerError::from_bollard(&endpoint, e),
-                        &registry,
-                        source.as_deref(),
-                    )
-                })
-                .await;
-            }))
+    async fn push_image(
+        &self,
+        reference: &str,
+        credentials: Option<Credentials>,
+    ) -> Result<Stream<JobEvent>, DockerError> {
+        let (name, tag) = split_reference(reference)?;
+        let docker = self.long_client().await?;
+        let name = name.to_owned();
+        let opts = q::PushImageOptions {
+            tag: Some(tag.to_owned()),
+            platform: None,
         };
-        self.push_or_err(started.await)
+        let endpoint = self.endpoint().to_owned();
+        let registry = registry_of(reference);
+        let (auth, source) = login(credentials);
+        let pump = Pump::spawn(move |tx| async move {
+            let stream = docker.push_image(&name, Some(opts), auth);
+            tx.forward(stream, push_events, |e| {
+                explain_auth(
+                    DockerError::from_bollard(&endpoint, e),
+                    &registry,
+                    source.as_deref(),
+                )
+            })
+            .await;
+        });
+        Ok(pump.into_stream())
     }
 }
 

@@ -331,9 +331,10 @@ impl w::Host for DockerHost<'_> {
                 None => None,
             };
             let created = engine
-                .request(
-                    |d| async move { d.create_service(spec, auth.map(|f| f.credentials)).await },
-                )
+                .request(|d| async move {
+                    d.create_service(spec, super::push_pull::login(auth).0)
+                        .await
+                })
                 .await?;
             Ok(w::ServiceCreated {
                 id: created.id.unwrap_or_default(),
@@ -381,8 +382,8 @@ impl w::Host for DockerHost<'_> {
                 path.push_str("&rollback=previous");
             }
             let mut headers = Vec::new();
-            if let Some(found) = auth {
-                let json = serde_json::to_string(&found.credentials)
+            if let (Some(login), _) = super::push_pull::login(auth) {
+                let json = serde_json::to_string(&login)
                     .map_err(|e| DockerError::invalid(e.to_string()))?;
                 headers.push((
                     "X-Registry-Auth",

@@ -22,7 +22,9 @@ pub use bollard_stubs::models::{
 };
 
 mod kind;
+mod reference;
 pub use kind::Kind;
+pub use reference::split_reference;
 
 /// Engine-side filters, as in `docker ps --filter key=value`: key to values.
 pub type Filters = BTreeMap<String, Vec<String>>;
@@ -211,6 +213,147 @@ pub fn too_big(limit: usize) -> DockerError {
     ))
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageSummary {
+    pub id: String,
+    /// repo:tag references; empty for a dangling image.
+    pub tags: Vec<String>,
+    /// Unix seconds.
+    pub created: i64,
+    pub size: u64,
+    pub labels: Labels,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    pub id: String,
+    /// Unix seconds.
+    pub created: i64,
+    pub created_by: String,
+    pub size: u64,
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ImageRemoved {
+    pub untagged: Vec<String>,
+    pub deleted: Vec<String>,
+}
+
+/// Tar bytes, as `docker save` writes and `docker load` reads them.
+pub type Bytes = bytes::Bytes;
+
+#[async_trait]
+pub trait Images: Send + Sync {
+    /// `all` includes intermediate images.
+    async fn list_images(&self, all: bool, filters: Filters) -> Result<Vec<ImageSummary>>;
+    async fn inspect_image(&self, name: &str) -> Result<Json>;
+    async fn image_history(&self, name: &str) -> Result<Vec<HistoryEntry>>;
+    async fn tag_image(&self, name: &str, repo: &str, tag: &str) -> Result<()>;
+    async fn remove_image(&self, name: &str, force: bool, no_prune: bool) -> Result<ImageRemoved>;
+    async fn prune_images(&self, filters: Filters) -> Result<Pruned>;
+    /// `docker save` of `names`, as the tar's bytes.
+    async fn export_images(&self, names: Vec<String>) -> Result<Stream<Bytes>>;
+    /// `docker load` of a tar; what it loaded ("repo:tag", or an image id when untagged).
+    async fn import_images(&self, tar: Stream<Bytes>) -> Result<Vec<String>>;
+}
+
+/// One step of a long operation (pull, push, build), as the engine reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobEvent {
+    Layer(LayerProgress),
+    Message(String),
+    /// What the operation made: the image id of a build.
+    ImageId(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerProgress {
+    pub id: String,
+    pub status: String,
+    pub current: Option<u64>,
+    pub total: Option<u64>,
+}
+
+/// A registry login the host holds. The plugin never sees it.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct RegistryAuth {
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub identitytoken: Option<String>,
+    pub serveraddress: Option<String>,
+}
+
+impl std::fmt::Debug for RegistryAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryAuth")
+            .field("username", &self.username)
+            .field("serveraddress", &self.serveraddress)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Credentials found for a registry, and where from (for error messages, never the secret).
+#[derive(Clone)]
+pub struct Credentials {
+    pub auth: RegistryAuth,
+    pub source: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.auth.username)
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+pub trait Registry: Send + Sync {
+    /// `reference` as `name[:tag|@digest]`.
+    async fn pull_image(
+        &self,
+        reference: &str,
+        platform: Option<String>,
+        credentials: Option<Credentials>,
+    ) -> Result<Stream<JobEvent>>;
+    /// A local `name:tag`.
+    async fn push_image(
+        &self,
+        reference: &str,
+        credentials: Option<Credentials>,
+    ) -> Result<Stream<JobEvent>>;
+}
+
+/// A build's context, packed by the host: a tar file, and the Dockerfile's path in it.
+#[derive(Debug)]
+pub struct BuildContext {
+    pub tar: std::fs::File,
+    pub dockerfile: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BuildOptions {
+    /// References for the result; the first is given by the build itself.
+    pub tags: Vec<String>,
+    pub build_args: Vec<(String, String)>,
+    pub target: Option<String>,
+    pub labels: Vec<(String, String)>,
+    pub no_cache: bool,
+    pub pull: bool,
+    pub platform: Option<String>,
+}
+
+#[async_trait]
+pub trait Builds: Send + Sync {
+    async fn build_image(
+        &self,
+        context: BuildContext,
+        options: BuildOptions,
+    ) -> Result<Stream<JobEvent>>;
+}
+
 /// A new container: its id and the engine's warnings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Created {
@@ -297,7 +440,16 @@ pub trait Volumes: Send + Sync {
 /// A Docker engine: every interface on the boundary, and what the guard needs to know of
 /// the engine itself.
 pub trait DockerEngine:
-    Lookup + ContainersRead + ContainersWrite + Exec + Archives + Networks + Volumes
+    Lookup
+    + ContainersRead
+    + ContainersWrite
+    + Exec
+    + Archives
+    + Networks
+    + Volumes
+    + Images
+    + Registry
+    + Builds
 {
     /// The engine's own socket on this machine: a container that mounts it controls the
     /// engine, so the guard refuses the bind.

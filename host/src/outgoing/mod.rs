@@ -176,8 +176,8 @@ impl HttpHost<'_> {
                 .await
                 .map_err(|e| error(ErrorKind::Invalid, e.message))?;
             if let Some(found) = found {
-                let user = found.credentials.username.unwrap_or_default();
-                let password = found.credentials.password.unwrap_or_default();
+                let user = found.auth.username.unwrap_or_default();
+                let password = found.auth.password.unwrap_or_default();
                 let basic =
                     base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
                 builder = builder.header(hyper::header::AUTHORIZATION, format!("Basic {basic}"));

@@ -8,7 +8,11 @@
 
 use super::copy::{self, CopyReport, MAX_ARCHIVE};
 use super::{AllowedRoots, CreateAllowances, PROVENANCE, Scope};
+use crate::docker::CredentialStore;
 use crate::docker::{DockerError, ErrorKind};
+use crate::engine::{
+    BuildContext, BuildOptions, HistoryEntry, ImageRemoved, ImageSummary, JobEvent, split_reference,
+};
 use crate::engine::{
     ContainerCreateBody, ContainerSummary, Created, DockerEngine, EndpointSettings, ExecOutput,
     ExecSpec, Filters, Json, Kind, LogChunk, LogOptions, Lookup, NetworkCreateRequest,
@@ -31,6 +35,8 @@ pub struct Rules<'a> {
     pub scope: Option<&'a Scope>,
     pub allow: &'a CreateAllowances,
     pub roots: &'a AllowedRoots,
+    /// The registry logins the host adds to pulls, pushes and services.
+    pub credentials: &'a CredentialStore,
 }
 
 impl<'a> Rules<'a> {
@@ -188,6 +194,24 @@ pub fn label(scope: Option<&Scope>, labels: &mut HashMap<String, String>) {
     }
 }
 
+fn io_error(what: &str, e: std::io::Error) -> DockerError {
+    DockerError::new(ErrorKind::Engine, format!("{what}: {e}"))
+}
+
+/// What a plugin asks to build: the context from the host, and the build's options.
+#[derive(Debug, Clone, Default)]
+pub struct BuildRequest {
+    /// A context directory under an allowed root.
+    pub context_dir: Option<String>,
+    /// Dockerfile text; with a context directory it replaces the context's Dockerfile.
+    pub dockerfile: Option<String>,
+    /// The Dockerfile's path inside the context directory.
+    pub dockerfile_path: Option<String>,
+    /// Files added to the context: (path inside it, content).
+    pub files: Vec<(String, Vec<u8>)>,
+    pub options: BuildOptions,
+}
+
 /// Every request of one call, checked against its [`Rules`] before it reaches the engine.
 pub struct Guard<'a> {
     engine: &'a dyn DockerEngine,
@@ -316,6 +340,205 @@ impl<'a> Guard<'a> {
         tokio::task::spawn_blocking(move || copy::unpack(&archive, &dest, overwrite))
             .await
             .map_err(|e| DockerError::new(ErrorKind::Engine, e.to_string()))?
+    }
+
+    // images
+
+    pub async fn list_images(&self, all: bool, filters: Filters) -> Result<Vec<ImageSummary>> {
+        self.engine.list_images(all, filters).await
+    }
+
+    pub async fn inspect_image(&self, name: &str) -> Result<Json> {
+        self.engine.inspect_image(name).await
+    }
+
+    pub async fn image_history(&self, name: &str) -> Result<Vec<HistoryEntry>> {
+        self.engine.image_history(name).await
+    }
+
+    pub async fn tag_image(&self, name: &str, repo: &str, tag: &str) -> Result<()> {
+        self.rules.writable()?;
+        self.engine.tag_image(name, repo, tag).await
+    }
+
+    pub async fn remove_image(
+        &self,
+        name: &str,
+        force: bool,
+        no_prune: bool,
+    ) -> Result<ImageRemoved> {
+        self.rules.writable()?;
+        self.engine.remove_image(name, force, no_prune).await
+    }
+
+    pub async fn prune_images(&self, filters: Filters) -> Result<Pruned> {
+        self.rules.writable()?;
+        self.engine.prune_images(filters).await
+    }
+
+    /// Write the images to `host_path`, a file under an allowed root. The tar is written
+    /// beside it and renamed into place at the end, so a failed or cancelled save never
+    /// leaves half a tar, nor destroys the file it replaces. Returns the bytes written.
+    pub async fn save_images(
+        &self,
+        images: Vec<String>,
+        host_path: &str,
+        overwrite: bool,
+    ) -> Result<u64> {
+        use tokio::io::AsyncWriteExt;
+        self.rules.writable()?;
+        if images.is_empty() {
+            return Err(DockerError::invalid("name at least one image to save"));
+        }
+        let path = self.rules.roots.writable(host_path)?;
+        let dir = path
+            .parent()
+            .filter(|d| d.is_dir())
+            .ok_or_else(|| {
+                DockerError::new(
+                    ErrorKind::NotFound,
+                    format!("the directory of `{host_path}` does not exist"),
+                )
+            })?
+            .to_owned();
+        if path.is_dir() {
+            return Err(DockerError::invalid(format!(
+                "`{host_path}` is a directory; give a file name like images.tar"
+            )));
+        }
+        if path.exists() && !overwrite {
+            return Err(DockerError::new(
+                ErrorKind::Conflict,
+                format!("`{host_path}` exists; set overwrite to replace it"),
+            ));
+        }
+        let temp = tempfile::NamedTempFile::new_in(&dir)
+            .map_err(|e| io_error("cannot create a file beside the destination", e))?;
+        let file = temp
+            .reopen()
+            .map_err(|e| io_error("cannot write the tar", e))?;
+        let mut file = tokio::fs::File::from_std(file);
+        let mut tar = self.engine.export_images(images).await?;
+        let mut written = 0u64;
+        while let Some(chunk) = futures::StreamExt::next(&mut tar).await {
+            let chunk = chunk?;
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| io_error("cannot write the tar", e))?;
+            written += chunk.len() as u64;
+        }
+        file.sync_all()
+            .await
+            .map_err(|e| io_error("cannot write the tar", e))?;
+        let persisted = if overwrite {
+            temp.persist(&path)
+        } else {
+            temp.persist_noclobber(&path)
+        };
+        persisted.map_err(|e| io_error("cannot move the tar into place", e.error))?;
+        Ok(written)
+    }
+
+    /// Load the images of `host_path`, a tar file under an allowed root.
+    pub async fn load_images(&self, host_path: &str) -> Result<Vec<String>> {
+        self.rules.writable()?;
+        let path = self.rules.roots.existing(host_path)?;
+        if !path.is_file() {
+            return Err(DockerError::invalid(format!("`{host_path}` is not a file")));
+        }
+        let file = tokio::fs::File::open(&path)
+            .await
+            .map_err(|e| io_error("cannot open the tar", e))?;
+        let tar = futures::StreamExt::map(tokio_util::io::ReaderStream::new(file), |chunk| {
+            chunk.map_err(|e| io_error("cannot read the tar", e))
+        });
+        self.engine.import_images(Box::pin(tar)).await
+    }
+
+    // registry
+
+    /// Pull with the login the host holds for the reference's registry.
+    pub async fn pull_image(
+        &self,
+        reference: &str,
+        platform: Option<String>,
+    ) -> Result<Stream<JobEvent>> {
+        self.rules.writable()?;
+        split_reference(reference)?;
+        let credentials = self.rules.credentials.for_reference(reference).await?;
+        self.engine
+            .pull_image(reference, platform, credentials)
+            .await
+    }
+
+    pub async fn push_image(&self, reference: &str) -> Result<Stream<JobEvent>> {
+        self.rules.writable()?;
+        split_reference(reference)?;
+        if reference.contains('@') {
+            return Err(DockerError::invalid(
+                "push takes name:tag; a digest names what a registry already has",
+            ));
+        }
+        let credentials = self.rules.credentials.for_reference(reference).await?;
+        self.engine.push_image(reference, credentials).await
+    }
+
+    // images-build
+
+    /// A build runs the Dockerfile's commands in containers: a change. Its context comes
+    /// from under an allowed root, packed here with its `.dockerignore` applied.
+    pub async fn build_image(&self, request: BuildRequest) -> Result<Stream<JobEvent>> {
+        self.rules.writable()?;
+        let dir = match request.context_dir.as_deref() {
+            Some(d) => {
+                let dir = self.rules.roots.existing(d)?;
+                if !dir.is_dir() {
+                    return Err(DockerError::invalid(format!(
+                        "build context `{d}` is not a directory"
+                    )));
+                }
+                Some(dir)
+            }
+            None => None,
+        };
+        for t in &request.options.tags {
+            split_reference(t)?;
+            if t.contains('@') {
+                return Err(DockerError::invalid(format!(
+                    "tag `{t}` must be name[:tag], not a digest"
+                )));
+            }
+        }
+        let BuildRequest {
+            dockerfile,
+            dockerfile_path,
+            files,
+            options,
+            ..
+        } = request;
+        let packed = tokio::task::spawn_blocking(move || {
+            super::build_context::pack(&super::build_context::Spec {
+                dir: dir.as_deref(),
+                dockerfile: dockerfile.as_deref(),
+                dockerfile_path: dockerfile_path.as_deref(),
+                files: &files,
+            })
+        })
+        .await
+        .map_err(|e| DockerError::new(ErrorKind::Engine, e.to_string()))??;
+        let sending = JobEvent::Message(format!(
+            "Sending build context: {} entries, {} bytes",
+            packed.entries, packed.bytes
+        ));
+        let context = BuildContext {
+            tar: packed.tar,
+            dockerfile: packed.dockerfile,
+        };
+        let built = self.engine.build_image(context, options).await?;
+        Ok(Box::pin(futures::StreamExt::chain(
+            futures::stream::iter([Ok(sending)]),
+            built,
+        )))
     }
 
     // containers-write

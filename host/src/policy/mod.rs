@@ -5,10 +5,12 @@
 //! [`Guard`] applies the Docker rules to every request on the engine boundary.
 
 pub mod audit;
+pub(crate) mod build_context;
 mod capability;
 pub mod confirm;
 pub mod copy;
 mod create;
+mod dockerignore;
 pub mod guard;
 mod modes;
 mod paths;

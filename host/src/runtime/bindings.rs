@@ -25,7 +25,7 @@ wasmtime::component::bindgen!({
     with: {
         "wharf:plugin/context.call-context": crate::runtime::context::CallContext,
         "wharf:docker/containers-read.log-stream": crate::adapter::LogStream,
-        "wharf:docker/types.job": crate::docker::Job,
+        "wharf:docker/types.job": crate::adapter::Job,
         "wharf:docker/containers-read.stats-stream": crate::adapter::StatsStream,
         "wharf:docker/system.event-stream": crate::docker::EventStream,
         "wharf:docker/swarm-read.task-log-stream": crate::docker::TaskLogStream,

@@ -261,29 +261,10 @@ impl Runtime {
 
 /// What a per-engine backend of the Docker capabilities still implements: the interfaces
 /// not yet on the engine boundary (those are served by [`crate::adapter`] for every engine).
-trait DockerBackend:
-    d::types::Host
-    + d::images_read::Host
-    + d::images_write::Host
-    + d::registry::Host
-    + d::images_build::Host
-    + d::system::Host
-    + d::swarm_read::Host
-    + d::swarm_write::Host
-    + Send
-{
-}
+trait DockerBackend: d::system::Host + d::swarm_read::Host + d::swarm_write::Host + Send {}
 
 impl<T> DockerBackend for T where
-    T: d::types::Host
-        + d::images_read::Host
-        + d::images_write::Host
-        + d::registry::Host
-        + d::images_build::Host
-        + d::system::Host
-        + d::swarm_read::Host
-        + d::swarm_write::Host
-        + Send
+    T: d::system::Host + d::swarm_read::Host + d::swarm_write::Host + Send
 {
 }
 
@@ -298,7 +279,7 @@ where
     D: HasData + Send + 'static,
     for<'a> D::Data<'a>: DockerBackend,
 {
-    d::types::add_to_linker::<_, D>(linker, view)?;
+    d::types::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?;
     for c in granted {
         match c {
             Capability::ContainersRead => {
@@ -319,10 +300,18 @@ where
             Capability::Volumes => {
                 d::volumes::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?
             }
-            Capability::ImagesRead => d::images_read::add_to_linker::<_, D>(linker, view)?,
-            Capability::ImagesWrite => d::images_write::add_to_linker::<_, D>(linker, view)?,
-            Capability::Registry => d::registry::add_to_linker::<_, D>(linker, view)?,
-            Capability::ImagesBuild => d::images_build::add_to_linker::<_, D>(linker, view)?,
+            Capability::ImagesRead => {
+                d::images_read::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?
+            }
+            Capability::ImagesWrite => {
+                d::images_write::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?
+            }
+            Capability::Registry => {
+                d::registry::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?
+            }
+            Capability::ImagesBuild => {
+                d::images_build::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?
+            }
             Capability::System => d::system::add_to_linker::<_, D>(linker, view)?,
             Capability::SwarmRead => d::swarm_read::add_to_linker::<_, D>(linker, view)?,
             Capability::SwarmWrite => d::swarm_write::add_to_linker::<_, D>(linker, view)?,

@@ -3,6 +3,7 @@
 //! from the model as dockerd answers.
 
 mod containers;
+mod images;
 mod objects;
 
 use super::MockDocker;

@@ -2,14 +2,12 @@
 //! WIT functions, the same resource types, the same read-only refusal and host-path policy
 //! as the real host, and every call recorded.
 
-mod images;
 pub(crate) mod render;
 mod swarm;
 mod system;
 
 use super::MockDocker;
 use crate::docker::DockerError;
-use crate::policy::AllowedRoots;
 use crate::runtime::bindings::wharf::docker::types;
 use crate::runtime::state::CallState;
 use std::collections::{BTreeMap, HashMap};
@@ -22,7 +20,6 @@ pub struct ModelHost<'a> {
     pub(crate) docker: &'a MockDocker,
     pub(crate) table: &'a mut ResourceTable,
     pub(crate) read_only: bool,
-    pub(crate) roots: &'a AllowedRoots,
 }
 
 /// Marker for `add_to_linker`: the capability functions see a [`ModelHost`].
@@ -43,7 +40,6 @@ impl ModelData {
             docker,
             table: &mut s.table,
             read_only: s.services.read_only,
-            roots: &s.services.roots,
         }
     }
 }
@@ -85,25 +81,4 @@ fn filters_json(filters: &[types::Filter]) -> serde_json::Value {
         .map(|f| (f.key.as_str(), &f.values))
         .collect();
     serde_json::json!(map)
-}
-
-impl types::Host for ModelHost<'_> {}
-
-impl types::HostJob for ModelHost<'_> {
-    async fn next(
-        &mut self,
-        job: Resource<crate::docker::Job>,
-    ) -> WitResult<Option<types::JobEvent>> {
-        let job = self.table.get_mut(&job)?;
-        Ok(match job.next().await {
-            None => Ok(None),
-            Some(Ok(e)) => Ok(Some(e)),
-            Some(Err(e)) => Err(e.into()),
-        })
-    }
-
-    async fn drop(&mut self, job: Resource<crate::docker::Job>) -> wasmtime::Result<()> {
-        self.table.delete(job)?;
-        Ok(())
-    }
 }

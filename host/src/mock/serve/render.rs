@@ -4,16 +4,11 @@
 use crate::mock::model::{
     Container, Image, Model, MountSource, Network, RunState, Volume, unix_secs,
 };
-use crate::runtime::bindings::wharf::docker::images_read as ir;
 use serde_json::{Map, Value, json};
 use std::time::SystemTime;
 
 pub(crate) fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_nanos(t).to_string()
-}
-
-fn labels(l: &std::collections::BTreeMap<String, String>) -> Vec<(String, String)> {
-    l.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 /// Docker's "Up 2 minutes" wording (go-units HumanDuration).
@@ -223,13 +218,13 @@ pub(crate) fn container_inspect(m: &Model, c: &Container) -> Value {
     })
 }
 
-pub(crate) fn image_summary(i: &Image) -> ir::ImageSummary {
-    ir::ImageSummary {
+pub(crate) fn image_summary(i: &Image) -> crate::engine::ImageSummary {
+    crate::engine::ImageSummary {
         id: i.id.clone(),
         tags: i.tags.clone(),
         created: unix_secs(i.created),
         size: i.size,
-        labels: labels(&i.config.labels),
+        labels: i.config.labels.clone(),
     }
 }
 
@@ -263,13 +258,13 @@ pub(crate) fn image_inspect(i: &Image) -> Value {
     })
 }
 
-pub(crate) fn history(i: &Image) -> Vec<ir::HistoryEntry> {
-    let mut out: Vec<ir::HistoryEntry> = i
+pub(crate) fn history(i: &Image) -> Vec<crate::engine::HistoryEntry> {
+    let mut out: Vec<crate::engine::HistoryEntry> = i
         .history
         .iter()
         .rev()
         .enumerate()
-        .map(|(n, h)| ir::HistoryEntry {
+        .map(|(n, h)| crate::engine::HistoryEntry {
             id: if n == 0 {
                 i.id.clone()
             } else {
@@ -282,7 +277,7 @@ pub(crate) fn history(i: &Image) -> Vec<ir::HistoryEntry> {
         })
         .collect();
     if out.is_empty() {
-        out.push(ir::HistoryEntry {
+        out.push(crate::engine::HistoryEntry {
             id: i.id.clone(),
             created: unix_secs(i.created),
             created_by: String::new(),

@@ -1,8 +1,11 @@
 //! The guard's rules with no engine: a recording fake stands below it.
 
 use super::*;
+use crate::docker::CredentialStore;
 use crate::engine::{
-    Archives, ContainersRead, ContainersWrite, Exec, Found, Networks, ProcessList, Volumes,
+    Archives, BuildContext, BuildOptions, Builds, Bytes, ContainersRead, ContainersWrite,
+    Credentials, Exec, Found, HistoryEntry, ImageRemoved, ImageSummary, Images, JobEvent, Networks,
+    ProcessList, Registry, Volumes,
 };
 use crate::policy::{AllowedRoots, CreateAllowances, Scope};
 use async_trait::async_trait;
@@ -245,6 +248,77 @@ impl Archives for Fake {
     }
 }
 
+#[async_trait]
+impl Images for Fake {
+    async fn list_images(&self, _: bool, filters: Filters) -> Result<Vec<ImageSummary>> {
+        self.reach(format!("list images {filters:?}"));
+        Ok(Vec::new())
+    }
+    async fn inspect_image(&self, name: &str) -> Result<Json> {
+        self.reach(format!("inspect image {name}"));
+        Ok(Json::Null)
+    }
+    async fn image_history(&self, name: &str) -> Result<Vec<HistoryEntry>> {
+        self.reach(format!("history {name}"));
+        Ok(Vec::new())
+    }
+    async fn tag_image(&self, name: &str, repo: &str, tag: &str) -> Result<()> {
+        self.reach(format!("tag {name} {repo}:{tag}"));
+        Ok(())
+    }
+    async fn remove_image(&self, name: &str, _: bool, _: bool) -> Result<ImageRemoved> {
+        self.reach(format!("remove image {name}"));
+        Ok(ImageRemoved::default())
+    }
+    async fn prune_images(&self, filters: Filters) -> Result<Pruned> {
+        self.reach(format!("prune images {filters:?}"));
+        Ok(Pruned::default())
+    }
+    async fn export_images(&self, names: Vec<String>) -> Result<Stream<Bytes>> {
+        self.reach(format!("save {names:?}"));
+        Ok(Box::pin(futures::stream::iter([Ok(Bytes::from_static(
+            b"tar",
+        ))])))
+    }
+    async fn import_images(&self, _: Stream<Bytes>) -> Result<Vec<String>> {
+        self.reach("load".into());
+        Ok(Vec::new())
+    }
+}
+
+#[async_trait]
+impl Registry for Fake {
+    async fn pull_image(
+        &self,
+        reference: &str,
+        _: Option<String>,
+        c: Option<Credentials>,
+    ) -> Result<Stream<JobEvent>> {
+        self.reach(format!("pull {reference} login {}", c.is_some()));
+        Ok(Box::pin(futures::stream::empty()))
+    }
+    async fn push_image(
+        &self,
+        reference: &str,
+        c: Option<Credentials>,
+    ) -> Result<Stream<JobEvent>> {
+        self.reach(format!("push {reference} login {}", c.is_some()));
+        Ok(Box::pin(futures::stream::empty()))
+    }
+}
+
+#[async_trait]
+impl Builds for Fake {
+    async fn build_image(
+        &self,
+        context: BuildContext,
+        options: BuildOptions,
+    ) -> Result<Stream<JobEvent>> {
+        self.reach(format!("build {} {:?}", context.dockerfile, options.tags));
+        Ok(Box::pin(futures::stream::empty()))
+    }
+}
+
 impl DockerEngine for Fake {
     fn socket_path(&self) -> Option<std::path::PathBuf> {
         self.socket.clone()
@@ -270,6 +344,7 @@ struct Setup {
     read_only: bool,
     allow: CreateAllowances,
     roots: AllowedRoots,
+    credentials: CredentialStore,
 }
 
 impl Setup {
@@ -279,6 +354,7 @@ impl Setup {
             read_only: false,
             allow: CreateAllowances::default(),
             roots: AllowedRoots::new(Vec::new()),
+            credentials: CredentialStore::default(),
         }
     }
 
@@ -300,6 +376,7 @@ impl Setup {
                 scope: self.scope.as_ref(),
                 allow: &self.allow,
                 roots: &self.roots,
+                credentials: &self.credentials,
             },
         )
     }
@@ -587,4 +664,63 @@ async fn copies_touch_only_host_paths_under_the_allowed_roots() {
     assert_eq!(std::fs::read_to_string(dest.join("out.txt")).unwrap(), "hi");
     assert!(!outside.path().join("out.txt").exists());
     assert_eq!(engine.reached().len(), 2);
+}
+
+#[tokio::test]
+async fn image_changes_are_refused_read_only_and_saves_stay_under_the_roots() {
+    let engine = engine();
+    let setup = Setup::new().read_only();
+    let g = setup.guard(&engine);
+    denied(g.tag_image("a", "b", "c").await);
+    denied(g.remove_image("a", false, false).await);
+    denied(g.prune_images(Filters::new()).await);
+    denied(g.pull_image("busybox", None).await.map(drop));
+    denied(g.push_image("busybox:1").await.map(drop));
+    denied(g.build_image(Default::default()).await.map(drop));
+    denied(g.save_images(vec!["a".into()], "/tmp/x.tar", false).await);
+    denied(g.load_images("/tmp/x.tar").await);
+    assert_eq!(engine.reached(), Vec::<String>::new());
+
+    let root = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let mut setup = Setup::new();
+    setup.roots = AllowedRoots::new([root.path().to_owned()]);
+    let g = setup.guard(&engine);
+    let e = denied(
+        g.save_images(
+            vec!["a".into()],
+            &outside.path().join("x.tar").to_string_lossy(),
+            false,
+        )
+        .await,
+    );
+    assert!(e.contains("outside the allowed roots"), "{e}");
+    let e = denied(
+        g.build_image(BuildRequest {
+            context_dir: Some(outside.path().to_string_lossy().into_owned()),
+            ..Default::default()
+        })
+        .await
+        .map(drop),
+    );
+    assert!(e.contains("outside the allowed roots"), "{e}");
+    assert_eq!(engine.reached(), Vec::<String>::new());
+
+    let saved = root.path().join("x.tar");
+    let n = g
+        .save_images(vec!["a".into()], &saved.to_string_lossy(), false)
+        .await
+        .unwrap();
+    assert_eq!((n, std::fs::read(&saved).unwrap()), (3, b"tar".to_vec()));
+    let e = g
+        .save_images(vec!["a".into()], &saved.to_string_lossy(), false)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Conflict);
+    let e = g
+        .push_image("busybox@sha256:abc")
+        .await
+        .map(drop)
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Invalid);
 }

@@ -4,8 +4,8 @@
 //! The tar is spooled to an anonymous temporary file, not memory, so a large context costs
 //! disk for the build's duration, never the host's heap.
 
-use super::DockerError;
 use super::dockerignore::DockerIgnore;
+use crate::docker::DockerError;
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{Seek, Write};
