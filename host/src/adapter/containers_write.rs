@@ -5,7 +5,7 @@ use crate::runtime::bindings::wharf::docker::containers_write as w;
 
 impl w::Host for Adapter<'_> {
     async fn create(&mut self, name: Option<String>, spec: String) -> WitResult<w::Created> {
-        let spec = match body("create spec", &spec) {
+        let spec = match body("create spec", "create body", &spec) {
             Ok(spec) => spec,
             Err(e) => return wit(Err(e)),
         };

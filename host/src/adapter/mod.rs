@@ -10,6 +10,8 @@ mod files;
 mod images;
 mod networks;
 mod registry;
+mod swarm;
+mod system;
 mod volumes;
 
 use crate::docker::DockerError;
@@ -35,6 +37,10 @@ pub struct LogStream(Stream<LogChunk>);
 pub struct StatsStream(Stream<serde_json::Value>);
 /// A pull, push or build, as the plugin's `job` resource; dropping it abandons the job.
 pub struct Job(Stream<JobEvent>);
+/// Engine events, as the plugin's `event-stream` resource.
+pub struct EventStream(Stream<crate::engine::Event>);
+/// A swarm task's log output, as the plugin's `task-log-stream` resource.
+pub struct TaskLogStream(Stream<LogChunk>);
 
 impl Adapter<'_> {
     /// Put a new stream in the call's table, or pass on why it could not be opened.
@@ -95,6 +101,25 @@ impl AdapterData {
     }
 }
 
+impl From<DockerError> for types::DockerError {
+    fn from(e: DockerError) -> Self {
+        use crate::docker::ErrorKind as K;
+        let kind = match e.kind {
+            K::NotFound => types::ErrorKind::NotFound,
+            K::Conflict => types::ErrorKind::Conflict,
+            K::Invalid => types::ErrorKind::Invalid,
+            K::Denied => types::ErrorKind::Denied,
+            K::Unavailable => types::ErrorKind::Unavailable,
+            K::Timeout => types::ErrorKind::Timeout,
+            K::Engine => types::ErrorKind::Engine,
+        };
+        types::DockerError {
+            kind,
+            message: e.message,
+        }
+    }
+}
+
 /// The plugin's answer: the value, or the error it sees.
 fn wit<T>(r: Result<T, DockerError>) -> WitResult<T> {
     Ok(r.map_err(Into::into))
@@ -114,9 +139,9 @@ fn labels(labels: Labels) -> Vec<(String, String)> {
 }
 
 /// A JSON body the plugin sent, as the Engine API model it must be.
-fn body<T: DeserializeOwned>(what: &str, json: &str) -> Result<T, DockerError> {
+fn body<T: DeserializeOwned>(what: &str, model: &str, json: &str) -> Result<T, DockerError> {
     serde_json::from_str(json)
-        .map_err(|e| DockerError::invalid(format!("the {what} is not a Docker create body: {e}")))
+        .map_err(|e| DockerError::invalid(format!("the {what} is not a Docker {model}: {e}")))
 }
 
 /// JSON text for the plugin.

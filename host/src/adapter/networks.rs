@@ -28,7 +28,7 @@ impl n::Host for Adapter<'_> {
     }
 
     async fn create(&mut self, spec: String) -> WitResult<String> {
-        let spec = match body("network spec", &spec) {
+        let spec = match body("network spec", "create body", &spec) {
             Ok(spec) => spec,
             Err(e) => return wit(Err(e)),
         };

@@ -23,7 +23,7 @@ impl v::Host for Adapter<'_> {
     }
 
     async fn create(&mut self, spec: String) -> WitResult<String> {
-        let spec = match body("volume spec", &spec) {
+        let spec = match body("volume spec", "create body", &spec) {
             Ok(spec) => spec,
             Err(e) => return wit(Err(e)),
         };

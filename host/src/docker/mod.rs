@@ -10,7 +10,6 @@ pub mod endpoint;
 pub mod engines;
 mod error;
 mod exec;
-mod host;
 mod image_build;
 mod images;
 mod jobs;
@@ -29,10 +28,6 @@ pub use credentials::{CredentialStore, Login};
 pub use endpoint::{Endpoint, EndpointError};
 pub use engines::{DEFAULT_ENGINE, Engines, EnginesError};
 pub use error::{DockerError, ErrorKind};
-pub use host::{DockerData, DockerHost};
-pub use observe::EventStream;
-pub(crate) use scope::refuse_if_read_only;
-pub use swarm::TaskLogStream;
 
 use bollard::Docker;
 use std::time::Duration;

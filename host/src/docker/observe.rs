@@ -1,18 +1,13 @@
-//! The engine as a whole (`system`): information, version, disk usage and events.
+//! The engine as a whole, on bollard: information, version, disk usage and events.
 
-use super::DockerError;
 use super::error::ErrorKind;
-use super::host::{DockerHost, filter_map, wit};
 use super::pump::Pump;
-use crate::runtime::bindings::wharf::docker::{system as s, types};
+use super::volumes::query;
+use super::{DockerError, Engine};
+use crate::engine::{self, Event, Filters, Json, Stream};
+use async_trait::async_trait;
 use bollard::models::EventMessage;
 use bollard::query_parameters as q;
-use wasmtime::component::Resource;
-
-type WitResult<T> = wasmtime::Result<Result<T, types::DockerError>>;
-
-/// Engine events.
-pub type EventStream = Pump<s::Event>;
 
 fn json_error(e: serde_json::Error) -> DockerError {
     DockerError::new(
@@ -21,7 +16,7 @@ fn json_error(e: serde_json::Error) -> DockerError {
     )
 }
 
-fn event(m: EventMessage) -> Vec<s::Event> {
+fn event(m: EventMessage) -> Vec<Event> {
     let kind = m
         .typ
         .and_then(|t| serde_json::to_value(t).ok())
@@ -31,8 +26,8 @@ fn event(m: EventMessage) -> Vec<s::Event> {
     let mut attributes: Vec<(String, String)> =
         actor.attributes.unwrap_or_default().into_iter().collect();
     attributes.sort();
-    vec![s::Event {
-        type_: kind,
+    vec![Event {
+        kind,
         action: m.action.unwrap_or_default(),
         actor_id: actor.id.unwrap_or_default(),
         attributes,
@@ -43,75 +38,44 @@ fn event(m: EventMessage) -> Vec<s::Event> {
     }]
 }
 
-impl s::Host for DockerHost<'_> {
-    async fn info(&mut self) -> WitResult<String> {
-        let engine = self.engine;
-        wit(async {
-            let info = engine.request(|d| async move { d.info().await }).await?;
-            serde_json::to_string(&info).map_err(json_error)
-        })
-        .await
+#[async_trait]
+impl engine::System for Engine {
+    async fn info(&self) -> Result<Json, DockerError> {
+        let info = self.request(|d| async move { d.info().await }).await?;
+        serde_json::to_value(&info).map_err(json_error)
     }
 
-    async fn version(&mut self) -> WitResult<String> {
-        let engine = self.engine;
-        wit(async {
-            let v = engine.request(|d| async move { d.version().await }).await?;
-            serde_json::to_string(&v).map_err(json_error)
-        })
-        .await
+    async fn version(&self) -> Result<Json, DockerError> {
+        let v = self.request(|d| async move { d.version().await }).await?;
+        serde_json::to_value(&v).map_err(json_error)
     }
 
-    async fn disk_usage(&mut self) -> WitResult<String> {
-        let engine = self.engine;
-        wit(async {
-            // Sizing every layer and volume can take a while on a big engine. The raw
-            // answer: bollard's model would drop an older engine's fields.
-            let body = super::raw::get(engine, "/system/df", super::LONG_REQUEST_TIMEOUT).await?;
-            String::from_utf8(body.to_vec())
-                .map_err(|e| DockerError::new(ErrorKind::Engine, e.to_string()))
-        })
-        .await
+    async fn disk_usage(&self) -> Result<Json, DockerError> {
+        // Sizing every layer and volume can take a while on a big engine. The raw answer:
+        // bollard's model would drop an older engine's fields.
+        let body = super::raw::get(self, "/system/df", super::LONG_REQUEST_TIMEOUT).await?;
+        serde_json::from_slice(&body).map_err(json_error)
     }
 
     async fn events(
-        &mut self,
+        &self,
         since: i64,
         until: i64,
-        filters: Vec<types::Filter>,
-    ) -> WitResult<Resource<EventStream>> {
-        let engine = self.engine;
-        let opened = async {
-            if until < since {
-                return Err(DockerError::invalid("the window ends before it starts"));
-            }
-            let docker = engine.long_client().await?;
-            let endpoint = engine.endpoint().to_owned();
-            let opts = q::EventsOptions {
-                since: Some(since.to_string()),
-                until: Some(until.to_string()),
-                filters: filter_map(filters),
-            };
-            Ok(Pump::spawn(move |tx| async move {
-                tx.forward(docker.events(Some(opts)), event, |e| {
-                    DockerError::from_bollard(&endpoint, e)
-                })
-                .await;
-            }))
+        filters: Filters,
+    ) -> Result<Stream<Event>, DockerError> {
+        let docker = self.long_client().await?;
+        let endpoint = self.endpoint().to_owned();
+        let opts = q::EventsOptions {
+            since: Some(since.to_string()),
+            until: Some(until.to_string()),
+            filters: query(filters),
         };
-        let opened = opened.await;
-        self.push_or_err(opened)
-    }
-}
-
-impl s::HostEventStream for DockerHost<'_> {
-    async fn next(&mut self, stream: Resource<EventStream>) -> WitResult<Option<s::Event>> {
-        let stream = self.table.get_mut(&stream)?;
-        Ok(stream.next().await.transpose().map_err(Into::into))
-    }
-
-    async fn drop(&mut self, stream: Resource<EventStream>) -> wasmtime::Result<()> {
-        self.table.delete(stream)?;
-        Ok(())
+        let pump = Pump::spawn(move |tx| async move {
+            tx.forward(docker.events(Some(opts)), event, |e| {
+                DockerError::from_bollard(&endpoint, e)
+            })
+            .await;
+        });
+        Ok(pump.into_stream())
     }
 }

@@ -1,26 +1,19 @@
-//! `swarm-read`: the capability interface. Swarm objects reach the plugin as the engine's
-//! own JSON (read with plain GETs, so nothing an older or newer engine sends is lost in
-//! bollard's models), narrowed to the scope where one is set. Task logs stream like
-//! container logs.
+//! Docker Swarm on bollard. Swarm objects are the engine's own JSON, read with plain GETs
+//! so nothing an older or newer engine sends is lost in bollard's models. Task logs stream
+//! like container logs. Changes are in swarm_write.rs.
 
 use super::containers::LogOutputs;
-use super::host::{DockerHost, WitResult, wit};
 use super::{DockerError, Engine, error::ErrorKind};
-use crate::engine::Kind;
-use crate::policy::Scope;
-use crate::runtime::bindings::wharf::docker::{swarm_read as r, types};
+use crate::engine::{
+    self, ConfigSpec, Credentials, Filters, Json, Kind, LogChunk, LogSource, NodeSpec, SecretSpec,
+    ServiceCreated, ServiceSpec, Stream, SwarmInitRequest, TaskLogOptions,
+};
+use async_trait::async_trait;
 use bollard::container::LogOutput;
 use bollard::query_parameters as q;
 use futures::StreamExt;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use wasmtime::component::Resource;
-
-/// A task's log output, streamed to the plugin chunk by chunk.
-pub struct TaskLogStream {
-    endpoint: String,
-    inner: LogOutputs,
-}
 
 /// The swarm fetches a task's log from the node that ran it; a node that is down or gone
 /// never answers, so a read that waits this long ends the stream with a timeout.
@@ -59,14 +52,6 @@ async fn get_value(engine: &Engine, path: &str) -> Result<Value, DockerError> {
         .map_err(|e| DockerError::new(ErrorKind::Engine, format!("the engine's answer: {e}")))
 }
 
-fn filters_of(filters: Vec<types::Filter>) -> BTreeMap<String, Vec<String>> {
-    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for f in filters {
-        map.entry(f.key).or_default().extend(f.values);
-    }
-    map
-}
-
 /// Ids and names in a path segment are the engine's to judge, but a `/`, `?` or `#` would
 /// address another endpoint.
 pub(super) fn segment(id: &str) -> Result<&str, DockerError> {
@@ -96,199 +81,190 @@ pub(super) async fn inspect(engine: &Engine, kind: Kind, id: &str) -> Result<Val
     get_value(engine, &path).await
 }
 
-/// The object, if it is in scope.
-pub(super) async fn inspect_scoped(
-    engine: &Engine,
-    scope: Option<&Scope>,
-    kind: Kind,
-    id: &str,
-) -> Result<Value, DockerError> {
-    let id = super::scope::check_scope(engine, scope, kind, id).await?;
-    inspect(engine, kind, &id).await
+/// GET `path` with `filters`, as JSON.
+async fn list(engine: &Engine, path: &str, filters: &Filters) -> Result<Value, DockerError> {
+    let text = get_json(engine, path, filters).await?;
+    serde_json::from_str(&text)
+        .map_err(|e| DockerError::new(ErrorKind::Engine, format!("the engine's answer: {e}")))
 }
 
-impl DockerHost<'_> {
-    /// List `path`, narrowed to the scope. The future holds copies, not `self`, whose
-    /// resource table may not be shared across the await.
-    fn list_scoped(
-        &self,
-        path: &'static str,
-        filters: Vec<types::Filter>,
-    ) -> impl Future<Output = WitResult<String>> + Send + use<'_> {
-        let filters = filters_of(self.scoped(filters));
-        let engine = self.engine;
-        async move { wit(get_json(engine, path, &filters)).await }
-    }
+async fn get_object(engine: &Engine, path: &str, id: &str) -> Result<Value, DockerError> {
+    get_value(engine, &format!("{path}/{}", segment(id)?)).await
 }
 
-impl r::Host for DockerHost<'_> {
-    async fn status(&mut self) -> WitResult<String> {
-        let engine = self.engine;
-        wit(async {
-            let info = get_value(engine, "/info").await?;
-            let swarm = info["Swarm"].clone();
-            let mut status = serde_json::json!({ "Swarm": swarm });
-            if swarm["ControlAvailable"].as_bool() == Some(true) {
-                let mut cluster = get_value(engine, "/swarm").await?;
-                // Join tokens admit machines to the cluster: only `join-token` of
-                // swarm-write hands one out.
-                if let Some(c) = cluster.as_object_mut() {
-                    c.remove("JoinTokens");
+/// A task's log frames as chunks; a read that waits past [`TASK_LOG_IDLE`] ends the stream
+/// with a timeout.
+fn task_chunks(endpoint: String, frames: LogOutputs) -> Stream<LogChunk> {
+    Box::pin(futures::stream::unfold(
+        Some((endpoint, frames)),
+        |state| async move {
+            let (endpoint, mut frames) = state?;
+            let Ok(next) = tokio::time::timeout(TASK_LOG_IDLE, frames.next()).await else {
+                let e = DockerError::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "the node that ran the task sent no log for {} s (is it down?)",
+                        TASK_LOG_IDLE.as_secs()
+                    ),
+                );
+                return Some((Err(e), None));
+            };
+            match next? {
+                Ok(out) => {
+                    let (source, data) = match out {
+                        LogOutput::StdErr { message } => (LogSource::Stderr, message),
+                        LogOutput::StdOut { message }
+                        | LogOutput::Console { message }
+                        | LogOutput::StdIn { message } => (LogSource::Stdout, message),
+                    };
+                    let chunk = LogChunk {
+                        source,
+                        data: data.to_vec(),
+                    };
+                    Some((Ok(chunk), Some((endpoint, frames))))
                 }
-                status["Cluster"] = cluster;
+                Err(e) => Some((Err(DockerError::from_bollard(&endpoint, e)), None)),
             }
-            Ok(status.to_string())
-        })
-        .await
+        },
+    ))
+}
+
+#[async_trait]
+impl engine::Swarm for Engine {
+    async fn swarm_info(&self) -> Result<Json, DockerError> {
+        let info = get_value(self, "/info").await?;
+        Ok(info["Swarm"].clone())
     }
 
-    async fn list_nodes(&mut self, filters: Vec<types::Filter>) -> WitResult<String> {
-        let engine = self.engine;
-        wit(get_json(engine, "/nodes", &filters_of(filters))).await
+    async fn inspect_swarm(&self) -> Result<Json, DockerError> {
+        get_value(self, "/swarm").await
     }
 
-    async fn inspect_node(&mut self, id: String) -> WitResult<String> {
-        let engine = self.engine;
-        wit(async {
-            let path = format!("/nodes/{}", segment(&id)?);
-            get_json(engine, &path, &BTreeMap::new()).await
-        })
-        .await
+    async fn list_nodes(&self, filters: Filters) -> Result<Json, DockerError> {
+        list(self, "/nodes", &filters).await
     }
 
-    async fn list_services(&mut self, filters: Vec<types::Filter>) -> WitResult<String> {
-        self.list_scoped("/services", filters).await
+    async fn inspect_node(&self, id: &str) -> Result<Json, DockerError> {
+        get_object(self, "/nodes", id).await
     }
 
-    async fn inspect_service(&mut self, id: String) -> WitResult<String> {
-        let (engine, scope) = (self.engine, self.scope);
-        wit(async {
-            Ok(inspect_scoped(engine, scope, Kind::Service, &id)
-                .await?
-                .to_string())
-        })
-        .await
+    async fn list_services(&self, filters: Filters) -> Result<Json, DockerError> {
+        list(self, "/services", &filters).await
     }
 
-    async fn list_tasks(&mut self, filters: Vec<types::Filter>) -> WitResult<String> {
-        let (engine, scope) = (self.engine, self.scope);
-        wit(async {
-            let filters = filters_of(filters);
-            // Tasks carry no labels of their own: in a scope, they are listed by service,
-            // and every service named must be in scope.
-            if scope.is_some() {
-                let services = filters.get("service").filter(|s| !s.is_empty()).ok_or_else(|| {
-                    DockerError::denied(
-                        "with a scope label set, tasks are listed by service: give a `service` filter",
-                    )
-                })?;
-                for service in services {
-                    inspect_scoped(engine, scope, Kind::Service, service).await?;
-                }
-            }
-            get_json(engine, "/tasks", &filters).await
-        })
-        .await
+    async fn inspect_service(&self, id: &str) -> Result<Json, DockerError> {
+        inspect(self, Kind::Service, id).await
+    }
+
+    async fn list_tasks(&self, filters: Filters) -> Result<Json, DockerError> {
+        list(self, "/tasks", &filters).await
+    }
+
+    async fn inspect_task(&self, id: &str) -> Result<Json, DockerError> {
+        get_object(self, "/tasks", id).await
     }
 
     async fn task_logs(
-        &mut self,
-        task: String,
-        o: r::TaskLogOptions,
-    ) -> WitResult<Resource<TaskLogStream>> {
-        let (engine, scope) = (self.engine, self.scope);
-        let opened: Result<TaskLogStream, DockerError> = async {
-            // Fail now on an unknown task rather than at the first read.
-            let info = get_value(engine, &format!("/tasks/{}", segment(&task)?)).await?;
-            if scope.is_some() {
-                let service = info["ServiceID"].as_str().unwrap_or_default();
-                inspect_scoped(engine, scope, Kind::Service, service).await?;
-            }
-            let docker = engine.long_client().await?;
-            let opts = q::LogsOptions {
-                follow: false,
-                stdout: o.stdout,
-                stderr: o.stderr,
-                since: o.since.unwrap_or(0).clamp(0, i64::from(i32::MAX)) as i32,
-                until: 0,
-                timestamps: o.timestamps,
-                tail: o.tail.map_or_else(|| "all".to_owned(), |n| n.to_string()),
-            };
-            Ok(TaskLogStream {
-                endpoint: engine.endpoint().to_owned(),
-                inner: Box::pin(docker.task_logs(&task, Some(opts))),
-            })
-        }
-        .await;
-        self.push_or_err(opened)
-    }
-
-    async fn list_secrets(&mut self, filters: Vec<types::Filter>) -> WitResult<String> {
-        self.list_scoped("/secrets", filters).await
-    }
-
-    async fn inspect_secret(&mut self, id: String) -> WitResult<String> {
-        let (engine, scope) = (self.engine, self.scope);
-        wit(async {
-            Ok(inspect_scoped(engine, scope, Kind::Secret, &id)
-                .await?
-                .to_string())
-        })
-        .await
-    }
-
-    async fn list_configs(&mut self, filters: Vec<types::Filter>) -> WitResult<String> {
-        self.list_scoped("/configs", filters).await
-    }
-
-    async fn inspect_config(&mut self, id: String) -> WitResult<String> {
-        let (engine, scope) = (self.engine, self.scope);
-        wit(async {
-            Ok(inspect_scoped(engine, scope, Kind::Config, &id)
-                .await?
-                .to_string())
-        })
-        .await
-    }
-}
-
-impl r::HostTaskLogStream for DockerHost<'_> {
-    async fn next(
-        &mut self,
-        stream: Resource<TaskLogStream>,
-    ) -> WitResult<Option<r::TaskLogChunk>> {
-        let s = self.table.get_mut(&stream)?;
-        let Ok(next) = tokio::time::timeout(TASK_LOG_IDLE, s.inner.next()).await else {
-            return Ok(Err(DockerError::new(
-                ErrorKind::Timeout,
-                format!(
-                    "the node that ran the task sent no log for {} s (is it down?)",
-                    TASK_LOG_IDLE.as_secs()
-                ),
-            )
-            .into()));
+        &self,
+        task: &str,
+        o: TaskLogOptions,
+    ) -> Result<Stream<LogChunk>, DockerError> {
+        let docker = self.long_client().await?;
+        let opts = q::LogsOptions {
+            follow: false,
+            stdout: o.stdout,
+            stderr: o.stderr,
+            since: o.since.unwrap_or(0).clamp(0, i64::from(i32::MAX)) as i32,
+            until: 0,
+            timestamps: o.timestamps,
+            tail: o.tail.map_or_else(|| "all".to_owned(), |n| n.to_string()),
         };
-        Ok(match next {
-            None => Ok(None),
-            Some(Ok(out)) => {
-                let (source, data) = match out {
-                    LogOutput::StdErr { message } => (r::LogSource::Stderr, message),
-                    LogOutput::StdOut { message }
-                    | LogOutput::Console { message }
-                    | LogOutput::StdIn { message } => (r::LogSource::Stdout, message),
-                };
-                Ok(Some(r::TaskLogChunk {
-                    source,
-                    data: data.to_vec(),
-                }))
-            }
-            Some(Err(e)) => Err(DockerError::from_bollard(&s.endpoint, e).into()),
-        })
+        let frames: LogOutputs = Box::pin(docker.task_logs(segment(task)?, Some(opts)));
+        Ok(task_chunks(self.endpoint().to_owned(), frames))
     }
 
-    async fn drop(&mut self, stream: Resource<TaskLogStream>) -> wasmtime::Result<()> {
-        self.table.delete(stream)?;
-        Ok(())
+    async fn list_secrets(&self, filters: Filters) -> Result<Json, DockerError> {
+        list(self, "/secrets", &filters).await
+    }
+
+    async fn inspect_secret(&self, id: &str) -> Result<Json, DockerError> {
+        inspect(self, Kind::Secret, id).await
+    }
+
+    async fn list_configs(&self, filters: Filters) -> Result<Json, DockerError> {
+        list(self, "/configs", &filters).await
+    }
+
+    async fn inspect_config(&self, id: &str) -> Result<Json, DockerError> {
+        inspect(self, Kind::Config, id).await
+    }
+
+    async fn init_swarm(&self, request: SwarmInitRequest) -> Result<String, DockerError> {
+        self.request(|d| async move { d.init_swarm(request).await })
+            .await
+    }
+
+    async fn leave_swarm(&self, force: bool) -> Result<(), DockerError> {
+        let opts = q::LeaveSwarmOptions { force };
+        self.request(|d| async move { d.leave_swarm(Some(opts)).await })
+            .await
+    }
+
+    async fn update_node(&self, id: &str, version: u64, spec: NodeSpec) -> Result<(), DockerError> {
+        let opts = q::UpdateNodeOptions {
+            version: i64::try_from(version)
+                .map_err(|_| DockerError::invalid("the node version is out of range"))?,
+        };
+        self.request(|d| async move { d.update_node(id, spec, opts).await })
+            .await
+    }
+
+    async fn create_service(
+        &self,
+        spec: ServiceSpec,
+        credentials: Option<Credentials>,
+    ) -> Result<ServiceCreated, DockerError> {
+        super::swarm_write::create_service(self, spec, credentials).await
+    }
+
+    async fn update_service(
+        &self,
+        id: &str,
+        version: u64,
+        spec: ServiceSpec,
+        rollback: bool,
+        credentials: Option<Credentials>,
+    ) -> Result<Vec<String>, DockerError> {
+        super::swarm_write::update_service(self, id, version, spec, rollback, credentials).await
+    }
+
+    async fn remove_service(&self, id: &str) -> Result<(), DockerError> {
+        self.request(|d| async move { d.delete_service(id).await })
+            .await
+    }
+
+    async fn create_secret(&self, spec: SecretSpec) -> Result<String, DockerError> {
+        Ok(self
+            .request(|d| async move { d.create_secret(spec).await })
+            .await?
+            .id)
+    }
+
+    async fn remove_secret(&self, id: &str) -> Result<(), DockerError> {
+        self.request(|d| async move { d.delete_secret(id).await })
+            .await
+    }
+
+    async fn create_config(&self, spec: ConfigSpec) -> Result<String, DockerError> {
+        Ok(self
+            .request(|d| async move { d.create_config(spec).await })
+            .await?
+            .id)
+    }
+
+    async fn remove_config(&self, id: &str) -> Result<(), DockerError> {
+        self.request(|d| async move { d.delete_config(id).await })
+            .await
     }
 }
 

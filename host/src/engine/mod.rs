@@ -18,7 +18,8 @@ use std::pin::Pin;
 use std::time::Duration;
 
 pub use bollard_stubs::models::{
-    ContainerCreateBody, EndpointSettings, NetworkCreateRequest, VolumeCreateRequest,
+    ConfigSpec, ContainerCreateBody, EndpointSettings, NetworkCreateRequest, NodeSpec, SecretSpec,
+    ServiceSpec, SwarmInitRequest, VolumeCreateRequest,
 };
 
 mod kind;
@@ -354,6 +355,92 @@ pub trait Builds: Send + Sync {
     ) -> Result<Stream<JobEvent>>;
 }
 
+/// An engine event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// container, image, network, volume, daemon...
+    pub kind: String,
+    pub action: String,
+    pub actor_id: String,
+    pub attributes: Vec<(String, String)>,
+    /// Unix nanoseconds.
+    pub time_nano: i64,
+}
+
+#[async_trait]
+pub trait System: Send + Sync {
+    async fn info(&self) -> Result<Json>;
+    async fn version(&self) -> Result<Json>;
+    /// Images, containers, volumes and build cache with their sizes.
+    async fn disk_usage(&self) -> Result<Json>;
+    /// Events from `since` to `until` (Unix seconds), waiting for those still to come.
+    async fn events(&self, since: i64, until: i64, filters: Filters) -> Result<Stream<Event>>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceCreated {
+    pub id: String,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TaskLogOptions {
+    pub stdout: bool,
+    pub stderr: bool,
+    /// Unix seconds.
+    pub since: Option<i64>,
+    pub tail: Option<u32>,
+    pub timestamps: bool,
+}
+
+/// Docker Swarm: swarm objects as the engine's own JSON.
+#[async_trait]
+pub trait Swarm: Send + Sync {
+    /// `GET /info`'s `Swarm` section: the local node's place in a swarm.
+    async fn swarm_info(&self) -> Result<Json>;
+    /// `GET /swarm`, join tokens included (the guard decides who sees them).
+    async fn inspect_swarm(&self) -> Result<Json>;
+    async fn list_nodes(&self, filters: Filters) -> Result<Json>;
+    async fn inspect_node(&self, id: &str) -> Result<Json>;
+    /// With each service's running and desired task counts.
+    async fn list_services(&self, filters: Filters) -> Result<Json>;
+    async fn inspect_service(&self, id: &str) -> Result<Json>;
+    async fn list_tasks(&self, filters: Filters) -> Result<Json>;
+    async fn inspect_task(&self, id: &str) -> Result<Json>;
+    async fn task_logs(&self, task: &str, options: TaskLogOptions) -> Result<Stream<LogChunk>>;
+    async fn list_secrets(&self, filters: Filters) -> Result<Json>;
+    async fn inspect_secret(&self, id: &str) -> Result<Json>;
+    async fn list_configs(&self, filters: Filters) -> Result<Json>;
+    async fn inspect_config(&self, id: &str) -> Result<Json>;
+
+    /// The new node's id.
+    async fn init_swarm(&self, request: SwarmInitRequest) -> Result<String>;
+    async fn leave_swarm(&self, force: bool) -> Result<()>;
+    async fn update_node(&self, id: &str, version: u64, spec: NodeSpec) -> Result<()>;
+    /// `credentials`: the login for the service's image, so every node can pull it.
+    async fn create_service(
+        &self,
+        spec: ServiceSpec,
+        credentials: Option<Credentials>,
+    ) -> Result<ServiceCreated>;
+    /// The engine's warnings.
+    async fn update_service(
+        &self,
+        id: &str,
+        version: u64,
+        spec: ServiceSpec,
+        rollback: bool,
+        credentials: Option<Credentials>,
+    ) -> Result<Vec<String>>;
+    async fn remove_service(&self, id: &str) -> Result<()>;
+    /// The new secret's id.
+    async fn create_secret(&self, spec: SecretSpec) -> Result<String>;
+    async fn remove_secret(&self, id: &str) -> Result<()>;
+    /// The new config's id.
+    async fn create_config(&self, spec: ConfigSpec) -> Result<String>;
+    async fn remove_config(&self, id: &str) -> Result<()>;
+}
+
 /// A new container: its id and the engine's warnings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Created {
@@ -450,6 +537,8 @@ pub trait DockerEngine:
     + Images
     + Registry
     + Builds
+    + System
+    + Swarm
 {
     /// The engine's own socket on this machine: a container that mounts it controls the
     /// engine, so the guard refuses the bind.

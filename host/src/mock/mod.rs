@@ -27,8 +27,8 @@ mod docker;
 pub(crate) mod engine;
 mod harness;
 pub(crate) mod model;
+pub(crate) mod render;
 mod seed;
-pub(crate) mod serve;
 
 pub use docker::{Call, ContainerView, ImageView, MockDocker, NetworkView, VolumeView};
 pub use harness::{MockHost, MockHostBuilder, MockHostError};
@@ -36,4 +36,3 @@ pub use seed::{
     ContainerSeed, ExecSeed, Fixture, ImageSeed, LogSeed, MockBuilder, NetworkSeed, SeedError,
     SeedState, VolumeSeed,
 };
-pub use serve::{ModelData, ModelHost};

@@ -14,6 +14,10 @@ use crate::engine::{
     BuildContext, BuildOptions, HistoryEntry, ImageRemoved, ImageSummary, JobEvent, split_reference,
 };
 use crate::engine::{
+    ConfigSpec, Event, NodeSpec, SecretSpec, ServiceCreated, ServiceSpec, SwarmInitRequest,
+    TaskLogOptions,
+};
+use crate::engine::{
     ContainerCreateBody, ContainerSummary, Created, DockerEngine, EndpointSettings, ExecOutput,
     ExecSpec, Filters, Json, Kind, LogChunk, LogOptions, Lookup, NetworkCreateRequest,
     NetworkSummary, ProcessList, Pruned, Stream, VolumeCreateRequest, VolumeSummary, WaitOutcome,
@@ -192,6 +196,50 @@ pub fn label(scope: Option<&Scope>, labels: &mut HashMap<String, String>) {
         let (k, v) = scope.label();
         labels.insert(k, v);
     }
+}
+
+/// Where a secret's or a config's value comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectData {
+    Value(Vec<u8>),
+    /// A file under the allowed roots, read by the host.
+    HostFile(String),
+}
+
+/// Secrets and configs are small (the engine refuses values over 500 KB and 1000 KB);
+/// a larger file is refused before it is read whole.
+const MAX_OBJECT_DATA: u64 = 1 << 20;
+
+/// A small regular file under the roots. Opened without blocking and checked to be a
+/// regular file before it is read: opening a FIFO would block the thread for good.
+fn read_small_file(roots: &AllowedRoots, path: &str) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let real = roots.existing(path)?;
+    let unreadable = |e: std::io::Error| DockerError::invalid(format!("cannot read `{path}`: {e}"));
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(&real).map_err(unreadable)?;
+    if !file.metadata().map_err(unreadable)?.is_file() {
+        return Err(DockerError::invalid(format!(
+            "`{path}` is not a regular file"
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_OBJECT_DATA + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_OBJECT_DATA {
+        return Err(DockerError::invalid(format!(
+            "`{path}` is larger than {} KiB, more than a swarm keeps",
+            MAX_OBJECT_DATA >> 10
+        )));
+    }
+    Ok(bytes)
 }
 
 fn io_error(what: &str, e: std::io::Error) -> DockerError {
@@ -539,6 +587,360 @@ impl<'a> Guard<'a> {
             futures::stream::iter([Ok(sending)]),
             built,
         )))
+    }
+
+    // system
+
+    pub async fn info(&self) -> Result<Json> {
+        self.engine.info().await
+    }
+
+    pub async fn version(&self) -> Result<Json> {
+        self.engine.version().await
+    }
+
+    pub async fn disk_usage(&self) -> Result<Json> {
+        self.engine.disk_usage().await
+    }
+
+    pub async fn events(&self, since: i64, until: i64, filters: Filters) -> Result<Stream<Event>> {
+        if until < since {
+            return Err(DockerError::invalid("the window ends before it starts"));
+        }
+        self.engine.events(since, until, filters).await
+    }
+
+    // swarm-read
+
+    /// The node's place in a swarm and, on a manager, the cluster, without its join tokens:
+    /// they admit machines to the cluster, and only `join_token` hands one out.
+    pub async fn swarm_status(&self) -> Result<Json> {
+        let swarm = self.engine.swarm_info().await?;
+        let mut status = serde_json::json!({ "Swarm": swarm });
+        if swarm["ControlAvailable"].as_bool() == Some(true) {
+            let mut cluster = self.engine.inspect_swarm().await?;
+            if let Some(c) = cluster.as_object_mut() {
+                c.remove("JoinTokens");
+            }
+            status["Cluster"] = cluster;
+        }
+        Ok(status)
+    }
+
+    pub async fn list_nodes(&self, filters: Filters) -> Result<Json> {
+        self.engine.list_nodes(filters).await
+    }
+
+    pub async fn inspect_node(&self, id: &str) -> Result<Json> {
+        self.engine.inspect_node(id).await
+    }
+
+    pub async fn list_services(&self, filters: Filters) -> Result<Json> {
+        self.engine.list_services(self.rules.scoped(filters)).await
+    }
+
+    pub async fn inspect_service(&self, id: &str) -> Result<Json> {
+        let id = self.visible(Kind::Service, id).await?;
+        self.engine.inspect_service(&id).await
+    }
+
+    /// Tasks carry no labels of their own: in a scope, they are listed by service, and
+    /// every service named must be in scope.
+    pub async fn list_tasks(&self, filters: Filters) -> Result<Json> {
+        if self.rules.scope.is_some() {
+            let services = filters
+                .get("service")
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| {
+                    DockerError::denied(
+                        "with a scope label set, tasks are listed by service: give a \
+                         `service` filter",
+                    )
+                })?;
+            for service in services {
+                self.visible(Kind::Service, service).await?;
+            }
+        }
+        self.engine.list_tasks(filters).await
+    }
+
+    /// A task is in scope when its service is.
+    pub async fn task_logs(&self, task: &str, options: TaskLogOptions) -> Result<Stream<LogChunk>> {
+        // Looked up first in any case: an unknown task fails now, not at the first read.
+        let info = self.engine.inspect_task(task).await?;
+        if self.rules.scope.is_some() {
+            let service = info["ServiceID"].as_str().unwrap_or_default();
+            self.visible(Kind::Service, service).await?;
+        }
+        self.engine.task_logs(task, options).await
+    }
+
+    pub async fn list_secrets(&self, filters: Filters) -> Result<Json> {
+        self.engine.list_secrets(self.rules.scoped(filters)).await
+    }
+
+    pub async fn inspect_secret(&self, id: &str) -> Result<Json> {
+        let id = self.visible(Kind::Secret, id).await?;
+        self.engine.inspect_secret(&id).await
+    }
+
+    pub async fn list_configs(&self, filters: Filters) -> Result<Json> {
+        self.engine.list_configs(self.rules.scoped(filters)).await
+    }
+
+    pub async fn inspect_config(&self, id: &str) -> Result<Json> {
+        let id = self.visible(Kind::Config, id).await?;
+        self.engine.inspect_config(&id).await
+    }
+
+    // swarm-write
+
+    /// The read-only refusal, then the scope's for a change to the swarm as a whole.
+    fn whole_swarm(&self, what: &str) -> Result<()> {
+        self.rules.writable()?;
+        match self.rules.scope {
+            Some(_) => Err(DockerError::denied(format!(
+                "wharf is limited to a scope label, and {what} would change the whole swarm"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    pub async fn init_swarm(&self, request: SwarmInitRequest) -> Result<String> {
+        self.whole_swarm("creating a swarm")?;
+        self.engine.init_swarm(request).await
+    }
+
+    pub async fn leave_swarm(&self, force: bool) -> Result<()> {
+        self.whole_swarm("leaving the swarm")?;
+        self.engine.leave_swarm(force).await
+    }
+
+    /// The token a machine joins with; it admits machines to the cluster, so it is a
+    /// change to the whole swarm.
+    pub async fn join_token(&self, manager: bool) -> Result<String> {
+        self.whole_swarm("admitting machines to it")?;
+        let swarm = self.engine.inspect_swarm().await?;
+        let role = if manager { "Manager" } else { "Worker" };
+        swarm["JoinTokens"][role]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| DockerError::invalid("the swarm has no join token for that role"))
+    }
+
+    pub async fn update_node(&self, id: &str, version: u64, spec: NodeSpec) -> Result<()> {
+        self.whole_swarm("changing a node")?;
+        self.engine.update_node(id, version, spec).await
+    }
+
+    /// A service spec as it will be sent: labelled, checked against the create policy, its
+    /// networks, volumes, secrets and configs in scope.
+    async fn service_spec(&self, mut spec: ServiceSpec) -> Result<ServiceSpec> {
+        self.rules.label(&mut spec.labels);
+        let socket = self.engine.socket_path();
+        super::check_service(&spec, self.rules.allow, self.rules.roots, socket.as_deref())
+            .map_err(DockerError::denied)?;
+        self.service_host_network(&spec).await?;
+        self.service_references(&mut spec).await?;
+        Ok(spec)
+    }
+
+    /// The engine takes a network's id (or a prefix of it) as well as its name: the host
+    /// network is refused by what the engine finds.
+    async fn service_host_network(&self, spec: &ServiceSpec) -> Result<()> {
+        if self.rules.allow.host_namespaces {
+            return Ok(());
+        }
+        let targets = spec
+            .task_template
+            .iter()
+            .flat_map(|t| t.networks.iter().flatten())
+            .chain(spec.networks.iter().flatten())
+            .filter_map(|n| n.target.as_deref());
+        for target in targets {
+            // An unknown network is the engine's to refuse when the service is created.
+            if let Ok(n) = self.engine.inspect_network(target).await
+                && (n["Name"] == "host" || n["Driver"] == "host")
+            {
+                return Err(DockerError::denied(
+                    "the host network namespace is refused; to allow it, set host_namespaces = \
+                     true in [allow] of wharf.toml",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The networks, secrets and configs a service uses must be in scope. A named volume
+    /// that exists must be too; one the swarm will make on a node gets the scope label.
+    async fn service_references(&self, spec: &mut ServiceSpec) -> Result<()> {
+        let Some(scope) = self.rules.scope else {
+            return Ok(());
+        };
+        let networks: Vec<String> = spec
+            .task_template
+            .iter()
+            .flat_map(|t| t.networks.iter().flatten())
+            .chain(spec.networks.iter().flatten())
+            .filter_map(|n| n.target.clone())
+            .collect();
+        for network in &networks {
+            self.visible(Kind::Network, network).await?;
+        }
+        let Some(container) = spec
+            .task_template
+            .as_mut()
+            .and_then(|t| t.container_spec.as_mut())
+        else {
+            return Ok(());
+        };
+        for mount in container.mounts.iter_mut().flatten() {
+            let (Some(bollard_stubs::models::MountType::VOLUME), Some(source)) =
+                (mount.typ, &mount.source)
+            else {
+                continue;
+            };
+            if source.is_empty() {
+                continue;
+            }
+            match self.visible(Kind::Volume, source).await {
+                Err(e) if e.kind == ErrorKind::NotFound => {
+                    let (k, v) = scope.label();
+                    mount
+                        .volume_options
+                        .get_or_insert_default()
+                        .labels
+                        .get_or_insert_default()
+                        .insert(k, v);
+                }
+                other => drop(other?),
+            }
+        }
+        for secret in container.secrets.iter().flatten() {
+            if let Some(id) = secret
+                .secret_id
+                .as_deref()
+                .or(secret.secret_name.as_deref())
+            {
+                self.visible(Kind::Secret, id).await?;
+            }
+        }
+        for config in container.configs.iter().flatten() {
+            if let Some(id) = config
+                .config_id
+                .as_deref()
+                .or(config.config_name.as_deref())
+            {
+                self.visible(Kind::Config, id).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The login the host holds for the service's image, so every node can pull it.
+    async fn image_login(&self, spec: &ServiceSpec) -> Result<Option<crate::engine::Credentials>> {
+        let image = spec
+            .task_template
+            .as_ref()
+            .and_then(|t| t.container_spec.as_ref())
+            .and_then(|c| c.image.as_deref());
+        match image {
+            Some(image) => self.rules.credentials.for_reference(image).await,
+            None => Ok(None),
+        }
+    }
+
+    pub async fn create_service(&self, spec: ServiceSpec) -> Result<ServiceCreated> {
+        self.rules.writable()?;
+        let spec = self.service_spec(spec).await?;
+        let login = self.image_login(&spec).await?;
+        self.engine.create_service(spec, login).await
+    }
+
+    pub async fn update_service(
+        &self,
+        id: &str,
+        version: u64,
+        spec: ServiceSpec,
+        rollback: bool,
+    ) -> Result<Vec<String>> {
+        let id = self.target(Kind::Service, id).await?;
+        let mut spec = self.service_spec(spec).await?;
+        // A service wharf did not make is not marked as if it had.
+        let current = self.engine.inspect_service(&id).await?;
+        if current["Spec"]["Labels"][PROVENANCE.0] != PROVENANCE.1
+            && let Some(labels) = spec.labels.as_mut()
+        {
+            labels.remove(PROVENANCE.0);
+        }
+        let login = self.image_login(&spec).await?;
+        self.engine
+            .update_service(&id, version, spec, rollback, login)
+            .await
+    }
+
+    pub async fn remove_service(&self, id: &str) -> Result<()> {
+        let id = self.target(Kind::Service, id).await?;
+        self.engine.remove_service(&id).await
+    }
+
+    /// A secret's value: given, or read from a host file under the allowed roots.
+    pub async fn create_secret(
+        &self,
+        name: String,
+        data: ObjectData,
+        labels: Vec<(String, String)>,
+    ) -> Result<String> {
+        self.rules.writable()?;
+        let spec = SecretSpec {
+            name: Some(name),
+            labels: Some(self.created_labels(labels)),
+            data: Some(self.object_data(data)?),
+            ..Default::default()
+        };
+        self.engine.create_secret(spec).await
+    }
+
+    pub async fn remove_secret(&self, id: &str) -> Result<()> {
+        let id = self.target(Kind::Secret, id).await?;
+        self.engine.remove_secret(&id).await
+    }
+
+    pub async fn create_config(
+        &self,
+        name: String,
+        data: ObjectData,
+        labels: Vec<(String, String)>,
+    ) -> Result<String> {
+        self.rules.writable()?;
+        let spec = ConfigSpec {
+            name: Some(name),
+            labels: Some(self.created_labels(labels)),
+            data: Some(self.object_data(data)?),
+            ..Default::default()
+        };
+        self.engine.create_config(spec).await
+    }
+
+    pub async fn remove_config(&self, id: &str) -> Result<()> {
+        let id = self.target(Kind::Config, id).await?;
+        self.engine.remove_config(&id).await
+    }
+
+    fn created_labels(&self, labels: Vec<(String, String)>) -> HashMap<String, String> {
+        let mut labels = Some(labels.into_iter().collect());
+        self.rules.label(&mut labels);
+        labels.unwrap_or_default()
+    }
+
+    /// The value as the engine takes it (base64).
+    fn object_data(&self, data: ObjectData) -> Result<String> {
+        use base64::Engine as _;
+        let bytes = match data {
+            ObjectData::Value(v) => v,
+            ObjectData::HostFile(path) => read_small_file(self.rules.roots, &path)?,
+        };
+        Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
     }
 
     // containers-write

@@ -27,7 +27,7 @@ wasmtime::component::bindgen!({
         "wharf:docker/containers-read.log-stream": crate::adapter::LogStream,
         "wharf:docker/types.job": crate::adapter::Job,
         "wharf:docker/containers-read.stats-stream": crate::adapter::StatsStream,
-        "wharf:docker/system.event-stream": crate::docker::EventStream,
-        "wharf:docker/swarm-read.task-log-stream": crate::docker::TaskLogStream,
+        "wharf:docker/system.event-stream": crate::adapter::EventStream,
+        "wharf:docker/swarm-read.task-log-stream": crate::adapter::TaskLogStream,
     },
 });

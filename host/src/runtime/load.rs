@@ -11,7 +11,7 @@ use crate::policy::{Capability, Grants, Import};
 use regex::Regex;
 use std::collections::BTreeSet;
 use std::sync::{Arc, LazyLock};
-use wasmtime::component::{Component, HasData, HasSelf, Linker};
+use wasmtime::component::{Component, HasSelf, Linker};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -221,8 +221,8 @@ impl Runtime {
         Ok(())
     }
 
-    /// A linker with the sandboxed WASI, the call context, and exactly `granted`, served
-    /// by the engines or, for the mock host, by its in-memory model.
+    /// A linker with the sandboxed WASI, the call context, and exactly `granted`. The
+    /// Docker interfaces go to the one adapter, whichever engine a call is routed to.
     fn linker(&self, granted: &[Capability]) -> wasmtime::Result<Linker<CallState>> {
         let mut linker = Linker::new(&self.engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
@@ -231,18 +231,7 @@ impl Runtime {
             &mut linker,
             |s| s,
         )?;
-        match self.services.mock {
-            None => link_docker::<crate::docker::DockerData>(
-                &mut linker,
-                granted,
-                crate::docker::DockerData::view,
-            )?,
-            Some(_) => link_docker::<crate::mock::ModelData>(
-                &mut linker,
-                granted,
-                crate::mock::ModelData::view,
-            )?,
-        }
+        link_docker(&mut linker, granted)?;
         if granted.contains(&Capability::ReadFiles) {
             bindings::wharf::files::read::add_to_linker::<_, crate::reading::ReadData>(
                 &mut linker,
@@ -259,62 +248,28 @@ impl Runtime {
     }
 }
 
-/// What a per-engine backend of the Docker capabilities still implements: the interfaces
-/// not yet on the engine boundary (those are served by [`crate::adapter`] for every engine).
-trait DockerBackend: d::system::Host + d::swarm_read::Host + d::swarm_write::Host + Send {}
-
-impl<T> DockerBackend for T where
-    T: d::system::Host + d::swarm_read::Host + d::swarm_write::Host + Send
-{
-}
-
-/// Link the `granted` Docker interfaces: those on the engine boundary to the adapter, the
-/// rest to backend `D`.
-fn link_docker<D>(
-    linker: &mut Linker<CallState>,
-    granted: &[Capability],
-    view: fn(&mut CallState) -> D::Data<'_>,
-) -> wasmtime::Result<()>
-where
-    D: HasData + Send + 'static,
-    for<'a> D::Data<'a>: DockerBackend,
-{
-    d::types::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?;
+/// Link the `granted` Docker interfaces to the adapter.
+fn link_docker(linker: &mut Linker<CallState>, granted: &[Capability]) -> wasmtime::Result<()> {
+    type A = AdapterData;
+    let view = AdapterData::view;
+    d::types::add_to_linker::<_, A>(linker, view)?;
     for c in granted {
         match c {
-            Capability::ContainersRead => {
-                d::containers_read::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?
-            }
+            Capability::ContainersRead => d::containers_read::add_to_linker::<_, A>(linker, view)?,
             Capability::ContainersWrite => {
-                d::containers_write::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?
+                d::containers_write::add_to_linker::<_, A>(linker, view)?
             }
-            Capability::Exec => {
-                d::exec::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?
-            }
-            Capability::Files => {
-                d::files::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?
-            }
-            Capability::Networks => {
-                d::networks::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?
-            }
-            Capability::Volumes => {
-                d::volumes::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?
-            }
-            Capability::ImagesRead => {
-                d::images_read::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?
-            }
-            Capability::ImagesWrite => {
-                d::images_write::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?
-            }
-            Capability::Registry => {
-                d::registry::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?
-            }
-            Capability::ImagesBuild => {
-                d::images_build::add_to_linker::<_, AdapterData>(linker, AdapterData::view)?
-            }
-            Capability::System => d::system::add_to_linker::<_, D>(linker, view)?,
-            Capability::SwarmRead => d::swarm_read::add_to_linker::<_, D>(linker, view)?,
-            Capability::SwarmWrite => d::swarm_write::add_to_linker::<_, D>(linker, view)?,
+            Capability::Exec => d::exec::add_to_linker::<_, A>(linker, view)?,
+            Capability::Files => d::files::add_to_linker::<_, A>(linker, view)?,
+            Capability::Networks => d::networks::add_to_linker::<_, A>(linker, view)?,
+            Capability::Volumes => d::volumes::add_to_linker::<_, A>(linker, view)?,
+            Capability::ImagesRead => d::images_read::add_to_linker::<_, A>(linker, view)?,
+            Capability::ImagesWrite => d::images_write::add_to_linker::<_, A>(linker, view)?,
+            Capability::Registry => d::registry::add_to_linker::<_, A>(linker, view)?,
+            Capability::ImagesBuild => d::images_build::add_to_linker::<_, A>(linker, view)?,
+            Capability::System => d::system::add_to_linker::<_, A>(linker, view)?,
+            Capability::SwarmRead => d::swarm_read::add_to_linker::<_, A>(linker, view)?,
+            Capability::SwarmWrite => d::swarm_write::add_to_linker::<_, A>(linker, view)?,
             Capability::Http | Capability::ReadFiles => {}
         }
     }

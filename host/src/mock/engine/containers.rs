@@ -10,7 +10,7 @@ use crate::engine::{
 use crate::mock::model::{
     Extras, Filters as Known, RunState, Stream as LogStream, conflict, invalid, unix_secs,
 };
-use crate::mock::serve::render;
+use crate::mock::render;
 use async_trait::async_trait;
 use futures::StreamExt;
 use serde_json::json;

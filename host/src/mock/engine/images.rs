@@ -8,7 +8,7 @@ use crate::engine::{
     ImageSummary, Images, JobEvent, Json, LayerProgress, Pruned, Registry, Stream,
 };
 use crate::mock::model::{BuildSpec, Filters as Known, Fs, Progress, invalid};
-use crate::mock::serve::render;
+use crate::mock::render;
 use async_trait::async_trait;
 use futures::StreamExt;
 use serde_json::json;

@@ -5,6 +5,7 @@
 mod containers;
 mod images;
 mod objects;
+mod swarm;
 
 use super::MockDocker;
 use crate::docker::DockerError;

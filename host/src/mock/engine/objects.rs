@@ -7,7 +7,7 @@ use crate::engine::{
     VolumeCreateRequest, VolumeSummary, Volumes,
 };
 use crate::mock::model::{Filters as Known, NetworkSpec};
-use crate::mock::serve::render;
+use crate::mock::render;
 use async_trait::async_trait;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};

@@ -5,7 +5,11 @@ use crate::docker::CredentialStore;
 use crate::engine::{
     Archives, BuildContext, BuildOptions, Builds, Bytes, ContainersRead, ContainersWrite,
     Credentials, Exec, Found, HistoryEntry, ImageRemoved, ImageSummary, Images, JobEvent, Networks,
-    ProcessList, Registry, Volumes,
+    ProcessList, Registry, Swarm, System, Volumes,
+};
+use crate::engine::{
+    ConfigSpec, Event, NodeSpec, SecretSpec, ServiceCreated, ServiceSpec, SwarmInitRequest,
+    TaskLogOptions,
 };
 use crate::policy::{AllowedRoots, CreateAllowances, Scope};
 use async_trait::async_trait;
@@ -319,6 +323,132 @@ impl Builds for Fake {
     }
 }
 
+#[async_trait]
+impl System for Fake {
+    async fn info(&self) -> Result<Json> {
+        Ok(Json::Null)
+    }
+    async fn version(&self) -> Result<Json> {
+        Ok(Json::Null)
+    }
+    async fn disk_usage(&self) -> Result<Json> {
+        Ok(Json::Null)
+    }
+    async fn events(&self, since: i64, until: i64, _: Filters) -> Result<Stream<Event>> {
+        self.reach(format!("events {since}..{until}"));
+        Ok(Box::pin(futures::stream::empty()))
+    }
+}
+
+#[async_trait]
+impl Swarm for Fake {
+    async fn swarm_info(&self) -> Result<Json> {
+        Ok(serde_json::json!({ "LocalNodeState": "active", "ControlAvailable": true }))
+    }
+    async fn inspect_swarm(&self) -> Result<Json> {
+        Ok(
+            serde_json::json!({ "ID": "s", "JoinTokens": { "Worker": "SWMTKN-w", "Manager": "SWMTKN-m" } }),
+        )
+    }
+    async fn list_nodes(&self, _: Filters) -> Result<Json> {
+        Ok(Json::Null)
+    }
+    async fn inspect_node(&self, _: &str) -> Result<Json> {
+        Ok(Json::Null)
+    }
+    async fn list_services(&self, filters: Filters) -> Result<Json> {
+        self.reach(format!("list services {filters:?}"));
+        Ok(Json::Null)
+    }
+    async fn inspect_service(&self, id: &str) -> Result<Json> {
+        self.reach(format!("inspect service {id}"));
+        let found = self.lookup(Kind::Service, id).await?;
+        Ok(serde_json::json!({ "ID": found.id, "Spec": { "Labels": found.labels } }))
+    }
+    async fn list_tasks(&self, filters: Filters) -> Result<Json> {
+        self.reach(format!("list tasks {filters:?}"));
+        Ok(Json::Null)
+    }
+    async fn inspect_task(&self, id: &str) -> Result<Json> {
+        let service = if id == "t-web" { "s0web" } else { "s0db" };
+        Ok(serde_json::json!({ "ID": id, "ServiceID": service }))
+    }
+    async fn task_logs(&self, task: &str, _: TaskLogOptions) -> Result<Stream<LogChunk>> {
+        self.reach(format!("task logs {task}"));
+        Ok(Box::pin(futures::stream::empty()))
+    }
+    async fn list_secrets(&self, _: Filters) -> Result<Json> {
+        Ok(Json::Null)
+    }
+    async fn inspect_secret(&self, _: &str) -> Result<Json> {
+        Ok(Json::Null)
+    }
+    async fn list_configs(&self, _: Filters) -> Result<Json> {
+        Ok(Json::Null)
+    }
+    async fn inspect_config(&self, _: &str) -> Result<Json> {
+        Ok(Json::Null)
+    }
+    async fn init_swarm(&self, _: SwarmInitRequest) -> Result<String> {
+        self.reach("init".into());
+        Ok("node".into())
+    }
+    async fn leave_swarm(&self, _: bool) -> Result<()> {
+        self.reach("leave".into());
+        Ok(())
+    }
+    async fn update_node(&self, id: &str, _: u64, _: NodeSpec) -> Result<()> {
+        self.reach(format!("update node {id}"));
+        Ok(())
+    }
+    async fn create_service(
+        &self,
+        spec: ServiceSpec,
+        _: Option<Credentials>,
+    ) -> Result<ServiceCreated> {
+        let mut labels: Vec<_> = spec.labels.unwrap_or_default().into_iter().collect();
+        labels.sort();
+        self.reach(format!("create service {labels:?}"));
+        Ok(ServiceCreated {
+            id: "svc".into(),
+            warnings: Vec::new(),
+        })
+    }
+    async fn update_service(
+        &self,
+        id: &str,
+        _: u64,
+        spec: ServiceSpec,
+        _: bool,
+        _: Option<Credentials>,
+    ) -> Result<Vec<String>> {
+        let mut labels: Vec<_> = spec.labels.unwrap_or_default().into_iter().collect();
+        labels.sort();
+        self.reach(format!("update service {id} {labels:?}"));
+        Ok(Vec::new())
+    }
+    async fn remove_service(&self, id: &str) -> Result<()> {
+        self.reach(format!("remove service {id}"));
+        Ok(())
+    }
+    async fn create_secret(&self, spec: SecretSpec) -> Result<String> {
+        self.reach(format!("create secret {:?} {:?}", spec.name, spec.data));
+        Ok("sec".into())
+    }
+    async fn remove_secret(&self, id: &str) -> Result<()> {
+        self.reach(format!("remove secret {id}"));
+        Ok(())
+    }
+    async fn create_config(&self, spec: ConfigSpec) -> Result<String> {
+        self.reach(format!("create config {:?}", spec.name));
+        Ok("cfg".into())
+    }
+    async fn remove_config(&self, id: &str) -> Result<()> {
+        self.reach(format!("remove config {id}"));
+        Ok(())
+    }
+}
+
 impl DockerEngine for Fake {
     fn socket_path(&self) -> Option<std::path::PathBuf> {
         self.socket.clone()
@@ -337,6 +467,18 @@ fn engine() -> Fake {
         .with(Kind::Network, &["back"], "n0back", &[])
         .with(Kind::Volume, &["data"], "data", &[("team", "web")])
         .with(Kind::Volume, &["other"], "other", &[])
+        .with(
+            Kind::Service,
+            &["svc-web", "s0web"],
+            "s0web",
+            &[("team", "web")],
+        )
+        .with(
+            Kind::Service,
+            &["svc-db", "s0db"],
+            "s0db",
+            &[("team", "db")],
+        )
 }
 
 struct Setup {
@@ -723,4 +865,86 @@ async fn image_changes_are_refused_read_only_and_saves_stay_under_the_roots() {
         .map(drop)
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Invalid);
+}
+
+#[tokio::test]
+async fn join_tokens_stay_out_of_the_status_and_a_scope_leaves_the_swarm_alone() {
+    let engine = engine();
+    let setup = Setup::new();
+    let g = setup.guard(&engine);
+    let status = g.swarm_status().await.unwrap();
+    assert!(!status.to_string().contains("SWMTKN"), "{status}");
+    assert_eq!(g.join_token(false).await.unwrap(), "SWMTKN-w");
+
+    let scoped = Setup::new().scoped();
+    let g = scoped.guard(&engine);
+    for e in [
+        denied(g.join_token(true).await),
+        denied(g.init_swarm(Default::default()).await),
+        denied(g.leave_swarm(true).await),
+        denied(g.update_node("n", 1, Default::default()).await),
+    ] {
+        assert!(e.contains("would change the whole swarm"), "{e}");
+    }
+    denied(g.remove_service("svc-db").await);
+    let e = denied(g.list_tasks(Filters::new()).await);
+    assert!(e.contains("give a `service` filter"), "{e}");
+    denied(
+        g.list_tasks(Filters::from([("service".into(), vec!["svc-db".into()])]))
+            .await,
+    );
+    denied(
+        g.task_logs("t-db", TaskLogOptions::default())
+            .await
+            .map(drop),
+    );
+    drop(
+        g.task_logs("t-web", TaskLogOptions::default())
+            .await
+            .unwrap(),
+    );
+    g.remove_service("svc-web").await.unwrap();
+    assert_eq!(
+        engine.reached(),
+        ["task logs t-web", "remove service s0web"]
+    );
+}
+
+#[tokio::test]
+async fn services_are_labelled_checked_and_never_marked_as_made_by_wharf_when_they_were_not() {
+    let engine = engine();
+    let setup = Setup::new().scoped();
+    let g = setup.guard(&engine);
+    let spec = |json: serde_json::Value| -> ServiceSpec { serde_json::from_value(json).unwrap() };
+    let e = denied(
+        g.create_service(spec(serde_json::json!({
+            "TaskTemplate": { "ContainerSpec": { "Image": "busybox" }, "Networks": [{ "Target": "back" }] }
+        })))
+        .await,
+    );
+    assert!(e.contains("network `back` is outside"), "{e}");
+    g.create_service(spec(
+        serde_json::json!({ "TaskTemplate": { "ContainerSpec": { "Image": "busybox" } } }),
+    ))
+    .await
+    .unwrap();
+    // svc-web carries the scope label but not wharf's: an update does not forge it.
+    g.update_service(
+        "svc-web",
+        3,
+        spec(serde_json::json!({ "Labels": { "org.wharf.created-by": "wharf" } })),
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        engine.reached(),
+        [
+            // The host-network check reads what the target names; nothing is changed.
+            "inspect network back",
+            r#"create service [("org.wharf.created-by", "wharf"), ("team", "web")]"#,
+            "inspect service s0web",
+            r#"update service s0web [("team", "web")]"#,
+        ]
+    );
 }
