@@ -22,8 +22,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use wharf::config::Config;
-use wharf::docker::{CredentialStore, Engine, Engines};
-use wharf::policy::{AllowedRoots, Confirmed};
+use wharf::docker::Engine;
+use wharf::engine::Engines;
+use wharf::policy::Confirmed;
 use wharf::registry::Registry;
 use wharf::runtime::{ArtifactCache, CallHooks, HostServices, Runtime};
 
@@ -53,15 +54,8 @@ fn count_panics() -> &'static AtomicUsize {
 }
 
 async fn registry(root: &std::path::Path) -> Arc<Registry> {
-    let services = HostServices {
-        engines: Arc::new(Engines::single(Engine::at(NOWHERE).unwrap())),
-        roots: Arc::new(AllowedRoots::new([root.to_owned()])),
-        credentials: Arc::new(CredentialStore::default()),
-        read_only: false,
-        scope: None,
-        allow: Default::default(),
-        mock: None,
-    };
+    let services = HostServices::new(Arc::new(Engines::single(Engine::at(NOWHERE).unwrap())))
+        .roots([root.to_owned()]);
     let runtime = Runtime::new(services, Some(ArtifactCache::new(support::cache_dir()))).unwrap();
     let config = Config {
         allowed_roots: vec![root.to_owned()],

@@ -10,10 +10,11 @@ use serde_json::{Value, json};
 use std::sync::{Arc, LazyLock};
 use support::{Cleanup, FIXTURE, require_docker, unique};
 use wharf::config::Config;
-use wharf::docker::{CredentialStore, Engine, Engines};
+use wharf::docker::Engine;
+use wharf::engine::Engines;
 use wharf::mock::{ImageSeed, MockDocker, MockHost};
 use wharf::plugins::BUILTIN;
-use wharf::policy::{AllowedRoots, Confirmed};
+use wharf::policy::Confirmed;
 use wharf::registry::{PluginSource, Registry, RegistryError};
 use wharf::runtime::{CallError, CallHooks, HostServices, Runtime};
 
@@ -21,15 +22,8 @@ const PLUGINS: [&str; 4] = ["containers", "networks", "volumes", "images"];
 
 async fn real_engine() -> Registry {
     require_docker();
-    let services = HostServices {
-        engines: Arc::new(Engines::single(Engine::from_env().unwrap())),
-        roots: Arc::new(AllowedRoots::new([std::env::temp_dir()])),
-        credentials: Arc::new(CredentialStore::default()),
-        read_only: false,
-        scope: None,
-        allow: Default::default(),
-        mock: None,
-    };
+    let services = HostServices::new(Arc::new(Engines::single(Engine::from_env().unwrap())))
+        .roots([std::env::temp_dir()]);
     let runtime = Runtime::new(services, None).unwrap();
     let sources = BUILTIN
         .iter()

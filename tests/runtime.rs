@@ -10,24 +10,18 @@ use serde_json::json;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wharf::docker::{CredentialStore, Engine, Engines};
-use wharf::policy::{AllowedRoots, Capability, Grants};
+use wharf::docker::Engine;
+use wharf::engine::Engines;
+use wharf::policy::{Capability, Grants};
 use wharf::runtime::{CallError, CallHooks, HostServices, Limits, LoadError, Plugin, Runtime};
 
 const HOSTILE: &str = env!("WHARF_TEST_HOSTILE_WASM");
 
 fn runtime() -> Runtime {
-    let services = HostServices {
-        engines: Arc::new(Engines::single(
-            Engine::from_env().expect("the Docker endpoint of this environment"),
-        )),
-        roots: Arc::new(AllowedRoots::new([std::env::temp_dir()])),
-        credentials: Arc::new(CredentialStore::default()),
-        read_only: false,
-        scope: None,
-        allow: Default::default(),
-        mock: None,
-    };
+    let services = HostServices::new(Arc::new(Engines::single(
+        Engine::from_env().expect("the Docker endpoint of this environment"),
+    )))
+    .roots([std::env::temp_dir()]);
     Runtime::new(services, None).unwrap()
 }
 

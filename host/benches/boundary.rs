@@ -14,25 +14,18 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-use wharf::docker::{CredentialStore, Engine, Engines};
-use wharf::policy::{AllowedRoots, Capability, Grants};
+use wharf::docker::Engine;
+use wharf::engine::Engines;
+use wharf::policy::{Capability, Grants};
 use wharf::runtime::{CallHooks, HostServices, Limits, Plugin, Runtime};
 
 const HOSTILE: &str = env!("WHARF_TEST_HOSTILE_WASM");
 
 fn plugin(rt: &tokio::runtime::Runtime) -> Plugin {
-    let services = HostServices {
-        // Never contacted: nothing here reaches Docker.
-        engines: Arc::new(Engines::single(
-            Engine::at("unix:///nonexistent/wharf-bench.sock").unwrap(),
-        )),
-        roots: Arc::new(AllowedRoots::new([std::env::temp_dir()])),
-        credentials: Arc::new(CredentialStore::default()),
-        read_only: false,
-        scope: None,
-        allow: Default::default(),
-        mock: None,
-    };
+    // Never contacted: nothing here reaches Docker.
+    let engine = Engine::at("unix:///nonexistent/wharf-bench.sock").unwrap();
+    let services =
+        HostServices::new(Arc::new(Engines::single(engine))).roots([std::env::temp_dir()]);
     let runtime = Runtime::new(services, None).unwrap();
     let wasm = std::fs::read(HOSTILE).unwrap();
     let grants = Grants {

@@ -83,12 +83,9 @@ impl HasData for AdapterData {
 impl AdapterData {
     pub fn view(s: &mut CallState) -> Adapter<'_> {
         let services = &*s.services;
-        let engine: &dyn DockerEngine = match &services.mock {
-            Some(mock) => mock,
-            None => &*s.engine,
-        };
+        let engine: &dyn DockerEngine = &*s.engine;
         let rules = Rules {
-            read_only: services.read_only || s.engine.is_read_only(),
+            read_only: services.read_only || engine.is_read_only(),
             scope: services.scope.as_ref(),
             allow: &services.allow,
             roots: &services.roots,

@@ -2,7 +2,7 @@
 //! `ok`, `warn` or `FAIL`, with what was found; the exit code is non-zero on any FAIL.
 
 use crate::config::Config;
-use crate::docker::{Engine, Engines};
+use crate::engine::{DockerEngine, Engines};
 use crate::registry::Registry;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,7 +52,7 @@ pub async fn run(
     // Engines are asked at once: one that does not answer costs its timeout, not the
     // others' too.
     let answers =
-        futures::future::join_all(engines.iter().map(|e| engine_line(e, engines.len()))).await;
+        futures::future::join_all(engines.iter().map(|e| engine_line(&**e, engines.len()))).await;
     for (status, detail) in answers {
         check(status, "engine", detail);
     }
@@ -111,7 +111,7 @@ pub async fn run(
 }
 
 /// One engine's check: reachable, and what it runs.
-async fn engine_line(engine: &Engine, count: usize) -> (&'static str, String) {
+async fn engine_line(engine: &dyn DockerEngine, count: usize) -> (&'static str, String) {
     let mut name = String::new();
     if count > 1 {
         name = format!("{} ", engine.name());
@@ -121,27 +121,22 @@ async fn engine_line(engine: &Engine, count: usize) -> (&'static str, String) {
     } else {
         ""
     };
-    let version = tokio::time::timeout(
-        ENGINE_TIMEOUT,
-        engine.request(|d| async move { d.version().await }),
-    )
-    .await;
-    match version {
-        Ok(Ok(v)) => (
-            "ok",
-            format!(
-                "{name}{}: Docker {}, API {}, {}/{}{access}",
-                engine.describe(),
-                v.version.unwrap_or_default(),
-                v.api_version.unwrap_or_default(),
-                v.os.unwrap_or_default(),
-                v.arch.unwrap_or_default()
-            ),
-        ),
-        Ok(Err(e)) => (
-            "FAIL",
-            format!("{name}{e} (address from {})", engine.source()),
-        ),
+    match tokio::time::timeout(ENGINE_TIMEOUT, engine.version()).await {
+        Ok(Ok(v)) => {
+            let field = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+            (
+                "ok",
+                format!(
+                    "{name}{}: Docker {}, API {}, {}/{}{access}",
+                    engine.describe(),
+                    field("Version"),
+                    field("ApiVersion"),
+                    field("Os"),
+                    field("Arch")
+                ),
+            )
+        }
+        Ok(Err(e)) => ("FAIL", format!("{name}{e} ({})", engine.describe())),
         Err(_) => (
             "FAIL",
             format!(

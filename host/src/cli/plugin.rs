@@ -3,8 +3,9 @@
 //! capability it asks for granted, and reports each check on its own line; the exit code
 //! is non-zero when wharf would refuse the plugin.
 
-use crate::docker::{Engine, Engines};
-use crate::policy::{AllowedRoots, Capability, Grants, Import};
+use crate::docker::Engine;
+use crate::engine::Engines;
+use crate::policy::{Capability, Grants, Import};
 use crate::registry::check_plugin_tools;
 use crate::runtime::{HostServices, Limits, Runtime};
 use std::path::Path;
@@ -57,18 +58,11 @@ async fn check(file: &Path) -> anyhow::Result<ExitCode> {
     );
 
     // Nothing is run against Docker: the engine is never contacted.
-    let services = HostServices {
-        engines: Arc::new(Engines::single(
-            Engine::at("unix:///nonexistent/wharf-plugin-check.sock")
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
-        )),
-        roots: Arc::new(AllowedRoots::new(Vec::<std::path::PathBuf>::new())),
-        credentials: Arc::default(),
-        read_only: true,
-        scope: None,
-        allow: Default::default(),
-        mock: None,
-    };
+    // Only the plugin's own description is asked for: no Docker request is made, and the
+    // engine's address is never dialled.
+    let engine = Engine::at("unix:///nonexistent/wharf-plugin-check.sock")
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let services = HostServices::new(Arc::new(Engines::single(engine))).read_only(true);
     let runtime = Runtime::new(services, None)
         .map_err(|e| anyhow::anyhow!("cannot start the plugin runtime: {e}"))?;
     let grants = Grants {

@@ -1,7 +1,8 @@
 use super::Cli;
 use crate::config::Config;
-use crate::docker::{CredentialStore, Engines, endpoint::ProcessEnv};
-use crate::policy::{AllowedRoots, AuditLog, Mode};
+use crate::docker::endpoint::ProcessEnv;
+use crate::engine::Engines;
+use crate::policy::{AuditLog, Mode};
 use crate::registry::Registry;
 use crate::runtime::{ArtifactCache, HostServices, Runtime};
 use crate::transport::http::{HttpAccess, generate_token};
@@ -71,15 +72,7 @@ pub async fn load(cli: &Cli) -> anyhow::Result<Loaded> {
         config.mode == Mode::ReadOnly,
         &ProcessEnv,
     )?);
-    let services = HostServices {
-        engines: engines.clone(),
-        roots: Arc::new(AllowedRoots::new(config.allowed_roots.clone())),
-        credentials: Arc::new(CredentialStore::new(config.registries.clone())),
-        read_only: config.mode == Mode::ReadOnly,
-        scope: config.scope_label.clone(),
-        allow: config.allow.clone(),
-        mock: None,
-    };
+    let services = HostServices::configured(engines.clone(), &config);
     let runtime = Runtime::new(services, cache)
         .map_err(|e| anyhow::anyhow!("cannot start the plugin runtime: {e}"))?;
     // Opened before any plugin loads: a wharf asked to audit must not serve unaudited.

@@ -1,7 +1,7 @@
 //! Reading containers, on bollard: list, inspect, logs, wait, stats, processes.
 
-use super::volumes::{json, query};
 use super::{DockerError, Engine};
+use super::{json, query};
 use crate::engine::{
     self, ContainerSummary, Filters, Json, LogChunk, LogOptions, LogSource, Port, ProcessList,
     Stream, WaitOutcome, WaitUntil,

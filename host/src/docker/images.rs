@@ -1,7 +1,7 @@
 //! Images, on bollard: list, inspect, history, tag, remove, prune, save and load.
 
-use super::volumes::{json, query};
 use super::{DockerError, Engine};
+use super::{json, query};
 use crate::engine::{
     self, Bytes, Filters, HistoryEntry, ImageRemoved, ImageSummary, Json, Pruned, Stream,
 };

@@ -26,7 +26,7 @@ mod volumes;
 
 pub use credentials::{CredentialStore, Login};
 pub use endpoint::{Endpoint, EndpointError};
-pub use engines::{DEFAULT_ENGINE, Engines, EnginesError};
+pub use engines::{DEFAULT_ENGINE, EnginesError};
 pub use error::{DockerError, ErrorKind};
 
 use bollard::Docker;
@@ -45,6 +45,18 @@ const LONG_REQUEST_TIMEOUT: Duration = Duration::from_secs(3600);
 /// reported as not answering: an engine behind a dead route must not hold a call for the
 /// whole request timeout.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+fn json(value: &impl serde::Serialize) -> Result<crate::engine::Json, DockerError> {
+    serde_json::to_value(value)
+        .map_err(|e| DockerError::new(error::ErrorKind::Engine, e.to_string()))
+}
+
+/// The API's query map (None when there are no filters).
+fn query(
+    filters: crate::engine::Filters,
+) -> Option<std::collections::HashMap<String, Vec<String>>> {
+    (!filters.is_empty()).then(|| filters.into_iter().collect())
+}
 
 /// One Docker engine wharf manages, connected lazily.
 ///
@@ -239,6 +251,18 @@ impl Engine {
 }
 
 impl crate::engine::DockerEngine for Engine {
+    fn name(&self) -> &str {
+        Engine::name(self)
+    }
+
+    fn is_read_only(&self) -> bool {
+        Engine::is_read_only(self)
+    }
+
+    fn describe(&self) -> String {
+        Engine::describe(self)
+    }
+
     fn socket_path(&self) -> Option<std::path::PathBuf> {
         Engine::socket_path(self)
     }

@@ -1,7 +1,7 @@
 //! Networks, on bollard.
 
-use super::volumes::{json, query};
 use super::{DockerError, Engine, error::ErrorKind};
+use super::{json, query};
 use crate::engine::{self, EndpointSettings, Filters, Json, NetworkCreateRequest, NetworkSummary};
 use async_trait::async_trait;
 use bollard::models::{NetworkConnectRequest, NetworkDisconnectRequest};

@@ -2,7 +2,7 @@
 
 use super::error::ErrorKind;
 use super::pump::Pump;
-use super::volumes::query;
+use super::query;
 use super::{DockerError, Engine};
 use crate::engine::{self, Event, Filters, Json, Stream};
 use async_trait::async_trait;

@@ -125,27 +125,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn references_split_into_name_and_tag() {
-        assert_eq!(split_reference("nginx").unwrap(), ("nginx", "latest"));
-        assert_eq!(split_reference("nginx:1.25").unwrap(), ("nginx", "1.25"));
-        assert_eq!(
-            split_reference("127.0.0.1:5000/app").unwrap(),
-            ("127.0.0.1:5000/app", "latest")
-        );
-        assert_eq!(
-            split_reference("127.0.0.1:5000/app:v1").unwrap(),
-            ("127.0.0.1:5000/app", "v1")
-        );
-        assert_eq!(
-            split_reference("app@sha256:abc").unwrap(),
-            ("app", "sha256:abc")
-        );
-        for bad in ["", "app:", "@sha256:x", "a b"] {
-            assert!(split_reference(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn refusals_name_the_registry_and_the_source_not_the_secret() {
         let e = explain_auth(
             DockerError::new(

@@ -1,18 +1,9 @@
 //! Volumes, on bollard.
 
-use super::{DockerError, Engine, error::ErrorKind};
+use super::{DockerError, Engine, json, query};
 use crate::engine::{self, Filters, Json, Pruned, VolumeCreateRequest, VolumeSummary};
 use async_trait::async_trait;
 use bollard::query_parameters as q;
-
-pub(super) fn json(value: &impl serde::Serialize) -> Result<Json, DockerError> {
-    serde_json::to_value(value).map_err(|e| DockerError::new(ErrorKind::Engine, e.to_string()))
-}
-
-/// The API's query map (None when there are no filters).
-pub(super) fn query(filters: Filters) -> Option<std::collections::HashMap<String, Vec<String>>> {
-    (!filters.is_empty()).then(|| filters.into_iter().collect())
-}
 
 #[async_trait]
 impl engine::Volumes for Engine {

@@ -1,14 +1,11 @@
 //! The engine boundary: what a Docker engine does, in domain terms.
 //!
-//! Below the WIT adapter ([`crate::adapter`]) and the guard ([`crate::guard`]) every Docker
+//! Below the WIT adapter ([`crate::adapter`]) and the guard ([`crate::policy::Guard`]) every Docker
 //! request is a call on [`DockerEngine`]. Two engines implement it: the bollard engine
 //! ([`crate::docker::Engine`]: dockerd, Podman, tcp+TLS) and the in-memory engine of the
 //! mock host ([`crate::mock::MockDocker`]). Neither sees WIT types or policy: the adapter
 //! converts, the guard decides, the engine only does. Docker's large objects (create bodies)
 //! are the Engine API's own typed models, so both engines read the same fields.
-//!
-//! Interfaces move onto this boundary one at a time; those not here yet are still served by
-//! the per-engine WIT hosts in `docker/` and `mock/serve/`.
 
 use crate::docker::DockerError;
 use async_trait::async_trait;
@@ -22,8 +19,10 @@ pub use bollard_stubs::models::{
     ServiceSpec, SwarmInitRequest, VolumeCreateRequest,
 };
 
+mod engines;
 mod kind;
 mod reference;
+pub use engines::Engines;
 pub use kind::Kind;
 pub use reference::split_reference;
 
@@ -540,9 +539,25 @@ pub trait DockerEngine:
     + System
     + Swarm
 {
+    /// The name tools take as their `engine` argument.
+    fn name(&self) -> &str;
+
+    /// Refuse every request that would change this engine's state. No default: an
+    /// engine that forgot it must not silently lose a configured read-only setting.
+    fn is_read_only(&self) -> bool;
+
+    /// Its address and where it came from, as errors and `wharf doctor` name it.
+    fn describe(&self) -> String;
+
     /// The engine's own socket on this machine: a container that mounts it controls the
     /// engine, so the guard refuses the bind.
     fn socket_path(&self) -> Option<PathBuf> {
         None
+    }
+}
+
+impl std::fmt::Debug for dyn DockerEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "engine `{}` ({})", self.name(), self.describe())
     }
 }

@@ -1,5 +1,5 @@
 //! [`MockDocker`]: the in-memory engine a test seeds, hands to a [`crate::mock::MockHost`],
-//! and inspects afterwards: its state, and every capability call the plugin made.
+//! and inspects afterwards: its state, and every request that reached it.
 
 use super::model::{Model, RunState, Stream};
 use crate::docker::DockerError;
@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::watch;
 
-/// One capability call a plugin made: `containers-write` / `start` / `{"id": "web"}`.
+/// One request that reached the engine, in its capability's terms: `containers-write` /
+/// `start` / `{"id": "web"}`. Requests the host refused (read-only, scope, host paths...)
+/// never reach it; with a scope set, objects are named by the full id the host checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Call {
     pub interface: String,
@@ -138,7 +140,7 @@ impl MockDocker {
             });
     }
 
-    /// Every capability call so far, in order.
+    /// Every request so far, in order.
     pub fn calls(&self) -> Vec<Call> {
         self.shared
             .calls

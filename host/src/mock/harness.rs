@@ -4,9 +4,10 @@
 
 use super::MockDocker;
 use crate::config::Config;
-use crate::docker::{Engine, Engines};
+use crate::docker::CredentialStore;
+use crate::engine::Engines;
 use crate::plugins::BUILTIN;
-use crate::policy::{AllowedRoots, Capability, Confirmed};
+use crate::policy::{Capability, Confirmed};
 use crate::registry::{PluginSource, Registry, RegistryError};
 use crate::runtime::{CallHooks, HostServices, Output, Runtime, ToolDef};
 use std::path::{Path, PathBuf};
@@ -145,19 +146,10 @@ impl MockHostBuilder {
             return Err(e);
         }
         let config = self.config;
-        // Never contacted: the Docker capabilities are linked to the mock. The registry
-        // still wants an engine to route calls to.
-        let engine = Engine::at("unix:///nonexistent/wharf-mock-host.sock")
-            .map_err(|e| MockHostError::Runtime(e.to_string()))?;
-        let services = HostServices {
-            engines: Arc::new(Engines::single(engine)),
-            roots: Arc::new(AllowedRoots::new(config.allowed_roots.clone())),
-            credentials: Arc::default(),
-            read_only: config.mode == crate::policy::Mode::ReadOnly,
-            scope: config.scope_label.clone(),
-            allow: config.allow.clone(),
-            mock: Some(self.docker.clone()),
-        };
+        // No registry logins: the user's Docker config must not change what a test sees.
+        let engines = Arc::new(Engines::single(self.docker.clone()));
+        let services =
+            HostServices::configured(engines, &config).credentials(CredentialStore::default());
         let runtime =
             Runtime::new(services, None).map_err(|e| MockHostError::Runtime(e.to_string()))?;
         let registry = Registry::from_sources(&runtime, &config, self.sources).await;

@@ -3,7 +3,7 @@
 //! plugins never see it and need not know engines exist. The name is reserved: a Docker
 //! plugin's tool may not declare it.
 
-use crate::docker::Engines;
+use crate::engine::Engines;
 use serde_json::{Map, Value, json};
 
 pub const NAME: &str = "engine";

@@ -3,7 +3,7 @@
 use super::bindings::wharf::plugin::context::{Host, HostCallContext};
 use super::bindings::wharf::plugin::types::LogLevel;
 use super::state::CallState;
-use crate::docker::Engine;
+use crate::engine::DockerEngine;
 use std::sync::Arc;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -27,7 +27,7 @@ pub struct Progress {
 pub struct CallHooks {
     pub progress: Option<ProgressSender>,
     pub cancel: CancellationToken,
-    pub engine: Option<Arc<Engine>>,
+    pub engine: Option<Arc<dyn DockerEngine>>,
 }
 
 /// Where a call's progress reports go. Only the latest report is kept: a reader that lags

@@ -17,9 +17,10 @@ pub use context::{CallHooks, Progress, ProgressReceiver, ProgressSender, progres
 pub use load::LoadError;
 pub use plugin::{Annotations, CallError, Output, Plugin, PluginInfo, ToolDef, ToolError};
 
-use crate::docker::{CredentialStore, Engines};
+use crate::docker::CredentialStore;
+use crate::engine::Engines;
 use crate::policy::Scope;
-use crate::policy::{AllowedRoots, CreateAllowances};
+use crate::policy::{AllowedRoots, CreateAllowances, Mode};
 use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::{Config, Engine};
@@ -40,9 +41,50 @@ pub struct HostServices {
     pub scope: Option<Scope>,
     /// What the container create check lets through beyond its defaults.
     pub allow: CreateAllowances,
-    /// Serve plugins' Docker capabilities from this in-memory engine instead of `engines`
-    /// (the mock host, [`crate::mock`]).
-    pub mock: Option<crate::mock::MockDocker>,
+}
+
+impl HostServices {
+    /// Services for `engines` with nothing beyond the defaults: no allowed host roots, no
+    /// registry logins, no scope, not read-only.
+    pub fn new(engines: Arc<Engines>) -> Self {
+        HostServices {
+            engines,
+            roots: Arc::new(AllowedRoots::new(Vec::<std::path::PathBuf>::new())),
+            credentials: Arc::default(),
+            read_only: false,
+            scope: None,
+            allow: CreateAllowances::default(),
+        }
+    }
+
+    /// The policy of `config`: its allowed roots, mode, scope label, `[allow]` and
+    /// registry logins (with the user's Docker config).
+    pub fn configured(engines: Arc<Engines>, config: &crate::config::Config) -> Self {
+        HostServices {
+            roots: Arc::new(AllowedRoots::new(config.allowed_roots.clone())),
+            credentials: Arc::new(CredentialStore::new(config.registries.clone())),
+            read_only: config.mode == Mode::ReadOnly,
+            scope: config.scope_label.clone(),
+            allow: config.allow.clone(),
+            ..HostServices::new(engines)
+        }
+    }
+
+    /// Host paths plugins may reach through files, save, load and build.
+    pub fn roots(mut self, roots: impl IntoIterator<Item = std::path::PathBuf>) -> Self {
+        self.roots = Arc::new(AllowedRoots::new(roots));
+        self
+    }
+
+    pub fn credentials(mut self, credentials: CredentialStore) -> Self {
+        self.credentials = Arc::new(credentials);
+        self
+    }
+
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
+    }
 }
 
 /// Per-plugin resource limits.

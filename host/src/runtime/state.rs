@@ -2,7 +2,7 @@
 
 use super::context::CallHooks;
 use super::{HostServices, Limits};
-use crate::docker::Engine;
+use crate::engine::DockerEngine;
 use std::sync::Arc;
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
@@ -14,7 +14,7 @@ pub struct CallState {
     pub wasi: WasiCtx,
     pub services: Arc<HostServices>,
     /// The engine this call's Docker requests go to.
-    pub engine: Arc<Engine>,
+    pub engine: Arc<dyn DockerEngine>,
     pub hooks: CallHooks,
     pub memory: MemoryCap,
     /// Epoch ticks the guest has run through; checked against `compute_ticks`.

@@ -23,7 +23,19 @@ pub(crate) fn not_a_manager() -> DockerError {
     )
 }
 
-impl DockerEngine for MockDocker {}
+impl DockerEngine for MockDocker {
+    fn name(&self) -> &str {
+        crate::docker::DEFAULT_ENGINE
+    }
+
+    fn is_read_only(&self) -> bool {
+        false
+    }
+
+    fn describe(&self) -> String {
+        "the mock host's in-memory engine".into()
+    }
+}
 
 #[async_trait]
 impl Lookup for MockDocker {
