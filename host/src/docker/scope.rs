@@ -49,8 +49,15 @@ impl Lookup for Engine {
                 (id, Some(super::swarm::spec_labels(&object)))
             }
         };
+        // Acting on the name again would undo the point of looking it up.
+        let id = id.filter(|id| !id.is_empty()).ok_or_else(|| {
+            DockerError::new(
+                super::ErrorKind::Engine,
+                format!("the engine's answer for {kind} `{reference}` has no id"),
+            )
+        })?;
         Ok(Found {
-            id: id.unwrap_or_else(|| reference.to_owned()),
+            id,
             labels: labels.unwrap_or_default(),
         })
     }

@@ -83,9 +83,11 @@ impl<'a> Rules<'a> {
         label(self.scope, labels.get_or_insert_default());
     }
 
-    /// The networks and named volumes a new container would use must be in scope too; a
-    /// named volume that does not exist yet would be created without the label, so it is
-    /// refused with a pointer to create_volume.
+    /// What a new container would use must be in scope too: its networks (by network mode
+    /// or endpoint, host config or not), the containers it would share a namespace with,
+    /// link to or take volumes from, and its named volumes. A named volume that does not
+    /// exist yet would be created without the label, so it is refused with a pointer to
+    /// create_volume.
     pub async fn create_references(
         &self,
         engine: &dyn Lookup,
@@ -94,10 +96,11 @@ impl<'a> Rules<'a> {
         if self.scope.is_none() {
             return Ok(());
         }
-        let Some(host) = &body.host_config else {
-            return Ok(());
-        };
-        let mut networks: Vec<&str> = host.network_mode.iter().map(String::as_str).collect();
+        let host = body.host_config.as_ref();
+        let mut networks: Vec<&str> = host
+            .and_then(|h| h.network_mode.as_deref())
+            .into_iter()
+            .collect();
         if let Some(endpoints) = body
             .networking_config
             .as_ref()
@@ -105,12 +108,40 @@ impl<'a> Rules<'a> {
         {
             networks.extend(endpoints.keys().map(String::as_str));
         }
+        let mut containers: Vec<&str> = Vec::new();
         for network in networks {
-            let builtin = ["", "default", "bridge", "host", "none"].contains(&network)
-                || network.starts_with("container:");
-            if !builtin {
+            if let Some(container) = network.strip_prefix("container:") {
+                containers.push(container);
+            } else if !["", "default", "bridge", "host", "none"].contains(&network) {
                 self.in_scope(engine, Kind::Network, network).await?;
             }
+        }
+        let Some(host) = host else {
+            return Ok(());
+        };
+        for mode in [&host.pid_mode, &host.ipc_mode] {
+            if let Some(container) = mode.as_deref().and_then(|m| m.strip_prefix("container:")) {
+                containers.push(container);
+            }
+        }
+        // `name:alias` links and `name[:ro|rw]` volumes_from name a container first.
+        let first = |s: &'_ String| -> String {
+            s.split(':')
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches('/')
+                .to_owned()
+        };
+        let named: Vec<String> = host
+            .links
+            .iter()
+            .flatten()
+            .chain(host.volumes_from.iter().flatten())
+            .map(first)
+            .collect();
+        containers.extend(named.iter().map(String::as_str));
+        for container in containers {
+            self.in_scope(engine, Kind::Container, container).await?;
         }
         let mut volumes: Vec<&str> = host
             .binds
@@ -672,7 +703,8 @@ impl<'a> Guard<'a> {
             let service = info["ServiceID"].as_str().unwrap_or_default();
             self.visible(Kind::Service, service).await?;
         }
-        self.engine.task_logs(task, options).await
+        let id = info["ID"].as_str().unwrap_or(task).to_owned();
+        self.engine.task_logs(&id, options).await
     }
 
     pub async fn list_secrets(&self, filters: Filters) -> Result<Json> {

@@ -450,6 +450,18 @@ impl Swarm for Fake {
 }
 
 impl DockerEngine for Fake {
+    fn name(&self) -> &str {
+        "fake"
+    }
+
+    fn is_read_only(&self) -> bool {
+        false
+    }
+
+    fn describe(&self) -> String {
+        "the guard's test engine".into()
+    }
+
     fn socket_path(&self) -> Option<std::path::PathBuf> {
         self.socket.clone()
     }
@@ -947,4 +959,33 @@ async fn services_are_labelled_checked_and_never_marked_as_made_by_wharf_when_th
             r#"update service s0web [("team", "web")]"#,
         ]
     );
+}
+
+/// A new container must not reach an out-of-scope one or an out-of-scope network by any
+/// field: endpoints without a host config, shared namespaces, links, volumes_from.
+#[tokio::test]
+async fn a_new_container_cannot_reach_out_of_scope_objects_by_another_field() {
+    let engine = engine();
+    let mut setup = Setup::new().scoped();
+    setup.allow.volumes_from = true;
+    let g = setup.guard(&engine);
+    let attempts = [
+        serde_json::json!({ "Image": "busybox", "NetworkingConfig": { "EndpointsConfig": { "back": {} } } }),
+        serde_json::json!({ "Image": "busybox", "HostConfig": { "NetworkMode": "container:db" } }),
+        serde_json::json!({ "Image": "busybox", "HostConfig": { "PidMode": "container:db" } }),
+        serde_json::json!({ "Image": "busybox", "HostConfig": { "IpcMode": "container:db" } }),
+        serde_json::json!({ "Image": "busybox", "HostConfig": { "Links": ["/db:database"] } }),
+        serde_json::json!({ "Image": "busybox", "HostConfig": { "VolumesFrom": ["db:ro"] } }),
+    ];
+    for body in attempts {
+        let e = denied(g.create_container(None, create_body(body.clone())).await);
+        assert!(e.contains("is outside wharf's scope"), "{body}: {e}");
+    }
+    assert_eq!(engine.reached(), Vec::<String>::new());
+    // The same fields naming what is in scope are let through.
+    let body = serde_json::json!({ "Image": "busybox",
+        "HostConfig": { "PidMode": "container:web", "Links": ["web:w"], "VolumesFrom": ["web"] },
+        "NetworkingConfig": { "EndpointsConfig": { "front": {} } } });
+    g.create_container(None, create_body(body)).await.unwrap();
+    assert_eq!(engine.reached().len(), 1);
 }
