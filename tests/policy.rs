@@ -458,3 +458,44 @@ async fn risky_container_settings_are_refused_unless_the_config_allows_them() {
         "host"
     );
 }
+
+/// `network: "container:X"` (and `pid`/`ipc`) puts a new container in X's namespace; when X
+/// runs in the host's (monitoring agents often do), that is the host's, which the create
+/// check refuses when asked for directly. It is refused the indirect way too.
+#[tokio::test]
+async fn joining_the_host_namespace_through_another_container_is_refused() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let agent = cleanup.container(&unique("host-net-agent"));
+    run_fixture(&agent, &["--network", "host"], &["sleep", "300"]);
+    let plain = cleanup.container(&unique("own-net"));
+    run_fixture(&plain, &[], &["sleep", "300"]);
+    let w = Wharf::start_with(&[], None).await;
+
+    let joined = cleanup.container(&unique("joined"));
+    let e = w
+        .err(
+            "run_container",
+            json!({"image": FIXTURE, "name": joined, "network": format!("container:{agent}"),
+                   "command": ["cat", "/proc/net/dev"]}),
+        )
+        .await;
+    assert_eq!(
+        e,
+        format!(
+            "denied: joining container `{agent}`'s network namespace is refused: it is the \
+             host's; to allow it, set host_namespaces = true in [allow] of wharf.toml"
+        )
+    );
+    assert!(
+        docker(&["ps", "-aq", "--filter", &format!("name=^{joined}$")]).is_empty(),
+        "nothing was created"
+    );
+    // A container with a namespace of its own may be joined.
+    w.ok(
+        "run_container",
+        json!({"image": FIXTURE, "name": joined, "network": format!("container:{plain}"),
+               "command": ["true"], "start": false}),
+    )
+    .await;
+}

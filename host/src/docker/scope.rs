@@ -1,7 +1,7 @@
 //! Finding objects for the guard, on bollard.
 
 use super::{DockerError, Engine};
-use crate::engine::{Found, Kind, Lookup};
+use crate::engine::{Found, Kind, Lookup, Namespaces};
 use async_trait::async_trait;
 use bollard::query_parameters as q;
 
@@ -18,6 +18,7 @@ pub(super) fn swarm_path(kind: Kind) -> &'static str {
 #[async_trait]
 impl Lookup for Engine {
     async fn lookup(&self, kind: Kind, reference: &str) -> Result<Found, DockerError> {
+        let mut namespaces = Namespaces::default();
         let (id, labels) = match kind {
             Kind::Container => {
                 let c = self
@@ -26,6 +27,13 @@ impl Lookup for Engine {
                             .await
                     })
                     .await?;
+                if let Some(h) = c.host_config {
+                    namespaces = Namespaces {
+                        network: h.network_mode.unwrap_or_default(),
+                        pid: h.pid_mode.unwrap_or_default(),
+                        ipc: h.ipc_mode.unwrap_or_default(),
+                    };
+                }
                 (c.id, c.config.and_then(|c| c.labels))
             }
             Kind::Network => {
@@ -59,6 +67,7 @@ impl Lookup for Engine {
         Ok(Found {
             id,
             labels: labels.unwrap_or_default(),
+            namespaces,
         })
     }
 }

@@ -42,11 +42,22 @@ type Result<T> = std::result::Result<T, DockerError>;
 pub type Stream<T> = Pin<Box<dyn futures::Stream<Item = Result<T>> + Send>>;
 
 /// An object the engine knows, found by name, id or unambiguous id prefix.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Found {
     /// The full id (a volume's name: volumes have no other id).
     pub id: String,
     pub labels: HashMap<String, String>,
+    /// A container's namespaces, as its host config sets them.
+    pub namespaces: Namespaces,
+}
+
+/// Where a container's network, PID and IPC namespaces come from, as its host config says:
+/// `host`, `container:X` (shared with X), or its own (anything else, often empty).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Namespaces {
+    pub network: String,
+    pub pid: String,
+    pub ipc: String,
 }
 
 /// Finding objects, for the checks that depend on what an object is.

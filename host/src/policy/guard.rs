@@ -164,6 +164,51 @@ impl<'a> Rules<'a> {
         Ok(())
     }
 
+    /// A new container may join another's network, PID or IPC namespace (`container:X`),
+    /// but not when that namespace is the host's, X's own or through the container X joined:
+    /// that is the host namespace the create check refuses when asked for directly.
+    pub async fn joined_namespaces(
+        &self,
+        engine: &dyn Lookup,
+        body: &ContainerCreateBody,
+    ) -> Result<()> {
+        if self.allow.host_namespaces {
+            return Ok(());
+        }
+        let Some(host) = &body.host_config else {
+            return Ok(());
+        };
+        type Pick = fn(&crate::engine::Namespaces) -> &str;
+        let kinds: [(&str, &Option<String>, Pick); 3] = [
+            ("network", &host.network_mode, |n| n.network.as_str()),
+            ("PID", &host.pid_mode, |n| n.pid.as_str()),
+            ("IPC", &host.ipc_mode, |n| n.ipc.as_str()),
+        ];
+        for (what, mode, pick) in kinds {
+            let Some(first) = mode.as_deref().and_then(|m| m.strip_prefix("container:")) else {
+                continue;
+            };
+            // Docker does not let a container join one that joined another, but a chain
+            // is followed all the same, a few links deep.
+            let mut next = Some(first.to_owned());
+            for _ in 0..4 {
+                let Some(container) = next.take() else {
+                    break;
+                };
+                let found = engine.lookup(Kind::Container, &container).await?;
+                let mode = pick(&found.namespaces);
+                if mode == "host" {
+                    return Err(DockerError::denied(format!(
+                        "joining container `{first}`'s {what} namespace is refused: it is the \
+                         host's; to allow it, set host_namespaces = true in [allow] of wharf.toml"
+                    )));
+                }
+                next = mode.strip_prefix("container:").map(str::to_owned);
+            }
+        }
+        Ok(())
+    }
+
     /// A named volume a new container or service would mount: in scope, and existing (an
     /// implicitly created one would lack the scope label).
     pub async fn volume_in_scope(&self, engine: &dyn Lookup, volume: &str) -> Result<()> {
@@ -989,6 +1034,7 @@ impl<'a> Guard<'a> {
         let socket = self.engine.socket_path();
         super::check_create(&body, self.rules.allow, self.rules.roots, socket.as_deref())
             .map_err(DockerError::denied)?;
+        self.rules.joined_namespaces(self.engine, &body).await?;
         self.rules.create_references(self.engine, &body).await?;
         self.engine.create_container(name, body).await
     }

@@ -9,7 +9,7 @@ mod swarm;
 
 use super::MockDocker;
 use crate::docker::DockerError;
-use crate::engine::{DockerEngine, Found, Kind, Lookup};
+use crate::engine::{DockerEngine, Found, Kind, Lookup, Namespaces};
 use async_trait::async_trait;
 
 type Result<T> = std::result::Result<T, DockerError>;
@@ -41,9 +41,11 @@ impl DockerEngine for MockDocker {
 impl Lookup for MockDocker {
     async fn lookup(&self, kind: Kind, reference: &str) -> Result<Found> {
         let m = self.model();
+        let mut namespaces = Namespaces::default();
         let (id, labels) = match kind {
             Kind::Container => {
                 let c = m.container(reference)?;
+                namespaces.network = c.network_mode.clone();
                 (c.id.clone(), c.labels.clone())
             }
             Kind::Network => {
@@ -59,6 +61,7 @@ impl Lookup for MockDocker {
         Ok(Found {
             id,
             labels: labels.into_iter().collect(),
+            namespaces,
         })
     }
 }

@@ -38,6 +38,7 @@ impl Fake {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
+            namespaces: Default::default(),
         };
         for name in names {
             self.objects.push((kind, name, found.clone()));
@@ -988,4 +989,78 @@ async fn a_new_container_cannot_reach_out_of_scope_objects_by_another_field() {
         "NetworkingConfig": { "EndpointsConfig": { "front": {} } } });
     g.create_container(None, create_body(body)).await.unwrap();
     assert_eq!(engine.reached().len(), 1);
+}
+
+#[tokio::test]
+async fn a_host_namespace_cannot_be_joined_through_another_container() {
+    let mut engine = engine();
+    let mut agent = Found {
+        id: "c0agent".into(),
+        ..Default::default()
+    };
+    agent.namespaces.network = "host".into();
+    agent.namespaces.pid = "host".into();
+    engine.objects.push((Kind::Container, "agent", agent));
+    let mut sidecar = Found {
+        id: "c0sidecar".into(),
+        ..Default::default()
+    };
+    sidecar.namespaces.network = "container:agent".into();
+    engine.objects.push((Kind::Container, "sidecar", sidecar));
+    let setup = Setup::new();
+    let g = setup.guard(&engine);
+    let with = |host: serde_json::Value| {
+        create_body(serde_json::json!({ "Image": "busybox", "HostConfig": host }))
+    };
+    let e = denied(
+        g.create_container(
+            None,
+            with(serde_json::json!({ "NetworkMode": "container:agent" })),
+        )
+        .await,
+    );
+    assert_eq!(
+        e,
+        "joining container `agent`'s network namespace is refused: it is the host's; to allow \
+         it, set host_namespaces = true in [allow] of wharf.toml"
+    );
+    denied(
+        g.create_container(
+            None,
+            with(serde_json::json!({ "PidMode": "container:agent" })),
+        )
+        .await,
+    );
+    denied(
+        g.create_container(
+            None,
+            with(serde_json::json!({ "NetworkMode": "container:sidecar" })),
+        )
+        .await,
+    );
+    assert_eq!(engine.reached(), Vec::<String>::new());
+    // The agent's IPC namespace is its own: joining that is fine, as is a plain container's.
+    g.create_container(
+        None,
+        with(serde_json::json!({ "IpcMode": "container:agent" })),
+    )
+    .await
+    .unwrap();
+    g.create_container(
+        None,
+        with(serde_json::json!({ "NetworkMode": "container:web" })),
+    )
+    .await
+    .unwrap();
+    let mut allowed = Setup::new();
+    allowed.allow.host_namespaces = true;
+    allowed
+        .guard(&engine)
+        .create_container(
+            None,
+            with(serde_json::json!({ "NetworkMode": "container:agent" })),
+        )
+        .await
+        .unwrap();
+    assert_eq!(engine.reached().len(), 3);
 }
