@@ -117,23 +117,31 @@ pub enum PluginCommand {
     },
 }
 
-/// SIGINT (Ctrl-C) or, on unix, SIGTERM.
-async fn shutdown_signal() {
+/// SIGINT (Ctrl-C) or, on unix, SIGTERM. The handlers are installed here, not when the
+/// future is first polled: a signal sent as soon as wharf says it is serving must stop it
+/// gracefully, not kill it by the default action.
+fn shutdown_signal() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-                return;
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                return Box::pin(async move {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
+                });
             }
-            Err(e) => tracing::warn!("cannot watch for SIGTERM: {e}"),
+            (Err(e), _) | (_, Err(e)) => tracing::warn!("cannot watch for SIGTERM: {e}"),
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+    Box::pin(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 /// Logs go to stderr: stdout belongs to the MCP stream. `WHARF_LOG` (or `RUST_LOG`) sets
@@ -177,9 +185,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
             let local = listener.local_addr()?;
+            let shutdown = shutdown_signal();
             // The one line a person (or a test) needs: where to connect.
             eprintln!("wharf: serving MCP at http://{local}/mcp");
-            crate::transport::http::serve_http(registry, listener, access, shutdown_signal()).await;
+            crate::transport::http::serve_http(registry, listener, access, shutdown).await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Tools { verbose, json } => tools::print(&registry, verbose, json),
