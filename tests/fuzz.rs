@@ -21,12 +21,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use wharf::config::Config;
-use wharf::docker::Engine;
-use wharf::engine::Engines;
-use wharf::policy::Confirmed;
-use wharf::registry::Registry;
-use wharf::runtime::{ArtifactCache, CallHooks, HostServices, Runtime};
+use wharf_core::config::Config;
+use wharf_core::engine::Engines;
+use wharf_core::policy::Confirmed;
+use wharf_core::registry::Registry;
+use wharf_core::runtime::{ArtifactCache, CallHooks, HostServices, Runtime};
+use wharf_docker::Engine;
 
 const NOWHERE: &str = "unix:///nonexistent/wharf-fuzz/docker.sock";
 
@@ -61,7 +61,7 @@ async fn registry(root: &std::path::Path) -> Arc<Registry> {
         allowed_roots: vec![root.to_owned()],
         ..Config::default()
     };
-    let registry = Registry::load(&runtime, &config).await;
+    let registry = Registry::load(&runtime, &config, wharf::plugins::BUILTIN).await;
     assert!(registry.failed().is_empty(), "{:?}", registry.failed());
     Arc::new(registry)
 }
@@ -134,7 +134,7 @@ async fn arbitrary_tool_arguments_are_refused_or_answered_never_a_panic() {
             .await
             .unwrap_or_else(|_| panic!("{tool} hung on {}", Value::Object(args.clone())));
         match outcome {
-            Err(wharf::registry::RegistryError::InvalidArguments { .. }) => refused += 1,
+            Err(wharf_core::registry::RegistryError::InvalidArguments { .. }) => refused += 1,
             _ => reached += 1,
         }
         assert_eq!(

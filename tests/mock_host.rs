@@ -3,17 +3,17 @@
 //! a real engine.)
 
 use serde_json::{Value, json};
-use wharf::mock::{
+use wharf_core::policy::Capability;
+use wharf_core::registry::RegistryError;
+use wharf_core::runtime::{CallError, Output, ToolError};
+use wharf_mock::{
     ContainerSeed, ExecSeed, ImageSeed, MockDocker, MockHost, NetworkSeed, VolumeSeed,
 };
-use wharf::policy::Capability;
-use wharf::registry::RegistryError;
-use wharf::runtime::{CallError, Output, ToolError};
 
 async fn host(docker: &MockDocker) -> MockHost {
     let mut b = MockHost::builder(docker);
     for p in ["containers", "networks", "volumes", "images", "monitoring"] {
-        b = b.builtin(p);
+        b = b.builtin(wharf::plugins::named(p).unwrap());
     }
     b.start()
         .await
@@ -167,7 +167,7 @@ async fn logs_exec_and_files_work_on_the_models_containers() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let host = MockHost::builder(&docker)
-        .builtin("containers")
+        .builtin(wharf::plugins::named("containers").unwrap())
         .allowed_root(dir.path())
         .start()
         .await
@@ -245,7 +245,7 @@ async fn logs_exec_and_files_work_on_the_models_containers() {
     .await;
     assert_eq!(
         e.kind,
-        wharf::runtime::bindings::wharf::plugin::types::ErrorKind::Denied,
+        wharf_core::runtime::bindings::wharf::plugin::types::ErrorKind::Denied,
         "{}",
         e.message
     );
@@ -480,7 +480,7 @@ async fn monitoring_reads_info_stats_and_the_event_log() {
 async fn read_only_mode_and_narrowed_grants_are_enforced() {
     let docker = seeded();
     let host = MockHost::builder(&docker)
-        .builtin("containers")
+        .builtin(wharf::plugins::named("containers").unwrap())
         .read_only(true)
         .start()
         .await
@@ -494,7 +494,7 @@ async fn read_only_mode_and_narrowed_grants_are_enforced() {
     assert_eq!(docker.container("web").unwrap().state, "running");
 
     let host = MockHost::builder(&docker)
-        .builtin("containers")
+        .builtin(wharf::plugins::named("containers").unwrap())
         .grants("containers", &[Capability::ContainersRead])
         .start()
         .await
@@ -553,7 +553,7 @@ async fn compose_up_and_down_on_the_mock() {
     )
     .unwrap();
     let host = MockHost::builder(&docker)
-        .builtin("compose")
+        .builtin(wharf::plugins::named("compose").unwrap())
         .allowed_root(dir.path())
         .start()
         .await
@@ -600,7 +600,7 @@ async fn compose_up_and_down_on_the_mock() {
 async fn the_swarm_plugin_meets_an_engine_outside_any_swarm() {
     let docker = MockDocker::builder().build().unwrap();
     let host = MockHost::builder(&docker)
-        .builtin("swarm")
+        .builtin(wharf::plugins::named("swarm").unwrap())
         .start()
         .await
         .expect("the swarm plugin loads on the mock");
@@ -641,8 +641,8 @@ async fn the_mock_refuses_what_the_real_host_refuses() {
         .build()
         .unwrap();
     let host = MockHost::builder(&docker)
-        .builtin("containers")
-        .builtin("volumes")
+        .builtin(wharf::plugins::named("containers").unwrap())
+        .builtin(wharf::plugins::named("volumes").unwrap())
         .scope("team=web")
         .start()
         .await
@@ -682,4 +682,110 @@ async fn the_mock_refuses_what_the_real_host_refuses() {
     .await;
     assert!(e.message.contains("`device` is refused"), "{}", e.message);
     assert!(docker.volumes().iter().all(|v| v.name != "etc"));
+}
+
+/// A registry the test controls, as the mock's network: it answers every request with an
+/// empty-but-one catalog and writes down where each went.
+#[derive(Default)]
+struct ScriptedRegistry {
+    sent: std::sync::Mutex<Vec<(wharf_mock::Destination, String)>>,
+}
+
+#[async_trait::async_trait]
+impl wharf_mock::Network for ScriptedRegistry {
+    async fn exchange(
+        &self,
+        to: &wharf_mock::Destination,
+        request: http::Request<bytes::Bytes>,
+        _limit: usize,
+    ) -> Result<http::Response<Vec<u8>>, wharf_mock::NetworkError> {
+        self.sent
+            .lock()
+            .unwrap()
+            .push((to.clone(), request.uri().to_string()));
+        Ok(http::Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .body(br#"{"repositories":["shop/web"]}"#.to_vec())
+            .unwrap())
+    }
+}
+
+/// The http capability in the mock: `http_hosts` is checked by the same code as in wharf,
+/// before anything is sent; what passes goes to the network the test gives, and without
+/// one it finds none (no test reaches the internet by accident).
+#[tokio::test]
+async fn the_mock_checks_http_grants_as_wharf_does_and_sends_only_through_its_network() {
+    let docker = MockDocker::builder().build().unwrap();
+    let wasm = std::fs::read(env!("WHARF_REGISTRY_PLUGIN_WASM")).unwrap();
+    let config = || {
+        wharf_mock::Config::parse(
+            std::path::Path::new("wharf.toml"),
+            "[plugin.registry]\ngrants = [\"http\"]\nhttp_hosts = [\"registry.test:5000\"]\n",
+        )
+        .unwrap()
+    };
+    let network = std::sync::Arc::new(ScriptedRegistry::default());
+    let host = MockHost::builder(&docker)
+        .plugin("registry", wasm.clone())
+        .config(config())
+        .network(network.clone())
+        .start()
+        .await
+        .unwrap();
+
+    let listed = host
+        .call(
+            "registry_list_repositories",
+            json!({ "registry": "http://registry.test:5000" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.structured.as_ref().unwrap()["repositories"],
+        json!(["shop/web"])
+    );
+    let sent = network.sent.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(
+        sent[0].0,
+        wharf_mock::Destination {
+            host: "registry.test".into(),
+            port: 5000,
+            https: false
+        }
+    );
+    assert!(sent[0].1.starts_with("/v2/_catalog"), "{sent:?}");
+
+    // Another host (or port) is refused by the grant, naming it, and nothing is sent.
+    for other in ["http://registry.test:5001", "http://127.0.0.1:5000"] {
+        let refused = host
+            .call("registry_list_repositories", json!({ "registry": other }))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("http_hosts"), "{refused}");
+        assert!(
+            refused.contains("plugin `registry` may not reach"),
+            "{refused}"
+        );
+    }
+    assert_eq!(network.sent.lock().unwrap().len(), 1);
+
+    // No network given: a granted request is unreachable, said so.
+    let offline = MockHost::builder(&docker)
+        .plugin("registry", wasm)
+        .config(config())
+        .start()
+        .await
+        .unwrap();
+    let e = offline
+        .call(
+            "registry_list_repositories",
+            json!({ "registry": "http://registry.test:5000" }),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no network"), "{e}");
 }

@@ -9,14 +9,14 @@ use regex::Regex;
 use serde_json::{Value, json};
 use std::sync::{Arc, LazyLock};
 use support::{Cleanup, FIXTURE, require_docker, unique};
-use wharf::config::Config;
-use wharf::docker::Engine;
-use wharf::engine::Engines;
-use wharf::mock::{ImageSeed, MockDocker, MockHost};
 use wharf::plugins::BUILTIN;
-use wharf::policy::Confirmed;
-use wharf::registry::{PluginSource, Registry, RegistryError};
-use wharf::runtime::{CallError, CallHooks, HostServices, Runtime};
+use wharf_core::config::Config;
+use wharf_core::engine::Engines;
+use wharf_core::policy::Confirmed;
+use wharf_core::registry::{PluginSource, Registry, RegistryError};
+use wharf_core::runtime::{CallError, CallHooks, HostServices, Runtime};
+use wharf_docker::Engine;
+use wharf_mock::{ImageSeed, MockDocker, MockHost};
 
 const PLUGINS: [&str; 4] = ["containers", "networks", "volumes", "images"];
 
@@ -40,7 +40,7 @@ async fn mock_engine() -> MockHost {
         .unwrap();
     let mut b = MockHost::builder(&docker);
     for p in PLUGINS {
-        b = b.builtin(p);
+        b = b.builtin(wharf::plugins::named(p).unwrap());
     }
     b.start().await.unwrap()
 }

@@ -10,10 +10,10 @@ use serde_json::json;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wharf::docker::Engine;
-use wharf::engine::Engines;
-use wharf::policy::{Capability, Grants};
-use wharf::runtime::{CallError, CallHooks, HostServices, Limits, LoadError, Plugin, Runtime};
+use wharf_core::engine::Engines;
+use wharf_core::policy::{Capability, Grants};
+use wharf_core::runtime::{CallError, CallHooks, HostServices, Limits, LoadError, Plugin, Runtime};
+use wharf_docker::Engine;
 
 const HOSTILE: &str = env!("WHARF_TEST_HOSTILE_WASM");
 

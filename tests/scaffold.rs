@@ -49,8 +49,30 @@ fn a_new_plugin_builds_and_passes_its_mock_host_test() {
     let again = new("hello-scaffold");
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 
-    // The dependencies (wharf itself) build once into a target directory kept between runs.
+    // The crate names the wharf crates by version; where they come from is one patch table.
     let crate_dir = parent.path().join("hello-scaffold");
+    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("wharf-mock = \"0.1\""), "{manifest}");
+    assert!(manifest.contains("[patch.crates-io]"), "{manifest}");
+
+    // What a plugin's tests build: the mock host and the core under it, never the Docker
+    // client, the MCP server, the HTTP stack or the wharf binary (whose build script
+    // compiles every built-in plugin).
+    let tree = cargo(&crate_dir)
+        .args(["tree", "--prefix", "none", "--edges", "normal,build,dev"])
+        .output()
+        .unwrap();
+    let tree = String::from_utf8_lossy(&tree.stdout);
+    let packages: std::collections::BTreeSet<&str> = tree
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(packages.contains("wharf-mock"), "{tree}");
+    for absent in ["bollard", "rmcp", "hyper", "wharf", "wharf-docker"] {
+        assert!(!packages.contains(absent), "{absent} in:\n{tree}");
+    }
+
+    // The dependencies build once into a target directory kept between runs.
     let tested = cargo(&crate_dir)
         .arg("test")
         .env("CARGO_TARGET_DIR", checkout.join("target/scaffold-check"))

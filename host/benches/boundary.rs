@@ -14,10 +14,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-use wharf::docker::Engine;
-use wharf::engine::Engines;
-use wharf::policy::{Capability, Grants};
-use wharf::runtime::{CallHooks, HostServices, Limits, Plugin, Runtime};
+use wharf_core::engine::Engines;
+use wharf_core::policy::{Capability, Grants};
+use wharf_core::runtime::{CallHooks, HostServices, Limits, Plugin, Runtime};
+use wharf_docker::Engine;
 
 const HOSTILE: &str = env!("WHARF_TEST_HOSTILE_WASM");
 

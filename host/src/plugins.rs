@@ -1,19 +1,7 @@
 //! The built-in plugins, compiled by `build.rs` and embedded in the binary.
 
-use crate::policy::Capability;
-
-pub struct Builtin {
-    pub name: &'static str,
-    pub wasm: &'static [u8],
-    /// SHA-256 of `wasm` (hex), computed by `build.rs`: the plugin cache's key.
-    pub sha256: &'static str,
-    /// What the plugin is granted unless the config narrows it.
-    pub grants: &'static [Capability],
-    /// Loaded unless the config disables it. An off-by-default plugin loads with
-    /// `[plugin.NAME] enabled = true`: its tools would only take room in every client's
-    /// context on engines that do not need them.
-    pub enabled_by_default: bool,
-}
+use wharf_core::policy::Capability;
+pub use wharf_core::registry::Builtin;
 
 pub const BUILTIN: &[Builtin] = &[
     Builtin {
@@ -94,3 +82,8 @@ pub const BUILTIN: &[Builtin] = &[
         enabled_by_default: false,
     },
 ];
+
+/// The built-in plugin called `name`.
+pub fn named(name: &str) -> Option<&'static Builtin> {
+    BUILTIN.iter().find(|b| b.name == name)
+}

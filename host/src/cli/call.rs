@@ -1,6 +1,3 @@
-use crate::policy::Confirmed;
-use crate::registry::Registry;
-use crate::runtime::{CallHooks, ProgressReceiver, progress_channel};
 use crate::transport::result::to_mcp;
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -8,6 +5,9 @@ use rmcp::model::ContentBlock;
 use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 use std::time::Duration;
+use wharf_core::policy::Confirmed;
+use wharf_core::registry::Registry;
+use wharf_core::runtime::{CallHooks, ProgressReceiver, progress_channel};
 
 pub async fn run(
     registry: &Registry,

@@ -1,12 +1,12 @@
 //! `wharf doctor`: the first thing to run when something is wrong. Each line is one check,
 //! `ok`, `warn` or `FAIL`, with what was found; the exit code is non-zero on any FAIL.
 
-use crate::config::Config;
-use crate::engine::{DockerEngine, Engines};
-use crate::registry::Registry;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
+use wharf_core::config::Config;
+use wharf_core::engine::{DockerEngine, Engines};
+use wharf_core::registry::Registry;
 
 /// How long the engine gets to answer before it counts as unreachable.
 const ENGINE_TIMEOUT: Duration = Duration::from_secs(10);

@@ -46,7 +46,7 @@ pub struct Cli {
     /// Only see and touch containers, networks and volumes carrying this label (`key` or
     /// `key=value`); what wharf creates gets it (overrides the config's scope_label).
     #[arg(long, global = true, value_name = "LABEL")]
-    pub scope_label: Option<crate::policy::Scope>,
+    pub scope_label: Option<wharf_core::policy::Scope>,
     /// Compile plugins at start-up instead of using the precompiled cache.
     #[arg(long, global = true)]
     pub no_cache: bool,

@@ -3,14 +3,14 @@
 //! capability it asks for granted, and reports each check on its own line; the exit code
 //! is non-zero when wharf would refuse the plugin.
 
-use crate::docker::Engine;
-use crate::engine::Engines;
-use crate::policy::{Capability, Grants, Import};
-use crate::registry::check_plugin_tools;
-use crate::runtime::{HostServices, Limits, Runtime};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
+use wharf_core::engine::Engines;
+use wharf_core::policy::{Capability, Grants, Import};
+use wharf_core::registry::check_plugin_tools;
+use wharf_core::runtime::{HostServices, Limits, Runtime};
+use wharf_docker::Engine;
 
 pub async fn run(command: &super::PluginCommand) -> anyhow::Result<ExitCode> {
     match command {

@@ -32,7 +32,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Where the crate's wharf dependencies come from.
+/// Where the crate's wharf dependencies come from. The crate names them by version, as it
+/// would from crates.io; a `[patch.crates-io]` table points them at a checkout or at the
+/// repository, and is the one thing to change (or delete) to build against another wharf.
 enum Source {
     /// A wharf checkout: path dependencies, and its Cargo.lock so the plugin builds with
     /// the versions wharf was tested with.
@@ -41,33 +43,58 @@ enum Source {
     Git(&'static str),
 }
 
+/// The wharf crates a plugin depends on, and where each lives in a checkout.
+const CRATES: &[(&str, &str)] = &[
+    ("wharf-plugin-sdk", "plugins/sdk"),
+    ("wharf-mock", "crates/mock"),
+];
+
 impl Source {
     fn pick(given: Option<&Path>) -> anyhow::Result<Source> {
         if let Some(dir) = given {
             let dir = dir
                 .canonicalize()
                 .with_context(|| format!("--wharf-source {}", dir.display()))?;
-            if !dir.join("plugins/sdk/Cargo.toml").is_file() {
-                bail!("{} is not a wharf checkout (no plugins/sdk)", dir.display());
+            if !is_checkout(&dir) {
+                bail!(
+                    "{} is not a wharf checkout (no plugins/sdk or crates/mock)",
+                    dir.display()
+                );
             }
             return Ok(Source::Checkout(dir));
         }
         // The checkout this wharf was built from, if it is still there.
         let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         match built_from.canonicalize() {
-            Ok(dir) if dir.join("plugins/sdk/Cargo.toml").is_file() => Ok(Source::Checkout(dir)),
+            Ok(dir) if is_checkout(&dir) => Ok(Source::Checkout(dir)),
             _ => Ok(Source::Git(env!("CARGO_PKG_REPOSITORY"))),
         }
     }
 
-    fn dependency(&self, path: &str) -> String {
-        match self {
-            Source::Checkout(dir) => {
-                format!("{{ path = {:?} }}", dir.join(path).display().to_string())
-            }
-            Source::Git(url) => format!("{{ git = {url:?} }}"),
+    /// The `[patch.crates-io]` table.
+    fn patch(&self) -> String {
+        let mut out = String::from(
+            "# The wharf crates, from a checkout or the repository rather than crates.io. Point\n\
+             # them elsewhere to build against another wharf.\n\
+             [patch.crates-io]\n",
+        );
+        for (name, path) in CRATES {
+            let at = match self {
+                Source::Checkout(dir) => {
+                    format!("{{ path = {:?} }}", dir.join(path).display().to_string())
+                }
+                Source::Git(url) => format!("{{ git = {url:?} }}"),
+            };
+            out.push_str(&format!("{name} = {at}\n"));
         }
+        out
     }
+}
+
+fn is_checkout(dir: &Path) -> bool {
+    CRATES
+        .iter()
+        .all(|(_, path)| dir.join(path).join("Cargo.toml").is_file())
 }
 
 pub fn run(name: &str, parent: &Path, wharf_source: Option<&Path>) -> anyhow::Result<ExitCode> {
@@ -101,8 +128,7 @@ pub fn run(name: &str, parent: &Path, wharf_source: Option<&Path>) -> anyhow::Re
             .replace("{{snake}}", &snake)
             .replace("{{file}}", &snake)
             .replace("{{type}}", &type_name)
-            .replace("{{sdk}}", &source.dependency("plugins/sdk"))
-            .replace("{{wharf}}", &source.dependency("host"));
+            .replace("{{patch}}", source.patch().trim_end());
         let file = dir.join(path);
         if let Some(parent) = file.parent() {
             std::fs::create_dir_all(parent)

@@ -1,14 +1,14 @@
 use super::Cli;
-use crate::config::Config;
-use crate::docker::endpoint::ProcessEnv;
-use crate::engine::Engines;
-use crate::policy::{AuditLog, Mode};
-use crate::registry::Registry;
-use crate::runtime::{ArtifactCache, HostServices, Runtime};
 use crate::transport::http::{HttpAccess, generate_token};
 use anyhow::Context;
 use std::path::PathBuf;
 use std::sync::Arc;
+use wharf_core::config::Config;
+use wharf_core::engine::Engines;
+use wharf_core::policy::{AuditLog, Mode};
+use wharf_core::registry::Registry;
+use wharf_core::runtime::{ArtifactCache, HostServices, Runtime};
+use wharf_docker::endpoint::ProcessEnv;
 
 /// What start-up produced: the merged config, where it came from, the engine, the plugins.
 pub struct Loaded {
@@ -66,13 +66,14 @@ pub async fn load(cli: &Cli) -> anyhow::Result<Loaded> {
             .or_else(ArtifactCache::default_dir)
             .map(ArtifactCache::new)
     };
-    let engines = Arc::new(Engines::from_config(
+    let engines = Arc::new(wharf_docker::engines(
         &config.engines,
         config.default_engine.as_deref(),
         config.mode == Mode::ReadOnly,
         &ProcessEnv,
     )?);
-    let services = HostServices::configured(engines.clone(), &config);
+    let services = HostServices::configured(engines.clone(), &config)
+        .network(Arc::new(crate::network::Internet));
     let runtime = Runtime::new(services, cache)
         .map_err(|e| anyhow::anyhow!("cannot start the plugin runtime: {e}"))?;
     // Opened before any plugin loads: a wharf asked to audit must not serve unaudited.
@@ -81,7 +82,7 @@ pub async fn load(cli: &Cli) -> anyhow::Result<Loaded> {
         .as_deref()
         .map(AuditLog::open)
         .transpose()?;
-    let mut registry = Registry::load(&runtime, &config).await;
+    let mut registry = Registry::load(&runtime, &config, crate::plugins::BUILTIN).await;
     if let Some(audit) = audit {
         registry.set_audit(audit);
     }

@@ -1,6 +1,6 @@
-use crate::registry::Registry;
 use crate::transport::result::to_mcp_tool;
 use std::process::ExitCode;
+use wharf_core::registry::Registry;
 
 pub fn print(registry: &Registry, verbose: bool, json: bool) -> anyhow::Result<ExitCode> {
     if json {

@@ -5,7 +5,6 @@
 //! `InputRequiredResult` carrying the question, and the client calls again with the user's
 //! answer and the echoed `requestState`.
 
-use crate::policy::{Answer, Confirm};
 use rmcp::model::{
     ElicitRequest, ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationSchema,
     InputRequest, InputRequests, InputRequiredResult, InputResponses,
@@ -14,6 +13,7 @@ use rmcp::service::{ElicitationMode, Peer, RoleServer};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+use wharf_core::policy::{Answer, Confirm};
 
 /// How long a question may wait for its answer. A person may be away; the call's own
 /// cancellation ends the wait sooner.

@@ -1,8 +1,6 @@
 use super::confirm::{Elicit, Rounds, input_required};
 use super::result::{to_mcp, to_mcp_tool};
 use super::{prompts, resources};
-use crate::registry::{Registry, RegistryError};
-use crate::runtime::{CallHooks, progress_channel};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse,
     Implementation, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
@@ -13,6 +11,8 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
 use std::sync::Arc;
 use std::time::Duration;
+use wharf_core::registry::{Registry, RegistryError};
+use wharf_core::runtime::{CallHooks, progress_channel};
 
 /// At most one progress notification per this interval and call; reports in between are
 /// coalesced into the latest.

@@ -3,13 +3,13 @@
 //! them to the model with the task.
 
 use super::result::to_text;
-use crate::policy::Unattended;
-use crate::registry::Registry;
-use crate::runtime::CallHooks;
 use rmcp::ErrorData as McpError;
 use rmcp::model::{GetPromptResult, JsonObject, Prompt, PromptArgument, PromptMessage, Role};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
+use wharf_core::policy::Unattended;
+use wharf_core::registry::Registry;
+use wharf_core::runtime::CallHooks;
 
 const TROUBLESHOOT: &str = "troubleshoot_container";
 const USAGE: &str = "explain_resource_usage";

@@ -12,13 +12,13 @@
 //! | `docker://containers/{id}/stats` | `container_stats`, one reading |
 
 use super::result::to_text;
-use crate::policy::Unattended;
-use crate::registry::Registry;
-use crate::runtime::CallHooks;
 use rmcp::ErrorData as McpError;
 use rmcp::model::{ReadResourceResult, Resource, ResourceContents, ResourceTemplate};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
+use wharf_core::policy::Unattended;
+use wharf_core::registry::Registry;
+use wharf_core::runtime::CallHooks;
 
 const SYSTEM_INFO: &str = "docker://system/info";
 const CONTAINERS: &str = "docker://containers/";

@@ -1,11 +1,11 @@
 //! Turning a tool's outcome into what an MCP client receives. `wharf call` prints the same.
 
-use crate::registry::RegistryError;
-use crate::runtime::bindings::wharf::plugin::types::ErrorKind;
-use crate::runtime::{Annotations, CallError, Output, ToolDef};
 use rmcp::ErrorData as McpError;
 use rmcp::model::{CallToolResult, ContentBlock, Tool, ToolAnnotations};
 use std::sync::Arc;
+use wharf_core::registry::RegistryError;
+use wharf_core::runtime::bindings::wharf::plugin::types::ErrorKind;
+use wharf_core::runtime::{Annotations, CallError, Output, ToolDef};
 
 /// Text a single result may carry. Plugins cap their own output far below this; the host
 /// enforces it so no plugin can flood a client's context.
@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn plugin_errors_lead_with_their_kind() {
-        let e = crate::runtime::ToolError {
+        let e = wharf_core::runtime::ToolError {
             kind: ErrorKind::NotFound,
             message: "No such container: x".into(),
         };

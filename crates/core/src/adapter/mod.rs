@@ -1,0 +1,173 @@
+//! The WIT adapter: the Docker capability interfaces plugins import, served for every
+//! engine. It only converts: WIT records and JSON text in, domain types out, and back. Every
+//! request goes through the call's [`Guard`], then the engine the call is routed to.
+
+mod build;
+mod containers_read;
+mod containers_write;
+mod exec;
+mod files;
+mod images;
+mod networks;
+mod registry;
+mod swarm;
+mod system;
+mod volumes;
+
+use crate::engine::DockerError;
+use crate::engine::{DockerEngine, Filters, JobEvent, Labels, LogChunk, Stream};
+use crate::policy::{Guard, Rules};
+use crate::runtime::bindings::wharf::docker::types;
+use crate::runtime::state::CallState;
+use futures::StreamExt;
+use serde::de::DeserializeOwned;
+use wasmtime::component::{HasData, Resource, ResourceTable};
+
+type WitResult<T> = wasmtime::Result<Result<T, types::DockerError>>;
+
+/// The capability functions' view of a call: its guard and its resource table.
+pub struct Adapter<'a> {
+    guard: Guard<'a>,
+    table: &'a mut ResourceTable,
+}
+
+/// A container's log output, as the plugin's `log-stream` resource.
+pub struct LogStream(Stream<LogChunk>);
+/// Stats samples, as the plugin's `stats-stream` resource.
+pub struct StatsStream(Stream<serde_json::Value>);
+/// A pull, push or build, as the plugin's `job` resource; dropping it abandons the job.
+pub struct Job(Stream<JobEvent>);
+/// Engine events, as the plugin's `event-stream` resource.
+pub struct EventStream(Stream<crate::engine::Event>);
+/// A swarm task's log output, as the plugin's `task-log-stream` resource.
+pub struct TaskLogStream(Stream<LogChunk>);
+
+impl Adapter<'_> {
+    /// Put a new stream in the call's table, or pass on why it could not be opened.
+    fn open<T: Send + 'static>(
+        &mut self,
+        opened: Result<T, DockerError>,
+    ) -> WitResult<Resource<T>> {
+        match opened {
+            Ok(r) => Ok(Ok(self.table.push(r)?)),
+            Err(e) => Ok(Err(e.into())),
+        }
+    }
+}
+
+/// The next item of a stream resource, converted; none at its end.
+async fn next<S, T, W>(
+    table: &mut ResourceTable,
+    resource: &Resource<S>,
+    stream: impl FnOnce(&mut S) -> &mut Stream<T>,
+    convert: impl FnOnce(T) -> W,
+) -> WitResult<Option<W>>
+where
+    S: 'static,
+{
+    let s = stream(table.get_mut(resource)?);
+    Ok(match s.next().await {
+        None => Ok(None),
+        Some(Ok(item)) => Ok(Some(convert(item))),
+        Some(Err(e)) => Err(e.into()),
+    })
+}
+
+/// Marker for `add_to_linker`: the capability functions see an [`Adapter`].
+pub struct AdapterData;
+
+impl HasData for AdapterData {
+    type Data<'a> = Adapter<'a>;
+}
+
+impl AdapterData {
+    pub fn view(s: &mut CallState) -> Adapter<'_> {
+        let services = &*s.services;
+        let engine: &dyn DockerEngine = &*s.engine;
+        let rules = Rules {
+            read_only: services.read_only || engine.is_read_only(),
+            scope: services.scope.as_ref(),
+            allow: &services.allow,
+            roots: &services.roots,
+            credentials: &services.credentials,
+        };
+        Adapter {
+            guard: Guard::new(engine, rules),
+            table: &mut s.table,
+        }
+    }
+}
+
+impl From<DockerError> for types::DockerError {
+    fn from(e: DockerError) -> Self {
+        use crate::engine::ErrorKind as K;
+        let kind = match e.kind {
+            K::NotFound => types::ErrorKind::NotFound,
+            K::Conflict => types::ErrorKind::Conflict,
+            K::Invalid => types::ErrorKind::Invalid,
+            K::Denied => types::ErrorKind::Denied,
+            K::Unavailable => types::ErrorKind::Unavailable,
+            K::Timeout => types::ErrorKind::Timeout,
+            K::Engine => types::ErrorKind::Engine,
+        };
+        types::DockerError {
+            kind,
+            message: e.message,
+        }
+    }
+}
+
+/// The plugin's answer: the value, or the error it sees.
+fn wit<T>(r: Result<T, DockerError>) -> WitResult<T> {
+    Ok(r.map_err(Into::into))
+}
+
+/// WIT filters as the domain's map.
+fn filters(list: Vec<types::Filter>) -> Filters {
+    let mut f = Filters::new();
+    for filter in list {
+        f.entry(filter.key).or_default().extend(filter.values);
+    }
+    f
+}
+
+fn labels(labels: Labels) -> Vec<(String, String)> {
+    labels.into_iter().collect()
+}
+
+/// A JSON body the plugin sent, as the Engine API model it must be.
+fn body<T: DeserializeOwned>(what: &str, model: &str, json: &str) -> Result<T, DockerError> {
+    serde_json::from_str(json)
+        .map_err(|e| DockerError::invalid(format!("the {what} is not a Docker {model}: {e}")))
+}
+
+/// JSON text for the plugin.
+fn text(value: &serde_json::Value) -> String {
+    value.to_string()
+}
+
+fn job_event(e: JobEvent) -> types::JobEvent {
+    match e {
+        JobEvent::Layer(l) => types::JobEvent::Layer(types::LayerProgress {
+            id: l.id,
+            status: l.status,
+            current: l.current,
+            total: l.total,
+        }),
+        JobEvent::Message(m) => types::JobEvent::Message(m),
+        JobEvent::ImageId(id) => types::JobEvent::ImageId(id),
+    }
+}
+
+impl types::Host for Adapter<'_> {}
+
+impl types::HostJob for Adapter<'_> {
+    async fn next(&mut self, job: Resource<Job>) -> WitResult<Option<types::JobEvent>> {
+        next(self.table, &job, |j| &mut j.0, job_event).await
+    }
+
+    async fn drop(&mut self, job: Resource<Job>) -> wasmtime::Result<()> {
+        self.table.delete(job)?;
+        Ok(())
+    }
+}

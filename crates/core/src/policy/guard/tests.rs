@@ -1,0 +1,605 @@
+//! The guard's rules with no engine: a recording fake stands below it.
+
+use super::*;
+use crate::credentials::CredentialStore;
+use crate::engine::fake::Fake;
+use crate::engine::{Found, ServiceSpec};
+use crate::policy::{AllowedRoots, CreateAllowances, Scope};
+use std::time::Duration;
+
+const WEB: &str = "c0ffee00web";
+const DB: &str = "c0ffee00db";
+
+/// `web` is in the scope team=web, `db` is not.
+fn engine() -> Fake {
+    Fake::default()
+        .with(Kind::Container, &["web", WEB], WEB, &[("team", "web")])
+        .with(Kind::Container, &["db", DB], DB, &[("team", "db")])
+        .with(Kind::Network, &["front"], "n0front", &[("team", "web")])
+        .with(Kind::Network, &["back"], "n0back", &[])
+        .with(Kind::Volume, &["data"], "data", &[("team", "web")])
+        .with(Kind::Volume, &["other"], "other", &[])
+        .with(
+            Kind::Service,
+            &["svc-web", "s0web"],
+            "s0web",
+            &[("team", "web")],
+        )
+        .with(
+            Kind::Service,
+            &["svc-db", "s0db"],
+            "s0db",
+            &[("team", "db")],
+        )
+}
+
+struct Setup {
+    scope: Option<Scope>,
+    read_only: bool,
+    allow: CreateAllowances,
+    roots: AllowedRoots,
+    credentials: CredentialStore,
+}
+
+impl Setup {
+    fn new() -> Self {
+        Setup {
+            scope: None,
+            read_only: false,
+            allow: CreateAllowances::default(),
+            roots: AllowedRoots::new(Vec::new()),
+            credentials: CredentialStore::default(),
+        }
+    }
+
+    fn scoped(mut self) -> Self {
+        self.scope = Some("team=web".parse().unwrap());
+        self
+    }
+
+    fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+
+    fn guard<'a>(&'a self, engine: &'a Fake) -> Guard<'a> {
+        Guard::new(
+            engine,
+            Rules {
+                read_only: self.read_only,
+                scope: self.scope.as_ref(),
+                allow: &self.allow,
+                roots: &self.roots,
+                credentials: &self.credentials,
+            },
+        )
+    }
+}
+
+fn denied(r: Result<impl std::fmt::Debug>) -> String {
+    match r {
+        Err(e) if e.kind == ErrorKind::Denied => e.message,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+fn create_body(json: serde_json::Value) -> ContainerCreateBody {
+    serde_json::from_value(json).unwrap()
+}
+
+#[tokio::test]
+async fn read_only_refuses_every_change_before_the_engine_and_lets_reads_through() {
+    let engine = engine();
+    let setup = Setup::new().read_only();
+    let g = setup.guard(&engine);
+    let body = create_body(serde_json::json!({ "Image": "busybox" }));
+    let refusals = [
+        denied(g.create_container(None, body).await),
+        denied(g.start_container("web").await),
+        denied(g.stop_container("web", None).await),
+        denied(g.remove_container("web", true, false).await),
+        denied(g.rename_container("web", "x").await),
+        denied(
+            g.create_network(NetworkCreateRequest {
+                name: "n".into(),
+                ..Default::default()
+            })
+            .await,
+        ),
+        denied(g.remove_network("front").await),
+        denied(g.connect_network("front", "web", Default::default()).await),
+        denied(g.prune_networks(Filters::new()).await),
+        denied(g.create_volume(VolumeCreateRequest::default()).await),
+        denied(g.remove_volume("data", false).await),
+        denied(g.prune_volumes(Filters::new()).await),
+    ];
+    for r in refusals {
+        assert!(r.contains("read-only mode"), "{r}");
+    }
+    assert_eq!(engine.reached(), Vec::<String>::new());
+    g.list_volumes(Filters::new()).await.unwrap();
+    g.inspect_network("back").await.unwrap();
+    assert_eq!(
+        engine.reached(),
+        ["list volumes {}", "inspect network back"]
+    );
+}
+
+#[tokio::test]
+async fn a_scope_refuses_objects_without_its_label_and_acts_on_the_id_it_checked() {
+    let engine = engine();
+    let setup = Setup::new().scoped();
+    let g = setup.guard(&engine);
+
+    let e = denied(g.stop_container("db", None).await);
+    assert_eq!(
+        e,
+        "container `db` is outside wharf's scope: it does not carry the label `team=web`"
+    );
+    denied(g.remove_network("back").await);
+    denied(g.inspect_volume("other").await);
+    denied(g.connect_network("front", "db", Default::default()).await);
+    denied(g.connect_network("back", "web", Default::default()).await);
+    denied(g.disconnect_network("front", "db", false).await);
+    assert_eq!(engine.reached(), Vec::<String>::new());
+
+    // The action gets the full id the check found, not the name asked for.
+    g.stop_container("web", None).await.unwrap();
+    g.connect_network("front", "web", Default::default())
+        .await
+        .unwrap();
+    g.remove_volume("data", false).await.unwrap();
+    assert_eq!(
+        engine.reached(),
+        [
+            format!("stop {WEB}"),
+            format!("connect n0front {WEB}"),
+            "remove volume data".into()
+        ]
+    );
+}
+
+#[tokio::test]
+async fn without_a_scope_references_pass_as_given_and_nothing_is_looked_up() {
+    let engine = engine();
+    let setup = Setup::new();
+    let g = setup.guard(&engine);
+    g.stop_container("db", None).await.unwrap();
+    g.remove_network("unknown-to-the-fake").await.unwrap();
+    assert_eq!(
+        engine.reached(),
+        ["stop db", "remove network unknown-to-the-fake"]
+    );
+}
+
+#[tokio::test]
+async fn what_wharf_creates_carries_provenance_and_the_scope_label() {
+    let engine = engine();
+    let setup = Setup::new().scoped();
+    let g = setup.guard(&engine);
+    let body = create_body(
+        serde_json::json!({ "Image": "busybox", "Labels": { "app": "x", "team": "db" } }),
+    );
+    g.create_container(Some("a".into()), body).await.unwrap();
+    g.create_network(NetworkCreateRequest {
+        name: "n".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let reached = engine.reached();
+    assert_eq!(
+        reached[0],
+        r#"create Some("a") [("app", "x"), ("org.wharf.created-by", "wharf"), ("team", "web")]"#
+    );
+    assert_eq!(
+        reached[1],
+        r#"create network n [("org.wharf.created-by", "wharf"), ("team", "web")]"#
+    );
+}
+
+#[tokio::test]
+async fn lists_and_prunes_are_narrowed_to_the_scope() {
+    let engine = engine();
+    let setup = Setup::new().scoped();
+    let g = setup.guard(&engine);
+    let asked = Filters::from([("label".into(), vec!["app".into()])]);
+    g.list_networks(asked.clone()).await.unwrap();
+    g.prune_volumes(asked).await.unwrap();
+    assert_eq!(
+        engine.reached(),
+        [
+            r#"list networks {"label": ["app", "team=web"]}"#,
+            r#"prune volumes {"label": ["app", "team=web"]}"#
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_new_container_may_use_only_networks_and_existing_volumes_in_scope() {
+    let engine = engine();
+    let setup = Setup::new().scoped();
+    let g = setup.guard(&engine);
+    let with = |host: serde_json::Value| {
+        create_body(serde_json::json!({ "Image": "busybox", "HostConfig": host }))
+    };
+    let e = denied(
+        g.create_container(None, with(serde_json::json!({ "NetworkMode": "back" })))
+            .await,
+    );
+    assert!(e.contains("network `back` is outside"), "{e}");
+    let e = denied(
+        g.create_container(None, with(serde_json::json!({ "Binds": ["other:/d"] })))
+            .await,
+    );
+    assert!(e.contains("volume `other` is outside"), "{e}");
+    let e = denied(
+        g.create_container(None, with(serde_json::json!({ "Binds": ["fresh:/d"] })))
+            .await,
+    );
+    assert!(e.contains("create it with create_volume first"), "{e}");
+    assert_eq!(engine.reached(), Vec::<String>::new());
+    g.create_container(
+        None,
+        with(serde_json::json!({ "NetworkMode": "front", "Binds": ["data:/d"] })),
+    )
+    .await
+    .unwrap();
+    assert_eq!(engine.reached().len(), 1);
+}
+
+#[tokio::test]
+async fn host_escapes_are_refused_at_create() {
+    // The engine's socket lies under an allowed root: binding it is refused all the same.
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("docker.sock");
+    std::fs::write(&socket, "").unwrap();
+    let mut engine = engine();
+    engine.socket = Some(socket.canonicalize().unwrap());
+    let mut setup = Setup::new();
+    setup.roots = AllowedRoots::new([dir.path().to_owned()]);
+    let g = setup.guard(&engine);
+    let with = |host: serde_json::Value| {
+        create_body(serde_json::json!({ "Image": "busybox", "HostConfig": host }))
+    };
+    let e = denied(
+        g.create_container(None, with(serde_json::json!({ "Privileged": true })))
+            .await,
+    );
+    assert!(e.contains("privileged"), "{e}");
+    let bind = format!("{}:/s", socket.display());
+    let e = denied(
+        g.create_container(None, with(serde_json::json!({ "Binds": [bind] })))
+            .await,
+    );
+    assert!(e.contains("Docker socket"), "{e}");
+    let e = denied(
+        g.create_container(None, with(serde_json::json!({ "Binds": ["/etc:/e"] })))
+            .await,
+    );
+    assert!(e.contains("outside the allowed roots"), "{e}");
+    let device = VolumeCreateRequest {
+        driver_opts: Some(HashMap::from([("device".into(), "/etc".into())])),
+        ..Default::default()
+    };
+    let e = denied(g.create_volume(device).await);
+    assert!(e.contains("`device` is refused"), "{e}");
+    assert_eq!(engine.reached(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn exec_is_a_change_in_scope_with_its_output_capped_by_the_host() {
+    let engine = engine();
+    let setup = Setup::new().scoped();
+    let g = setup.guard(&engine);
+    let spec = |cmd: &[&str]| ExecSpec {
+        cmd: cmd.iter().map(|s| (*s).to_owned()).collect(),
+        env: Vec::new(),
+        working_dir: None,
+        user: None,
+        output_limit: usize::MAX,
+        timeout: Duration::from_secs(1),
+    };
+    denied(g.exec("db", spec(&["id"])).await);
+    let e = g.exec("web", spec(&[])).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Invalid);
+    g.exec("web", spec(&["id"])).await.unwrap();
+    assert_eq!(
+        engine.reached(),
+        [format!("exec {WEB} [\"id\"] limit {MAX_EXEC_OUTPUT}")]
+    );
+    let read_only = Setup::new().read_only();
+    denied(read_only.guard(&engine).exec("web", spec(&["id"])).await);
+}
+
+#[tokio::test]
+async fn copies_touch_only_host_paths_under_the_allowed_roots() {
+    let root = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("in.txt"), "x").unwrap();
+    std::fs::write(outside.path().join("secret"), "s").unwrap();
+    // A link inside the root that points out of it.
+    std::os::unix::fs::symlink(outside.path(), root.path().join("escape")).unwrap();
+    let engine = engine();
+    let mut setup = Setup::new();
+    setup.roots = AllowedRoots::new([root.path().to_owned()]);
+    let g = setup.guard(&engine);
+
+    let secret = outside.path().join("secret");
+    let e = denied(g.copy_in("web", &secret.to_string_lossy(), "/").await);
+    assert!(e.contains("outside the allowed roots"), "{e}");
+    let through_link = root.path().join("escape/secret");
+    denied(g.copy_in("web", &through_link.to_string_lossy(), "/").await);
+    let e = denied(
+        g.copy_out("web", "/etc", &outside.path().to_string_lossy(), false)
+            .await,
+    );
+    assert!(e.contains("outside the allowed roots"), "{e}");
+    denied(
+        g.copy_out(
+            "web",
+            "/etc",
+            &root.path().join("escape/new").to_string_lossy(),
+            false,
+        )
+        .await,
+    );
+    assert_eq!(engine.reached(), Vec::<String>::new());
+
+    let report = g
+        .copy_in("web", &root.path().join("in.txt").to_string_lossy(), "/tmp")
+        .await
+        .unwrap();
+    assert_eq!((report.entries, report.bytes), (1, 1));
+    let dest = root.path().join("got");
+    g.copy_out("web", "/out.txt", &dest.to_string_lossy(), false)
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read_to_string(dest.join("out.txt")).unwrap(), "hi");
+    assert!(!outside.path().join("out.txt").exists());
+    assert_eq!(engine.reached().len(), 2);
+}
+
+#[tokio::test]
+async fn image_changes_are_refused_read_only_and_saves_stay_under_the_roots() {
+    let engine = engine();
+    let setup = Setup::new().read_only();
+    let g = setup.guard(&engine);
+    denied(g.tag_image("a", "b", "c").await);
+    denied(g.remove_image("a", false, false).await);
+    denied(g.prune_images(Filters::new()).await);
+    denied(g.pull_image("busybox", None).await.map(drop));
+    denied(g.push_image("busybox:1").await.map(drop));
+    denied(g.build_image(Default::default()).await.map(drop));
+    denied(g.save_images(vec!["a".into()], "/tmp/x.tar", false).await);
+    denied(g.load_images("/tmp/x.tar").await);
+    assert_eq!(engine.reached(), Vec::<String>::new());
+
+    let root = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let mut setup = Setup::new();
+    setup.roots = AllowedRoots::new([root.path().to_owned()]);
+    let g = setup.guard(&engine);
+    let e = denied(
+        g.save_images(
+            vec!["a".into()],
+            &outside.path().join("x.tar").to_string_lossy(),
+            false,
+        )
+        .await,
+    );
+    assert!(e.contains("outside the allowed roots"), "{e}");
+    let e = denied(
+        g.build_image(BuildRequest {
+            context_dir: Some(outside.path().to_string_lossy().into_owned()),
+            ..Default::default()
+        })
+        .await
+        .map(drop),
+    );
+    assert!(e.contains("outside the allowed roots"), "{e}");
+    assert_eq!(engine.reached(), Vec::<String>::new());
+
+    let saved = root.path().join("x.tar");
+    let n = g
+        .save_images(vec!["a".into()], &saved.to_string_lossy(), false)
+        .await
+        .unwrap();
+    assert_eq!((n, std::fs::read(&saved).unwrap()), (3, b"tar".to_vec()));
+    let e = g
+        .save_images(vec!["a".into()], &saved.to_string_lossy(), false)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Conflict);
+    let e = g
+        .push_image("busybox@sha256:abc")
+        .await
+        .map(drop)
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Invalid);
+}
+
+#[tokio::test]
+async fn join_tokens_stay_out_of_the_status_and_a_scope_leaves_the_swarm_alone() {
+    let engine = engine();
+    let setup = Setup::new();
+    let g = setup.guard(&engine);
+    let status = g.swarm_status().await.unwrap();
+    assert!(!status.to_string().contains("SWMTKN"), "{status}");
+    assert_eq!(g.join_token(false).await.unwrap(), "SWMTKN-w");
+
+    let scoped = Setup::new().scoped();
+    let g = scoped.guard(&engine);
+    for e in [
+        denied(g.join_token(true).await),
+        denied(g.init_swarm(Default::default()).await),
+        denied(g.leave_swarm(true).await),
+        denied(g.update_node("n", 1, Default::default()).await),
+    ] {
+        assert!(e.contains("would change the whole swarm"), "{e}");
+    }
+    denied(g.remove_service("svc-db").await);
+    let e = denied(g.list_tasks(Filters::new()).await);
+    assert!(e.contains("give a `service` filter"), "{e}");
+    denied(
+        g.list_tasks(Filters::from([("service".into(), vec!["svc-db".into()])]))
+            .await,
+    );
+    denied(
+        g.task_logs("t-db", TaskLogOptions::default())
+            .await
+            .map(drop),
+    );
+    drop(
+        g.task_logs("t-web", TaskLogOptions::default())
+            .await
+            .unwrap(),
+    );
+    g.remove_service("svc-web").await.unwrap();
+    assert_eq!(
+        engine.reached(),
+        ["task logs t-web", "remove service s0web"]
+    );
+}
+
+#[tokio::test]
+async fn services_are_labelled_checked_and_never_marked_as_made_by_wharf_when_they_were_not() {
+    let engine = engine();
+    let setup = Setup::new().scoped();
+    let g = setup.guard(&engine);
+    let spec = |json: serde_json::Value| -> ServiceSpec { serde_json::from_value(json).unwrap() };
+    let e = denied(
+        g.create_service(spec(serde_json::json!({
+            "TaskTemplate": { "ContainerSpec": { "Image": "busybox" }, "Networks": [{ "Target": "back" }] }
+        })))
+        .await,
+    );
+    assert!(e.contains("network `back` is outside"), "{e}");
+    g.create_service(spec(
+        serde_json::json!({ "TaskTemplate": { "ContainerSpec": { "Image": "busybox" } } }),
+    ))
+    .await
+    .unwrap();
+    // svc-web carries the scope label but not wharf's: an update does not forge it.
+    g.update_service(
+        "svc-web",
+        3,
+        spec(serde_json::json!({ "Labels": { "org.wharf.created-by": "wharf" } })),
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        engine.reached(),
+        [
+            // The host-network check reads what the target names; nothing is changed.
+            "inspect network back",
+            r#"create service [("org.wharf.created-by", "wharf"), ("team", "web")]"#,
+            "inspect service s0web",
+            r#"update service s0web [("team", "web")]"#,
+        ]
+    );
+}
+
+/// A new container must not reach an out-of-scope one or an out-of-scope network by any
+/// field: endpoints without a host config, shared namespaces, links, volumes_from.
+#[tokio::test]
+async fn a_new_container_cannot_reach_out_of_scope_objects_by_another_field() {
+    let engine = engine();
+    let mut setup = Setup::new().scoped();
+    setup.allow.volumes_from = true;
+    let g = setup.guard(&engine);
+    let attempts = [
+        serde_json::json!({ "Image": "busybox", "NetworkingConfig": { "EndpointsConfig": { "back": {} } } }),
+        serde_json::json!({ "Image": "busybox", "HostConfig": { "NetworkMode": "container:db" } }),
+        serde_json::json!({ "Image": "busybox", "HostConfig": { "PidMode": "container:db" } }),
+        serde_json::json!({ "Image": "busybox", "HostConfig": { "IpcMode": "container:db" } }),
+        serde_json::json!({ "Image": "busybox", "HostConfig": { "Links": ["/db:database"] } }),
+        serde_json::json!({ "Image": "busybox", "HostConfig": { "VolumesFrom": ["db:ro"] } }),
+    ];
+    for body in attempts {
+        let e = denied(g.create_container(None, create_body(body.clone())).await);
+        assert!(e.contains("is outside wharf's scope"), "{body}: {e}");
+    }
+    assert_eq!(engine.reached(), Vec::<String>::new());
+    // The same fields naming what is in scope are let through.
+    let body = serde_json::json!({ "Image": "busybox",
+        "HostConfig": { "PidMode": "container:web", "Links": ["web:w"], "VolumesFrom": ["web"] },
+        "NetworkingConfig": { "EndpointsConfig": { "front": {} } } });
+    g.create_container(None, create_body(body)).await.unwrap();
+    assert_eq!(engine.reached().len(), 1);
+}
+
+#[tokio::test]
+async fn a_host_namespace_cannot_be_joined_through_another_container() {
+    let mut engine = engine();
+    let mut agent = Found {
+        id: "c0agent".into(),
+        ..Default::default()
+    };
+    agent.namespaces.network = "host".into();
+    agent.namespaces.pid = "host".into();
+    engine.objects.push((Kind::Container, "agent", agent));
+    let mut sidecar = Found {
+        id: "c0sidecar".into(),
+        ..Default::default()
+    };
+    sidecar.namespaces.network = "container:agent".into();
+    engine.objects.push((Kind::Container, "sidecar", sidecar));
+    let setup = Setup::new();
+    let g = setup.guard(&engine);
+    let with = |host: serde_json::Value| {
+        create_body(serde_json::json!({ "Image": "busybox", "HostConfig": host }))
+    };
+    let e = denied(
+        g.create_container(
+            None,
+            with(serde_json::json!({ "NetworkMode": "container:agent" })),
+        )
+        .await,
+    );
+    assert_eq!(
+        e,
+        "joining container `agent`'s network namespace is refused: it is the host's; to allow \
+         it, set host_namespaces = true in [allow] of wharf.toml"
+    );
+    denied(
+        g.create_container(
+            None,
+            with(serde_json::json!({ "PidMode": "container:agent" })),
+        )
+        .await,
+    );
+    denied(
+        g.create_container(
+            None,
+            with(serde_json::json!({ "NetworkMode": "container:sidecar" })),
+        )
+        .await,
+    );
+    assert_eq!(engine.reached(), Vec::<String>::new());
+    // The agent's IPC namespace is its own: joining that is fine, as is a plain container's.
+    g.create_container(
+        None,
+        with(serde_json::json!({ "IpcMode": "container:agent" })),
+    )
+    .await
+    .unwrap();
+    g.create_container(
+        None,
+        with(serde_json::json!({ "NetworkMode": "container:web" })),
+    )
+    .await
+    .unwrap();
+    let mut allowed = Setup::new();
+    allowed.allow.host_namespaces = true;
+    allowed
+        .guard(&engine)
+        .create_container(
+            None,
+            with(serde_json::json!({ "NetworkMode": "container:agent" })),
+        )
+        .await
+        .unwrap();
+    assert_eq!(engine.reached().len(), 3);
+}

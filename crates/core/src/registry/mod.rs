@@ -1,0 +1,225 @@
+//! The call pipeline: every tool wharf serves and the plugin behind each (the catalog,
+//! built in `load.rs`), and one call through its steps (`pipeline.rs`): argument check,
+//! engine routing, confirmation, the plugin, the result check, the audit record.
+
+mod engine_argument;
+mod load;
+mod pipeline;
+mod schemas;
+
+pub use load::{Builtin, PluginSource, check_plugin_tools};
+
+use crate::engine::Engines;
+use crate::policy::audit::AuditLog;
+use crate::policy::confirm::question;
+use crate::policy::{Confirm, ConfirmPolicy, ToolPolicy};
+use crate::runtime::{CallError, CallHooks, Output, Plugin, ToolDef};
+use schemas::SchemaCheck;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A plugin that did not load, kept so `wharf tools` and the log can say why.
+#[derive(Debug)]
+pub struct Failed {
+    pub name: String,
+    pub error: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("unknown tool `{0}`")]
+    UnknownTool(String),
+    /// The mode or the config withholds the tool.
+    #[error("denied: {reason}")]
+    Refused { tool: String, reason: String },
+    #[error("invalid arguments for `{tool}`: {problems}")]
+    InvalidArguments { tool: String, problems: String },
+    #[error("cancelled: the user declined to run `{0}`")]
+    Declined(String),
+    #[error(
+        "denied: `{0}` is destructive and needs the user's confirmation, which this MCP client \
+         cannot ask for (it does not support elicitation). To allow it without asking, add it \
+         to safe_tools in [confirm] of wharf.toml, or set without_elicitation = \"proceed\" there"
+    )]
+    Unconfirmed(String),
+    /// The confirmation question must go back to the client, which calls again with the
+    /// user's answer.
+    #[error("`{tool}` waits for the user's confirmation")]
+    AwaitingConfirmation { tool: String, question: String },
+    /// The call ran, but its structured result breaks the output schema the plugin
+    /// declared; clients that validate results would reject it, so it is withheld and the
+    /// text, which says what happened, is kept.
+    #[error(
+        "failed: plugin `{plugin}` returned a structured result for `{tool}` that does not \
+         match the tool's output schema ({problems}); the call ran, and the structured result \
+         was withheld"
+    )]
+    MalformedResult {
+        plugin: String,
+        tool: String,
+        problems: String,
+        text: String,
+    },
+    #[error(transparent)]
+    Call(#[from] CallError),
+}
+
+pub struct Registry {
+    plugins: Vec<Arc<Plugin>>,
+    /// Served tools by name.
+    tools: BTreeMap<String, Entry>,
+    /// Tools of loaded plugins the policy withholds, by name, with the reason.
+    refused: BTreeMap<String, (Slot, String)>,
+    failed: Vec<Failed>,
+    policy: ToolPolicy,
+    confirm: ConfirmPolicy,
+    audit: Option<AuditLog>,
+    engines: Arc<Engines>,
+}
+
+/// Where a tool lives: (plugin index, tool index).
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    plugin: usize,
+    tool: usize,
+}
+
+struct Entry {
+    slot: Slot,
+    arguments: SchemaCheck,
+    /// The declared output schema, which every structured result must match.
+    result: Option<SchemaCheck>,
+    /// The tool as clients see it: the plugin's definition, plus the `engine` argument
+    /// when several engines are configured.
+    served: ToolDef,
+}
+
+impl Registry {
+    /// The plugin that declares `tool`, served or withheld.
+    fn owner(&self, tool: &str) -> Option<String> {
+        let slot = self.slot(tool)?;
+        Some(self.plugins[slot.plugin].info().name.clone())
+    }
+
+    fn slot(&self, tool: &str) -> Option<Slot> {
+        self.tools
+            .get(tool)
+            .map(|e| e.slot)
+            .or_else(|| self.refused.get(tool).map(|(s, _)| *s))
+    }
+
+    fn def(&self, slot: Slot) -> (&Arc<Plugin>, &ToolDef) {
+        let plugin = &self.plugins[slot.plugin];
+        (plugin, &plugin.tools()[slot.tool])
+    }
+
+    pub fn plugins(&self) -> &[Arc<Plugin>] {
+        &self.plugins
+    }
+
+    pub fn failed(&self) -> &[Failed] {
+        &self.failed
+    }
+
+    /// Every served tool, grouped by plugin in load order.
+    pub fn tools(&self) -> impl Iterator<Item = (&Plugin, &ToolDef)> {
+        self.plugins
+            .iter()
+            .flat_map(|p| self.tools_of(p).map(move |t| (p.as_ref(), t)))
+    }
+
+    /// The served tools of one plugin, as clients see them.
+    pub fn tools_of<'a>(&'a self, plugin: &'a Plugin) -> impl Iterator<Item = &'a ToolDef> {
+        plugin
+            .tools()
+            .iter()
+            .filter_map(|t| self.tools.get(&t.name).map(|e| &e.served))
+    }
+
+    /// The tools the policy withholds, with the reason for each.
+    pub fn withheld(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.refused
+            .iter()
+            .map(|(n, (_, r))| (n.as_str(), r.as_str()))
+    }
+
+    /// A served tool, as clients see it.
+    pub fn find(&self, tool: &str) -> Option<(&Arc<Plugin>, &ToolDef)> {
+        self.tools
+            .get(tool)
+            .map(|e| (&self.plugins[e.slot.plugin], &e.served))
+    }
+
+    /// Record every call of a tool that may change state in `audit`.
+    pub fn set_audit(&mut self, audit: AuditLog) {
+        self.audit = Some(audit);
+    }
+
+    /// The Docker engines calls are routed to.
+    pub fn engines(&self) -> &Engines {
+        &self.engines
+    }
+
+    /// Call `tool` with its JSON arguments (an object; none means `{}`), asking `confirm`
+    /// first when the tool is destructive. Calls of tools that may change state are
+    /// audited, refused ones included.
+    pub async fn call(
+        &self,
+        tool: &str,
+        args: Option<&Map<String, Value>>,
+        hooks: CallHooks,
+        confirm: &impl Confirm,
+    ) -> Result<Output, RegistryError> {
+        let started = Instant::now();
+        let outcome = self.run(tool, args, hooks, confirm).await;
+        if let Some(audit) = &self.audit
+            && let Some(slot) = self.slot(tool)
+        {
+            let (plugin, def) = self.def(slot);
+            let error = outcome.as_ref().err().map(ToString::to_string);
+            if !def.annotations.read_only
+                && let Some(recorded) =
+                    pipeline::audit_outcome(&outcome, error.as_deref().unwrap_or_default())
+            {
+                audit.record(
+                    tool,
+                    &plugin.info().name,
+                    args,
+                    &def.input_schema,
+                    recorded,
+                    started.elapsed(),
+                );
+            }
+        }
+        outcome
+    }
+
+    /// The pipeline's steps, in order.
+    async fn run(
+        &self,
+        tool: &str,
+        args: Option<&Map<String, Value>>,
+        hooks: CallHooks,
+        confirm: &impl Confirm,
+    ) -> Result<Output, RegistryError> {
+        let entry = pipeline::served(&self.tools, &self.refused, tool)?;
+        let mut args = pipeline::arguments(entry, args)?;
+        let plugin = &self.plugins[entry.slot.plugin];
+        let def = &entry.served;
+        // The question shows the arguments as the client sent them, engine included; built
+        // only for the calls that ask.
+        let question = self
+            .confirm
+            .needs_confirmation(def)
+            .then(|| question(def, args.as_object().unwrap_or(&Map::new())));
+        let docker = plugin.capabilities().iter().any(|c| c.is_docker());
+        let engine = pipeline::route(&self.engines, docker, tool, &mut args)?;
+        pipeline::engine_allows(engine.as_ref(), def)?;
+        pipeline::confirmed(&self.confirm, confirm, tool, question).await?;
+        let hooks = CallHooks { engine, ..hooks };
+        let output = plugin.call(tool, &args.to_string(), hooks).await?;
+        pipeline::checked_result(entry, &plugin.info().name, output)
+    }
+}
