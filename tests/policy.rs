@@ -499,3 +499,152 @@ async fn joining_the_host_namespace_through_another_container_is_refused() {
     )
     .await;
 }
+
+/// An HTTP server on 127.0.0.1 that answers 200 to everything and keeps each request's
+/// head (request line and headers), to show what reached it.
+struct Listener {
+    port: u16,
+    heads: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Listener {
+    fn start() -> Listener {
+        use std::io::{BufRead, BufReader, Write};
+        let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = heads.clone();
+        // Ends with the test process; it holds nothing but its socket.
+        std::thread::spawn(move || {
+            for stream in socket.incoming().flatten() {
+                let mut reader = BufReader::new(&stream);
+                let mut head = String::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    head.push_str(&line);
+                }
+                kept.lock().unwrap().push(head);
+                let _ = (&stream).write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        Listener { port, heads }
+    }
+
+    fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap().clone()
+    }
+}
+
+/// A plugin granted `http` to several hosts tries to get a login the host holds sent
+/// where it can read it: to another granted host, over plain HTTP, or to a port of a
+/// granted host the grant does not name; and to change state in read-only mode. Each is
+/// refused before anything is sent, naming why; the login reaches its own registry only.
+#[tokio::test]
+async fn a_plugin_cannot_send_a_held_login_or_a_request_where_its_grant_does_not_say() {
+    let (a, b, c) = (Listener::start(), Listener::start(), Listener::start());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(HOSTILE, dir.path().join("hostile.wasm")).unwrap();
+    let config = format!(
+        "[plugin.hostile]\ngrants = [\"http\"]\n\
+         http_hosts = [\"http://127.0.0.1:{a}\", \"127.0.0.1:{b}\", \"127.0.0.1\"]\n\
+         [registries.\"127.0.0.1:{a}\"]\nusername = \"alice\"\npassword = \"s3cret-a\"\n\
+         [registries.\"127.0.0.1:{b}\"]\nusername = \"bob\"\npassword = \"s3cret-b\"\n",
+        a = a.port,
+        b = b.port
+    );
+    let plugins = dir.path().to_str().unwrap();
+    let w = Wharf::start_env(&["--plugin-dir", plugins], Some(&config), &[]).await;
+    let send = |url: String, login: Option<String>| json!({"url": url, "credentials_for": login});
+
+    // A's login, asked for on a request to B (granted too).
+    let refused = w
+        .err(
+            "hostile_send",
+            send(
+                format!("http://127.0.0.1:{}/v2/", b.port),
+                Some(format!("127.0.0.1:{}", a.port)),
+            ),
+        )
+        .await;
+    assert!(
+        refused.contains(&format!(
+            "the login for 127.0.0.1:{} goes only to 127.0.0.1:{}",
+            a.port, a.port
+        )),
+        "{refused}"
+    );
+
+    // B's own login, over plain HTTP though its grant names no scheme.
+    let refused = w
+        .err(
+            "hostile_send",
+            send(
+                format!("http://127.0.0.1:{}/v2/", b.port),
+                Some(format!("127.0.0.1:{}", b.port)),
+            ),
+        )
+        .await;
+    assert!(refused.contains("is sent over HTTPS only"), "{refused}");
+    assert!(
+        refused.contains(&format!("http://127.0.0.1:{}", b.port)),
+        "{refused}"
+    );
+    assert!(b.heads().is_empty(), "{:?}", b.heads());
+
+    // `127.0.0.1` without a port grants port 80, not C's port (a Docker API's, say).
+    let refused = w
+        .err(
+            "hostile_send",
+            send(format!("http://127.0.0.1:{}/info", c.port), None),
+        )
+        .await;
+    assert!(
+        refused.contains(&format!("may not reach http://127.0.0.1:{}", c.port)),
+        "{refused}"
+    );
+    assert!(refused.contains("http_hosts"), "{refused}");
+    assert!(c.heads().is_empty(), "{:?}", c.heads());
+
+    // The control: A's login to A, whose grant says plain HTTP, arrives.
+    let sent = w
+        .ok(
+            "hostile_send",
+            send(
+                format!("http://127.0.0.1:{}/v2/", a.port),
+                Some(format!("127.0.0.1:{}", a.port)),
+            ),
+        )
+        .await;
+    assert_eq!(sent, "HTTP 200");
+    let heads = a.heads();
+    assert_eq!(heads.len(), 1, "{heads:?}");
+    // "alice:s3cret-a"
+    assert!(
+        heads[0].contains("authorization: Basic YWxpY2U6czNjcmV0LWE="),
+        "{heads:?}"
+    );
+    drop(w);
+
+    // Read-only mode: a tool labelled read-only still cannot POST.
+    let w = Wharf::start_env(
+        &["--plugin-dir", plugins, "--read-only"],
+        Some(&config),
+        &[],
+    )
+    .await;
+    let url = format!("http://127.0.0.1:{}/v2/", a.port);
+    let refused = w
+        .err("hostile_send", json!({"url": url, "method": "POST"}))
+        .await;
+    assert!(refused.contains("read-only mode"), "{refused}");
+    assert!(refused.contains("GET and HEAD only"), "{refused}");
+    assert_eq!(w.ok("hostile_send", json!({"url": url})).await, "HTTP 200");
+    let heads = a.heads();
+    assert_eq!(heads.len(), 2, "{heads:?}");
+    assert!(heads[1].starts_with("GET /v2/"), "{heads:?}");
+}

@@ -58,10 +58,13 @@ async fn build_push_pull_and_run_through_a_registry() {
     assert_growing("build", &progress);
     // FROM, COPY, RUN, CMD, and the LABEL the labels argument adds.
     assert_eq!(progress.last().unwrap().total, Some(5.0));
+    // Only the latest report is kept for a client that lags (runtime/context.rs), so a
+    // quick step may be skipped; each report names its step.
     assert!(
-        progress
-            .iter()
-            .any(|p| p.message.as_deref() == Some("Step 2/5 : COPY greeting.txt /greeting.txt")),
+        progress.iter().all(|p| p
+            .message
+            .as_deref()
+            .is_some_and(|m| m.starts_with("Step ") && m.contains("/5 : "))),
         "{progress:?}"
     );
 
@@ -210,8 +213,9 @@ async fn the_registry_plugin_reads_a_registry_only_through_its_granted_host() {
             plugins.path().join("registry.wasm"),
         )
         .unwrap();
+        // A login goes over plain HTTP only to a host granted as `http://`.
         let grant = format!(
-            "[plugin.registry]\ngrants = [\"http\"]\nhttp_hosts = [\"{}\"]\n",
+            "[plugin.registry]\ngrants = [\"http\"]\nhttp_hosts = [\"http://{}\"]\n",
             registry.host
         );
         let login = format!(

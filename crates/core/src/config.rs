@@ -183,9 +183,20 @@ pub struct PluginConfig {
     pub compute_secs: Option<u64>,
     /// Calls of this plugin that may run at once (default 16).
     pub max_concurrent_calls: Option<usize>,
-    /// Hosts the `http` capability may reach: `host` (any port) or `host:port`.
-    #[serde(default)]
+    /// Hosts the `http` capability may reach: `host` (the scheme's default port),
+    /// `host:port`, either after `https://` or `http://` (see `outgoing::HostGrant`).
+    #[serde(default, deserialize_with = "host_grants")]
     pub http_hosts: Vec<String>,
+}
+
+fn host_grants<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let entries: Vec<String> = Vec::deserialize(d)?;
+    for entry in &entries {
+        entry
+            .parse::<crate::outgoing::HostGrant>()
+            .map_err(serde::de::Error::custom)?;
+    }
+    Ok(entries)
 }
 
 fn scope<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Scope>, D::Error> {

@@ -124,11 +124,18 @@ impl Login {
     }
 }
 
-/// The registry host of an image reference, as Docker decides it: the first path component
-/// if it looks like a host (has a `.` or `:`, or is `localhost`), else Docker Hub.
+/// The registry host of an image reference, as Docker decides it (distribution's
+/// `splitDockerDomain`): the first path component if it looks like a host (has a `.` or
+/// `:`, is `localhost`, or has an uppercase letter, which a repository path may not), else
+/// Docker Hub. Deciding otherwise would hand Docker Hub's login to a reference the engine
+/// sends elsewhere (`LOCALHOST/x`).
 pub fn registry_of(reference: &str) -> String {
     match reference.split_once('/') {
-        Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => {
+        Some((first, _))
+            if first.contains(['.', ':'])
+                || first == "localhost"
+                || first.chars().any(|c| c.is_ascii_uppercase()) =>
+        {
             normalize(first)
         }
         _ => "docker.io".to_owned(),
@@ -321,6 +328,9 @@ mod tests {
         assert_eq!(registry_of("ghcr.io/o/app:1"), "ghcr.io");
         assert_eq!(registry_of("127.0.0.1:5000/app"), "127.0.0.1:5000");
         assert_eq!(registry_of("localhost/app"), "localhost");
+        // Docker takes a first component with an uppercase letter for a host.
+        assert_eq!(registry_of("LOCALHOST/x:1"), "LOCALHOST");
+        assert_eq!(registry_of("Evil/x"), "Evil");
         assert_eq!(normalize(DOCKER_HUB), "docker.io");
         assert_eq!(
             normalize("https://reg.example:5000/v1/"),
@@ -352,6 +362,39 @@ mod tests {
         assert!(!format!("{found:?}").contains("s3cret"));
         assert!(s.for_registry("other.example").await.unwrap().is_none());
         assert!(s.for_registry("docker.io").await.unwrap().is_none());
+    }
+
+    /// The Hub's login goes only with references the engine sends to the Hub: for every
+    /// form Docker reads as another host, none is found.
+    #[tokio::test]
+    async fn docker_hubs_login_stays_with_docker_hub_references() {
+        let dir = tempfile::tempdir().unwrap();
+        // "alice:s3cret"
+        let s = store(
+            dir.path(),
+            r#"{"auths": {"https://index.docker.io/v1/": {"auth": "YWxpY2U6czNjcmV0"}}}"#,
+        );
+        for hub in [
+            "nginx",
+            "library/nginx:1",
+            "docker.io/o/app",
+            "index.docker.io/o/app",
+        ] {
+            assert!(s.for_reference(hub).await.unwrap().is_some(), "{hub}");
+        }
+        for elsewhere in [
+            "LOCALHOST/x:1",
+            "Evil/x",
+            "localhost/x",
+            "evil.example/library/nginx",
+            "127.0.0.1:5000/x",
+            "docker.io.evil.example/x",
+        ] {
+            assert!(
+                s.for_reference(elsewhere).await.unwrap().is_none(),
+                "{elsewhere} got the Hub's login"
+            );
+        }
     }
 
     #[tokio::test]

@@ -22,6 +22,8 @@ use wasmtime::component::HasData;
 const MAX_TIMEOUT: Duration = Duration::from_secs(120);
 /// The largest body a plugin may ask to receive: it lands in the plugin's memory.
 const MAX_BODY: u32 = 32 << 20;
+/// Token services remembered per call.
+const MAX_REALMS: usize = 16;
 
 /// Where a granted request goes: `host:port`, over TLS when `https`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +80,22 @@ pub struct HttpHost<'a> {
     hosts: &'a [String],
     credentials: &'a CredentialStore,
     network: &'a dyn Network,
+    /// Read-only mode: requests that may change state (anything but GET and HEAD) are
+    /// refused, as Docker writes are.
+    read_only: bool,
+    /// Token services the call's registries named in their 401 answers: where a
+    /// registry's login may go besides the registry itself.
+    realms: &'a mut Vec<Realm>,
+}
+
+/// A token service (`WWW-Authenticate: Bearer realm="..."`) a registry announced in an
+/// answer the host itself received during this call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Realm {
+    /// The registry that answered, `host:port`.
+    registry: (String, u16),
+    /// The realm without its query: scheme, authority, path.
+    url: String,
 }
 
 /// Marker for `add_to_linker`.
@@ -94,6 +112,8 @@ impl HttpData {
             hosts: &s.http_hosts,
             credentials: &s.services.credentials,
             network: &*s.services.network,
+            read_only: s.services.read_only,
+            realms: &mut s.realms,
         }
     }
 }
@@ -105,23 +125,89 @@ fn error(kind: ErrorKind, message: impl Into<String>) -> HttpError {
     }
 }
 
-/// Whether `host:port` is granted: an entry `host` grants every port, `host:port` one.
-pub fn granted(hosts: &[String], host: &str, port: u16) -> bool {
-    hosts.iter().any(|entry| {
-        let entry = entry.trim().to_ascii_lowercase();
-        match entry
-            .rsplit_once(':')
-            .filter(|(_, p)| p.parse::<u16>().is_ok())
-        {
-            Some((h, p)) => h == host && p.parse() == Ok(port),
-            None => entry == host,
+/// One `http_hosts` entry: `host`, `host:port`, either after `https://` or `http://`.
+///
+/// Without a port an entry grants the scheme's default port only (443, 80): a host granted
+/// for its registry does not open every service on it (a Docker API on 2375, say). Without
+/// a scheme it grants both, but a login the host holds goes over HTTPS only; an entry that
+/// names `http://` says plain HTTP is meant, logins included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostGrant {
+    /// `Some(true)` for `https://`, `Some(false)` for `http://`.
+    https: Option<bool>,
+    host: String,
+    port: Option<u16>,
+}
+
+/// An `http_hosts` entry that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "http_hosts entry `{0}` is not `host`, `host:port`, `https://host[:port]` or \
+     `http://host[:port]`"
+)]
+pub struct BadHostGrant(pub String);
+
+impl std::str::FromStr for HostGrant {
+    type Err = BadHostGrant;
+
+    fn from_str(entry: &str) -> Result<Self, BadHostGrant> {
+        let bad = || BadHostGrant(entry.to_owned());
+        let trimmed = entry.trim().to_ascii_lowercase();
+        let (https, rest) = if let Some(rest) = trimmed.strip_prefix("https://") {
+            (Some(true), rest)
+        } else if let Some(rest) = trimmed.strip_prefix("http://") {
+            (Some(false), rest)
+        } else {
+            (None, trimmed.as_str())
+        };
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        if rest.is_empty() || rest.contains(['/', '@', '?', '#', ' ']) {
+            return Err(bad());
         }
-    })
+        let (host, port) = match rest.rsplit_once(':') {
+            // An IPv6 literal's colons are inside brackets.
+            Some((h, p)) if !p.contains(']') => (h, Some(p.parse::<u16>().map_err(|_| bad())?)),
+            _ => (rest, None),
+        };
+        if host.is_empty() {
+            return Err(bad());
+        }
+        Ok(HostGrant {
+            https,
+            host: host.to_owned(),
+            port,
+        })
+    }
+}
+
+impl HostGrant {
+    fn admits(&self, https: bool, host: &str, port: u16) -> bool {
+        self.host == host
+            && self.https.is_none_or(|h| h == https)
+            && self.port.unwrap_or(default_port(https)) == port
+    }
+
+    /// Whether a login may travel over plain HTTP to what this entry admits.
+    fn plain_http_meant(&self) -> bool {
+        self.https == Some(false)
+    }
+}
+
+fn default_port(https: bool) -> u16 {
+    if https { 443 } else { 80 }
+}
+
+/// The entry of `hosts` that admits a request over `https` (or not) to `host:port`.
+pub fn grant_for(hosts: &[String], https: bool, host: &str, port: u16) -> Option<HostGrant> {
+    hosts
+        .iter()
+        .filter_map(|entry| entry.parse::<HostGrant>().ok())
+        .find(|g| g.admits(https, host, port))
 }
 
 /// `host[:port]` of an authority, the port defaulted by the scheme.
 fn split_authority(authority: &str, https: bool) -> (String, u16) {
-    let default = if https { 443 } else { 80 };
+    let default = default_port(https);
     match authority
         .rsplit_once(':')
         .filter(|(_, p)| p.parse::<u16>().is_ok())
@@ -149,7 +235,7 @@ impl HttpHost<'_> {
         )
     }
 
-    async fn send(&self, req: o::Request) -> Result<o::Response, HttpError> {
+    async fn send(&mut self, req: o::Request) -> Result<o::Response, HttpError> {
         let uri: Uri = req.url.parse().map_err(|e| {
             error(
                 ErrorKind::Invalid,
@@ -176,9 +262,10 @@ impl HttpHost<'_> {
             ));
         }
         let (host, port) = split_authority(authority.as_str(), https);
-        if !granted(self.hosts, &host, port) {
-            return Err(self.refusal(&format!("{host}:{port}")));
-        }
+        let Some(grant) = grant_for(self.hosts, https, &host, port) else {
+            let scheme = if https { "https" } else { "http" };
+            return Err(self.refusal(&format!("{scheme}://{host}:{port}")));
+        };
         let method: Method = match req.method.to_ascii_uppercase().as_str() {
             m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE") => m
                 .parse()
@@ -190,6 +277,15 @@ impl HttpHost<'_> {
                 ));
             }
         };
+        if self.read_only && method != Method::GET && method != Method::HEAD {
+            return Err(error(
+                ErrorKind::Denied,
+                format!(
+                    "wharf is in read-only mode: the http capability sends GET and HEAD only, \
+                     not {method}"
+                ),
+            ));
+        }
         let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
         let mut builder = http::Request::builder()
             .method(method)
@@ -207,8 +303,31 @@ impl HttpHost<'_> {
         }
         if let Some(registry) = &req.credentials_for {
             let (rhost, rport) = split_authority(registry, https);
-            if !granted(self.hosts, &rhost, rport) {
-                return Err(self.refusal(&format!("the login for {registry}")));
+            // A login goes to its own registry, or to a token service that registry named
+            // to this host in this call; never to another host the plugin may reach.
+            let own = same_registry(&rhost, &host) && rport == port;
+            let realm = without_query(&uri);
+            let announced = self.realms.iter().any(|r| {
+                same_registry(&r.registry.0, &rhost) && r.registry.1 == rport && r.url == realm
+            });
+            if !own && !announced {
+                return Err(error(
+                    ErrorKind::Denied,
+                    format!(
+                        "the login for {registry} goes only to {registry} and the token \
+                         service it names, not to {host}:{port}"
+                    ),
+                ));
+            }
+            if !https && !grant.plain_http_meant() {
+                return Err(error(
+                    ErrorKind::Denied,
+                    format!(
+                        "the login for {registry} is sent over HTTPS only; to send it over plain \
+                         HTTP, grant `http://{host}:{port}` in http_hosts of [plugin.{}]",
+                        self.plugin
+                    ),
+                ));
             }
             let found = self
                 .credentials
@@ -246,6 +365,25 @@ impl HttpHost<'_> {
                         ),
                     })?;
             let (parts, body) = response.into_parts();
+            if parts.status == http::StatusCode::UNAUTHORIZED {
+                let announced = parts
+                    .headers
+                    .get_all(http::header::WWW_AUTHENTICATE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .filter_map(bearer_realm);
+                for url in announced {
+                    let realm = Realm {
+                        registry: (host.clone(), port),
+                        url,
+                    };
+                    // A registry names one or two; the cap keeps a hostile one from
+                    // growing the host's memory with every answer.
+                    if !self.realms.contains(&realm) && self.realms.len() < MAX_REALMS {
+                        self.realms.push(realm);
+                    }
+                }
+            }
             Ok(o::Response {
                 status: parts.status.as_u16(),
                 headers: parts
@@ -274,6 +412,43 @@ impl HttpHost<'_> {
     }
 }
 
+/// Docker Hub answers under several names; a login for one is a login for all.
+fn same_registry(a: &str, b: &str) -> bool {
+    let hub = |h: &str| {
+        matches!(
+            h,
+            "docker.io" | "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com"
+        )
+    };
+    a == b || (hub(a) && hub(b))
+}
+
+/// `scheme://authority/path` of a URI: a token service is named without the query its
+/// client adds.
+fn without_query(uri: &Uri) -> String {
+    format!(
+        "{}://{}{}",
+        uri.scheme_str().unwrap_or_default(),
+        uri.authority()
+            .map_or("", |a| a.as_str())
+            .to_ascii_lowercase(),
+        uri.path()
+    )
+}
+
+/// The realm of a `Bearer` challenge, as an absolute http(s) URL without its query.
+fn bearer_realm(challenge: &str) -> Option<String> {
+    let (scheme, params) = challenge.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let start = params.to_ascii_lowercase().find("realm=\"")? + "realm=\"".len();
+    let value = &params[start..];
+    let realm = &value[..value.find('"')?];
+    let uri: Uri = realm.parse().ok()?;
+    matches!(uri.scheme_str(), Some("http" | "https")).then(|| without_query(&uri))
+}
+
 impl o::Host for HttpHost<'_> {
     async fn send(
         &mut self,
@@ -287,18 +462,82 @@ impl o::Host for HttpHost<'_> {
 mod tests {
     use super::*;
 
+    fn admitted(hosts: &[&str], https: bool, host: &str, port: u16) -> bool {
+        let hosts: Vec<String> = hosts.iter().map(|h| (*h).to_owned()).collect();
+        grant_for(&hosts, https, host, port).is_some()
+    }
+
     #[test]
-    fn grants_match_host_and_port() {
-        let hosts = vec![
-            "127.0.0.1:5000".to_owned(),
-            "Registry.Example.com".to_owned(),
-        ];
-        assert!(granted(&hosts, "127.0.0.1", 5000));
-        assert!(!granted(&hosts, "127.0.0.1", 5001));
-        assert!(granted(&hosts, "registry.example.com", 443));
-        assert!(granted(&hosts, "registry.example.com", 8443));
-        assert!(!granted(&hosts, "evil.example.com", 443));
-        assert!(!granted(&[], "127.0.0.1", 80));
+    fn a_grant_without_a_port_admits_the_default_port_only() {
+        let hosts = ["127.0.0.1:5000", "Registry.Example.com"];
+        assert!(admitted(&hosts, false, "127.0.0.1", 5000));
+        assert!(admitted(&hosts, true, "127.0.0.1", 5000));
+        assert!(!admitted(&hosts, false, "127.0.0.1", 5001));
+        assert!(admitted(&hosts, true, "registry.example.com", 443));
+        assert!(admitted(&hosts, false, "registry.example.com", 80));
+        // Granted for its registry, a host does not open its Docker API.
+        assert!(!admitted(&["127.0.0.1"], false, "127.0.0.1", 2375));
+        assert!(!admitted(&hosts, true, "registry.example.com", 8443));
+        assert!(!admitted(&hosts, true, "evil.example.com", 443));
+        assert!(!admitted(&[], false, "127.0.0.1", 80));
+    }
+
+    #[test]
+    fn a_scheme_in_a_grant_admits_that_scheme_only() {
+        assert!(admitted(&["https://r.example"], true, "r.example", 443));
+        assert!(!admitted(&["https://r.example"], false, "r.example", 80));
+        assert!(admitted(
+            &["http://127.0.0.1:5000"],
+            false,
+            "127.0.0.1",
+            5000
+        ));
+        assert!(!admitted(
+            &["http://127.0.0.1:5000"],
+            true,
+            "127.0.0.1",
+            5000
+        ));
+        assert!(admitted(&["http://[::1]:5000"], false, "[::1]", 5000));
+    }
+
+    #[test]
+    fn unreadable_grants_are_errors_naming_the_entry() {
+        for bad in [
+            "", "ftp://x", "x/path", "user@x", "x:port", "x:99999", "https://",
+        ] {
+            let e = bad.parse::<HostGrant>().unwrap_err();
+            assert!(e.to_string().contains(&format!("`{bad}`")), "{e}");
+        }
+        assert_eq!(
+            "HTTP://R.example:5000/".parse::<HostGrant>().unwrap(),
+            HostGrant {
+                https: Some(false),
+                host: "r.example".into(),
+                port: Some(5000)
+            }
+        );
+    }
+
+    #[test]
+    fn bearer_challenges_name_their_realm() {
+        assert_eq!(
+            bearer_realm(
+                r#"Bearer realm="https://auth.docker.io/token?x=1",service="registry.docker.io""#
+            )
+            .as_deref(),
+            Some("https://auth.docker.io/token")
+        );
+        assert_eq!(bearer_realm(r#"Basic realm="Registry""#), None);
+        assert_eq!(bearer_realm(r#"Bearer realm="file:///etc/passwd""#), None);
+        assert_eq!(bearer_realm("Bearer"), None);
+    }
+
+    #[test]
+    fn docker_hub_is_one_registry_under_its_names() {
+        assert!(same_registry("docker.io", "registry-1.docker.io"));
+        assert!(!same_registry("docker.io", "docker.io.evil.example"));
+        assert!(!same_registry("a.example", "b.example"));
     }
 
     #[test]
@@ -315,5 +554,125 @@ mod tests {
             split_authority("example.com", false),
             ("example.com".into(), 80)
         );
+    }
+    /// A registry on HTTPS whose token service is elsewhere; it records what it was sent.
+    #[derive(Default)]
+    struct TokenRegistry {
+        sent: std::sync::Mutex<Vec<(String, Option<String>)>>,
+    }
+
+    #[async_trait]
+    impl Network for TokenRegistry {
+        async fn exchange(
+            &self,
+            to: &Destination,
+            request: http::Request<Bytes>,
+            _: usize,
+        ) -> Result<http::Response<Vec<u8>>, NetworkError> {
+            let login = request
+                .headers()
+                .get(http::header::AUTHORIZATION)
+                .map(|v| v.to_str().unwrap().to_owned());
+            self.sent
+                .lock()
+                .unwrap()
+                .push((format!("{}{}", to.host, request.uri()), login));
+            let answer = http::Response::builder();
+            Ok(match to.host.as_str() {
+                "registry.example" | "evil.example" => answer.status(401).header(
+                    "www-authenticate",
+                    r#"Bearer realm="https://auth.example/token",service="registry.example""#,
+                ),
+                _ => answer.status(200),
+            }
+            .body(Vec::new())
+            .unwrap())
+        }
+    }
+
+    fn get(url: &str, login: Option<&str>) -> o::Request {
+        o::Request {
+            method: "GET".into(),
+            url: url.into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            credentials_for: login.map(str::to_owned),
+            max_body: 1024,
+            timeout_ms: 1000,
+        }
+    }
+
+    /// The token flow: a registry's login goes to the token service the registry named in
+    /// its own 401, and to nothing else, even a service another host named.
+    #[tokio::test]
+    async fn a_login_follows_only_the_token_service_its_registry_named() {
+        let network = TokenRegistry::default();
+        let credentials = CredentialStore::new(std::collections::BTreeMap::from([(
+            "registry.example".to_owned(),
+            crate::credentials::Login {
+                username: "alice".into(),
+                password: Some("s3cret".into()),
+                password_env: None,
+            },
+        )]));
+        let hosts = ["registry.example", "auth.example", "evil.example"].map(str::to_owned);
+        let mut realms = Vec::new();
+        let mut host = HttpHost {
+            plugin: "t",
+            hosts: &hosts,
+            credentials: &credentials,
+            network: &network,
+            read_only: false,
+            realms: &mut realms,
+        };
+        let token = "https://auth.example/token?scope=repository:x:pull";
+        // Before any registry named it, the token service gets no login.
+        let e = host
+            .send(get(token, Some("registry.example")))
+            .await
+            .unwrap_err();
+        assert!(
+            e.message.contains("goes only to registry.example"),
+            "{}",
+            e.message
+        );
+        // Another granted host naming it does not make it the registry's.
+        host.send(get("https://evil.example/v2/", None))
+            .await
+            .unwrap();
+        assert!(
+            host.send(get(token, Some("registry.example")))
+                .await
+                .is_err()
+        );
+        // The registry itself names it: the login follows, to that path only.
+        let r = host
+            .send(get("https://registry.example/v2/", None))
+            .await
+            .unwrap();
+        assert_eq!(r.status, 401);
+        assert_eq!(
+            host.send(get(token, Some("registry.example")))
+                .await
+                .unwrap()
+                .status,
+            200
+        );
+        let elsewhere = "https://auth.example/other";
+        assert!(
+            host.send(get(elsewhere, Some("registry.example")))
+                .await
+                .is_err()
+        );
+
+        let sent = network.sent.lock().unwrap().clone();
+        let with_login: Vec<_> = sent.iter().filter(|(_, l)| l.is_some()).collect();
+        assert_eq!(with_login.len(), 1, "{sent:?}");
+        assert!(
+            with_login[0].0.starts_with("auth.example/token?"),
+            "{sent:?}"
+        );
+        // "alice:s3cret"
+        assert_eq!(with_login[0].1.as_deref(), Some("Basic YWxpY2U6czNjcmV0"));
     }
 }

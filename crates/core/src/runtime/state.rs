@@ -22,6 +22,8 @@ pub struct CallState {
     pub compute_ticks: u64,
     /// Hosts the plugin's `http` capability may reach.
     pub http_hosts: Arc<[String]>,
+    /// Token services this call's registries announced (where their logins may go).
+    pub realms: Vec<crate::outgoing::Realm>,
 }
 
 impl CallState {
@@ -48,6 +50,7 @@ impl CallState {
             compute_ticks: (limits.compute.as_millis() / super::EPOCH_TICK.as_millis()).max(1)
                 as u64,
             http_hosts,
+            realms: Vec::new(),
         }
     }
 }
