@@ -571,7 +571,15 @@ async fn cluster_tools_refuse_clearly_and_read_only_mode_withholds_changes() {
     let _swarm = lease(&w).await;
     let status = w.ok("swarm_status", json!({})).await;
     assert!(status.contains("this engine is a manager"), "{status}");
+    // Where it listens is asked, not assumed to be every interface.
     let err = w.err("swarm_init", json!({})).await;
+    assert!(
+        err.contains("advertise_addr") && err.contains("listen_addr"),
+        "{err}"
+    );
+    let err = w
+        .err("swarm_init", json!({ "advertise_addr": "127.0.0.1" }))
+        .await;
     assert!(err.contains("already part of a swarm"), "{err}");
     let err = w.err("swarm_leave", json!({})).await;
     assert!(err.contains("force"), "{err}");
@@ -580,6 +588,23 @@ async fn cluster_tools_refuse_clearly_and_read_only_mode_withholds_changes() {
         token.contains("docker swarm join --token SWMTKN-"),
         "{token}"
     );
+    // A worker's token is handed out once the user says yes.
+    let asked = w.recorder.questions.lock().unwrap().clone();
+    assert!(
+        asked.iter().any(|q| q.contains("swarm_join_token")),
+        "{asked:?}"
+    );
+    // A manager's never, unless wharf.toml allows it.
+    let err = w
+        .err("swarm_join_token", json!({ "role": "manager" }))
+        .await;
+    assert!(err.contains("manager_join_tokens = true"), "{err}");
+    assert!(!err.contains("SWMTKN-"), "{err}");
+    let allowing = wharf("[allow]\nmanager_join_tokens = true\n").await;
+    let token = allowing
+        .ok("swarm_join_token", json!({ "role": "manager" }))
+        .await;
+    assert!(token.contains("SWMTKN-"), "{token}");
     assert!(
         !status.contains("SWMTKN-"),
         "status shows a join token: {status}"

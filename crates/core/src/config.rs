@@ -32,6 +32,7 @@
 //! capabilities = ["NET_ADMIN"]
 //! unconfined = false
 //! volumes_from = false
+//! manager_join_tokens = false
 //!
 //! # wharf serve --http: the bearer token (better: WHARF_HTTP_TOKEN in the environment),
 //! # Host names accepted beyond loopback, browser origins allowed.

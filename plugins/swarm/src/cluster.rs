@@ -92,7 +92,8 @@ pub struct InitArgs {
     /// `:port`, default 2377). Needed when the machine has several addresses.
     #[serde(default)]
     advertise_addr: Option<String>,
-    /// Where the swarm listens (default `0.0.0.0:2377`).
+    /// Where the swarm listens (default: the advertise address, port 2377). Every
+    /// interface (`0.0.0.0:2377`) only when asked.
     #[serde(default)]
     listen_addr: Option<String>,
     /// Address pools overlay networks take subnets from, in CIDR (`10.20.0.0/16`).
@@ -101,9 +102,19 @@ pub struct InitArgs {
 }
 
 pub fn swarm_init(a: InitArgs, _: &Context) -> ToolResult<Output> {
-    let mut body = json!({
-        "ListenAddr": a.listen_addr.unwrap_or_else(|| "0.0.0.0:2377".into()),
-    });
+    // Docker's CLI listens on every interface by default; a swarm's control port is not
+    // opened wider than the address the nodes are told to use unless the caller says so.
+    let listen = match (a.listen_addr, &a.advertise_addr) {
+        (Some(listen), _) => listen,
+        (None, Some(advertise)) => with_port(advertise, 2377),
+        (None, None) => {
+            return Err(ToolError::invalid(
+                "say where the swarm is reached: advertise_addr (the address other nodes use, \
+                 also where it listens), or listen_addr (\"0.0.0.0:2377\" for every interface)",
+            ));
+        }
+    };
+    let mut body = json!({ "ListenAddr": listen });
     if let Some(addr) = a.advertise_addr {
         body["AdvertiseAddr"] = json!(addr);
     }
@@ -119,6 +130,20 @@ pub fn swarm_init(a: InitArgs, _: &Context) -> ToolResult<Output> {
         ),
         &json!({ "node_id": node }),
     ))
+}
+
+/// `addr` with `port` unless it names one (`10.0.0.1`, `eth0`, `[::1]`; not `10.0.0.1:4000`).
+fn with_port(addr: &str, port: u16) -> String {
+    let has_port = addr.rsplit_once(':').is_some_and(|(host, p)| {
+        p.parse::<u16>().is_ok() && (!host.contains(':') || host.ends_with(']'))
+    });
+    if has_port {
+        addr.to_owned()
+    } else if addr.contains(':') && !addr.starts_with('[') {
+        format!("[{addr}]:{port}")
+    } else {
+        format!("{addr}:{port}")
+    }
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -176,4 +201,19 @@ pub fn swarm_join_token(a: JoinTokenArgs, _: &Context) -> ToolResult<Output> {
         ),
         &json!({ "role": name, "token": token, "manager_addr": addr }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_port;
+
+    #[test]
+    fn the_listen_address_defaults_to_the_advertise_address() {
+        assert_eq!(with_port("10.0.0.1", 2377), "10.0.0.1:2377");
+        assert_eq!(with_port("10.0.0.1:4000", 2377), "10.0.0.1:4000");
+        assert_eq!(with_port("eth0", 2377), "eth0:2377");
+        assert_eq!(with_port("[::1]:4000", 2377), "[::1]:4000");
+        assert_eq!(with_port("[::1]", 2377), "[::1]:2377");
+        assert_eq!(with_port("::1", 2377), "[::1]:2377");
+    }
 }

@@ -59,8 +59,11 @@ impl Plugin for Swarm {
                 "swarm_join_token",
                 "Swarm join token",
                 "The token (and docker swarm join command) that admits a machine as a worker \
-                 or a manager. Anyone holding it can join the cluster.",
-                Hints::write().idempotent(),
+                 or a manager. Anyone holding it can join the cluster. The user confirms; a \
+                 manager's token is refused unless wharf.toml allows it.",
+                // Admitting machines is a change to the whole cluster that no later call
+                // can take back from whoever saw the token: asked, like a removal.
+                Hints::destructive().idempotent(),
                 cluster::swarm_join_token,
             );
         let toolbox = nodes::tools(toolbox);

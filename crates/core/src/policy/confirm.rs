@@ -95,8 +95,8 @@ impl ConfirmPolicy {
 pub fn question(tool: &ToolDef, args: &serde_json::Map<String, serde_json::Value>) -> String {
     let args = serde_json::Value::Object(super::audit::redact(args, &tool.input_schema));
     format!(
-        "Allow wharf to run `{}` ({})? It is destructive: what it removes cannot be \
-         recovered.\nArguments: {args}",
+        "Allow wharf to run `{}` ({})? It is destructive: what it does cannot be \
+         undone.\nArguments: {args}",
         tool.name, tool.title
     )
 }

@@ -31,9 +31,13 @@ pub struct CreateAllowances {
     pub unconfined: bool,
     #[serde(default)]
     pub volumes_from: bool,
+    /// Hand out the swarm's manager join token: whoever holds it joins a machine as a
+    /// manager, with the whole cluster's control, outside every policy of wharf's.
+    #[serde(default)]
+    pub manager_join_tokens: bool,
 }
 
-fn refused(what: &str, allow: &str) -> String {
+pub(crate) fn refused(what: &str, allow: &str) -> String {
     format!("{what} refused; to allow it, set {allow} in [allow] of wharf.toml")
 }
 
@@ -316,6 +320,7 @@ mod tests {
             capabilities: BTreeSet::from(["ALL".to_owned()]),
             unconfined: true,
             volumes_from: true,
+            manager_join_tokens: true,
         };
         assert!(check_create(&socket, &everything, &roots, None).is_err());
     }

@@ -795,8 +795,17 @@ impl<'a> Guard<'a> {
 
     /// The token a machine joins with; it admits machines to the cluster, so it is a
     /// change to the whole swarm.
+    /// A manager's token makes its holder a manager of the cluster, outside all policy:
+    /// handed out only when `[allow]` says so.
     pub async fn join_token(&self, manager: bool) -> Result<String> {
         self.whole_swarm("admitting machines to it")?;
+        if manager && !self.rules.allow.manager_join_tokens {
+            return Err(DockerError::denied(super::create::refused(
+                "the manager join token (whoever holds it joins a machine as a manager of the \
+                 whole swarm)",
+                "manager_join_tokens = true",
+            )));
+        }
         let swarm = self.engine.inspect_swarm().await?;
         let role = if manager { "Manager" } else { "Worker" };
         swarm["JoinTokens"][role]

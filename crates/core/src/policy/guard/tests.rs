@@ -427,6 +427,15 @@ async fn join_tokens_stay_out_of_the_status_and_a_scope_leaves_the_swarm_alone()
     let status = g.swarm_status().await.unwrap();
     assert!(!status.to_string().contains("SWMTKN"), "{status}");
     assert_eq!(g.join_token(false).await.unwrap(), "SWMTKN-w");
+    // A manager's token makes a manager of whoever holds it: only when [allow] says so.
+    let e = denied(g.join_token(true).await);
+    assert!(e.contains("manager_join_tokens = true"), "{e}");
+    let mut allowing = Setup::new();
+    allowing.allow.manager_join_tokens = true;
+    assert_eq!(
+        allowing.guard(&engine).join_token(true).await.unwrap(),
+        "SWMTKN-m"
+    );
 
     let scoped = Setup::new().scoped();
     let g = scoped.guard(&engine);
