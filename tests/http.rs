@@ -135,6 +135,44 @@ fn only_requests_with_the_token_and_a_trusted_host_and_origin_get_through() {
     assert_eq!(w.initialize_status("/other", &[bearer]), 404);
 }
 
+/// An empty `[http] token` would match the empty bearer of `Authorization: Bearer `, and
+/// let anyone in; wharf refuses to start with one, saying why, before it listens.
+#[test]
+fn an_empty_configured_token_is_refused_at_start() {
+    for empty in ["", "   "] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("wharf.toml");
+        std::fs::write(&config, format!("[http]\ntoken = \"{empty}\"\n")).unwrap();
+        let mut child = Command::new(support::wharf_bin())
+            .args(["serve", "--http", "127.0.0.1:0"])
+            .current_dir(dir.path())
+            .env("WHARF_CONFIG", &config)
+            .env("WHARF_CACHE_DIR", support::cache_dir())
+            .env_remove("WHARF_HTTP_TOKEN")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Its stderr closes when it exits: the event waited for, with a deadline.
+        let mut pipe = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            let _ = tx.send(text);
+        });
+        let Ok(stderr) = rx.recv_timeout(Duration::from_secs(60)) else {
+            let _ = child.kill();
+            panic!("wharf kept running with an empty token");
+        };
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "{stderr}");
+        assert!(stderr.contains("the token is empty"), "{stderr}");
+        assert!(!stderr.contains("serving MCP at"), "{stderr}");
+    }
+}
+
 #[test]
 fn without_a_configured_token_one_is_generated_and_printed_once() {
     let w = HttpWharf::start(None);

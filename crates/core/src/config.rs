@@ -147,7 +147,9 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct HttpConfig {
     /// The bearer token (`WHARF_HTTP_TOKEN` overrides it). Without either, wharf generates
-    /// one at start and prints it once.
+    /// one at start and prints it once. An empty one is an error: it would admit any
+    /// request that says `Authorization: Bearer`.
+    #[serde(default, deserialize_with = "token")]
     pub token: Option<String>,
     /// `Host` header values accepted (default: loopback names). Needed when serving on a
     /// non-loopback address.
@@ -188,6 +190,17 @@ pub struct PluginConfig {
     /// `host:port`, either after `https://` or `http://` (see `outgoing::HostGrant`).
     #[serde(default, deserialize_with = "host_grants")]
     pub http_hosts: Vec<String>,
+}
+
+fn token<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let token = String::deserialize(d)?;
+    if token.trim().is_empty() {
+        return Err(serde::de::Error::custom(
+            "the token is empty, which would let in anyone who sends `Authorization: Bearer`; \
+             set one, or remove the line and wharf generates one at start",
+        ));
+    }
+    Ok(Some(token))
 }
 
 fn host_grants<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
