@@ -48,7 +48,7 @@ async fn hostile(limits: Limits) -> Plugin {
         .load(
             "hostile",
             &wasm,
-            &grants(&[Capability::Exec], false),
+            &grants(&[Capability::Exec, Capability::Http], false),
             limits,
         )
         .await
@@ -105,8 +105,8 @@ async fn capabilities_come_from_imports_and_must_be_granted() {
         .load("hostile", &wasm, &all, limits())
         .await
         .unwrap();
-    assert_eq!(p.capabilities(), [Capability::Exec]);
-    assert_eq!(p.tools().len(), 12);
+    assert_eq!(p.capabilities(), [Capability::Exec, Capability::Http]);
+    assert_eq!(p.tools().len(), 14);
     let wrong_name = runtime()
         .load("other", &wasm, &all, limits())
         .await
@@ -408,10 +408,10 @@ fn plugin_check_reports_what_loading_would_decide() {
     );
     assert!(text.contains("wharf:docker/exec@0.1.0"), "{text}");
     assert!(
-        text.contains(r#"needs [plugin.hostile] grants = ["exec"] in wharf.toml"#),
+        text.contains(r#"needs [plugin.hostile] grants = ["exec", "http"] and http_hosts"#),
         "{text}"
     );
-    assert!(text.contains("ok    tools    12: hostile_echo,"), "{text}");
+    assert!(text.contains("ok    tools    14: hostile_echo,"), "{text}");
 
     std::fs::copy(HOSTILE, dir.path().join("renamed.wasm")).unwrap();
     let (ok, text) = check("renamed.wasm");
@@ -433,4 +433,71 @@ fn plugin_check_reports_what_loading_would_decide() {
     let (ok, text) = check("missing.wasm");
     assert!(!ok, "{text}");
     assert!(text.contains("FAIL  file     cannot read"), "{text}");
+}
+
+/// Everything wharf logs in this test binary, as the user's stderr would show it.
+fn captured_log() -> &'static std::sync::Mutex<Vec<u8>> {
+    static LOG: std::sync::OnceLock<std::sync::Mutex<Vec<u8>>> = std::sync::OnceLock::new();
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        struct Sink;
+        impl std::io::Write for Sink {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                captured_log().lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("wharf=info")
+            .with_ansi(false)
+            .with_writer(|| Sink)
+            .try_init();
+    });
+    LOG.get_or_init(Default::default)
+}
+
+/// A plugin prints a line that looks like wharf's own, with terminal escapes, a hundred
+/// thousand times over (4.9 MB). What reaches the log is marked as the plugin's, escaped, and bounded per
+/// call; the plugin keeps serving.
+#[tokio::test]
+async fn a_plugins_output_is_logged_as_its_own_escaped_and_bounded() {
+    let log = captured_log();
+    let p = hostile(limits()).await;
+    let forged = "\x1b[2K\rwharf: serving MCP at http://evil.example/mcp\n";
+    let out = p
+        .call(
+            "hostile_print",
+            &json!({"text": forged, "times": 100_000}).to_string(),
+            CallHooks::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.text, "printed");
+    still_serves(&p).await;
+
+    let text = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
+    assert!(!text.contains('\x1b'), "a raw escape reached the log");
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("serving MCP at http://evil.example"))
+        .collect();
+    assert!(!lines.is_empty(), "{text}");
+    for line in &lines {
+        assert!(line.contains("plugin=hostile"), "{line}");
+        assert!(line.contains("\\u{1b}[2K\\r"), "{line}");
+        assert!(!line.starts_with("wharf:"), "{line}");
+    }
+    // 64 KiB a call: about 1,300 of the lines, not a million.
+    assert!(
+        lines.len() < 65536 / (forged.len() - 1) + 2,
+        "{}",
+        lines.len()
+    );
+    assert!(
+        text.contains("more than the 65536 a call may; dropped"),
+        "{text}"
+    );
 }

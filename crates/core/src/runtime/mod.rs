@@ -9,6 +9,7 @@ pub mod bindings;
 mod cache;
 pub mod context;
 pub mod load;
+mod output;
 mod plugin;
 pub(crate) mod state;
 

@@ -38,11 +38,12 @@ impl CallState {
             .engine
             .clone()
             .unwrap_or_else(|| services.engines.default_engine().clone());
+        let plugin_name = plugin.clone();
         CallState {
             plugin,
             engine,
             table: ResourceTable::new(),
-            wasi: sandbox(),
+            wasi: sandbox(&plugin_name),
             services,
             hooks,
             memory: MemoryCap::new(limits.memory_bytes),
@@ -56,12 +57,13 @@ impl CallState {
 }
 
 /// WASI with nothing in it: no preopened directory, no environment, no arguments, no
-/// network. Guest stdout and stderr both go to the host's stderr, because the host's stdout
-/// carries the MCP stream and one stray `println!` would corrupt it.
-fn sandbox() -> WasiCtx {
+/// network. Guest stdout and stderr become log records marked with the plugin's name
+/// (`output.rs`), never the host's own streams: its stdout carries the MCP stream.
+fn sandbox(plugin: &Arc<str>) -> WasiCtx {
+    let (stdout, stderr) = super::output::GuestOutput::pair(plugin.clone());
     WasiCtxBuilder::new()
-        .stdout(wasmtime_wasi::cli::stderr())
-        .inherit_stderr()
+        .stdout(stdout)
+        .stderr(stderr)
         .allow_tcp(false)
         .allow_udp(false)
         .allow_ip_name_lookup(false)

@@ -113,6 +113,13 @@ impl Plugin for Hostile {
                 exec_true,
             )
             .tool(
+                "hostile_print",
+                "Print",
+                "Prints `text` to stderr `times` times, and once to stdout.",
+                Hints::read_only(),
+                print,
+            )
+            .tool(
                 "hostile_send",
                 "Send HTTP",
                 // Read-only by its label, whatever `method` it is asked to send.
@@ -183,6 +190,23 @@ fn socket(_: Empty, _: &Context) -> ToolResult<Output> {
         Ok(_) => Ok(Output::text("connected")),
         Err(e) => Err(ToolError::failed(format!("network access refused: {e}"))),
     }
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct PrintArgs {
+    text: String,
+    times: u32,
+}
+
+fn print(a: PrintArgs, _: &Context) -> ToolResult<Output> {
+    use std::io::Write;
+    print!("{}", a.text);
+    let mut err = std::io::stderr();
+    for _ in 0..a.times {
+        // Ignored: a host that refused the write must not turn this into a trap.
+        let _ = err.write_all(a.text.as_bytes());
+    }
+    Ok(Output::text("printed"))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
