@@ -92,8 +92,9 @@ pub struct HttpHost<'a> {
 /// answer the host itself received during this call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Realm {
-    /// The registry that answered, `host:port`.
+    /// The registry that answered, `host:port`, over HTTPS or not.
     registry: (String, u16),
+    https: bool,
     /// The realm without its query: scheme, authority, path.
     url: String,
 }
@@ -262,10 +263,10 @@ impl HttpHost<'_> {
             ));
         }
         let (host, port) = split_authority(authority.as_str(), https);
-        let Some(grant) = grant_for(self.hosts, https, &host, port) else {
+        if grant_for(self.hosts, https, &host, port).is_none() {
             let scheme = if https { "https" } else { "http" };
             return Err(self.refusal(&format!("{scheme}://{host}:{port}")));
-        };
+        }
         let method: Method = match req.method.to_ascii_uppercase().as_str() {
             m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE") => m
                 .parse()
@@ -299,6 +300,15 @@ impl HttpHost<'_> {
             if name.eq_ignore_ascii_case("host") || name.eq_ignore_ascii_case("content-length") {
                 continue;
             }
+            if rewrites_the_request(name) {
+                return Err(error(
+                    ErrorKind::Invalid,
+                    format!(
+                        "header `{name}` is refused: it asks a server or proxy to take the \
+                         request for another host, scheme or method than the one checked"
+                    ),
+                ));
+            }
             builder = builder.header(name.as_str(), value.as_str());
         }
         if let Some(registry) = &req.credentials_for {
@@ -308,7 +318,11 @@ impl HttpHost<'_> {
             let own = same_registry(&rhost, &host) && rport == port;
             let realm = without_query(&uri);
             let announced = self.realms.iter().any(|r| {
-                same_registry(&r.registry.0, &rhost) && r.registry.1 == rport && r.url == realm
+                // The registry's port as the registry was reached, not as this URL is.
+                let (_, registry_port) = split_authority(registry, r.https);
+                same_registry(&r.registry.0, &rhost)
+                    && r.registry.1 == registry_port
+                    && r.url == realm
             });
             if !own && !announced {
                 return Err(error(
@@ -319,7 +333,7 @@ impl HttpHost<'_> {
                     ),
                 ));
             }
-            if !https && !grant.plain_http_meant() {
+            if !https && !plain_http_meant(self.hosts, &host, port) {
                 return Err(error(
                     ErrorKind::Denied,
                     format!(
@@ -365,7 +379,10 @@ impl HttpHost<'_> {
                         ),
                     })?;
             let (parts, body) = response.into_parts();
-            if parts.status == http::StatusCode::UNAUTHORIZED {
+            // Only an answer no one on the path could have written names where a login may
+            // go: over HTTPS, or from a host granted as plain HTTP on purpose.
+            let trusted = https || plain_http_meant(self.hosts, &host, port);
+            if parts.status == http::StatusCode::UNAUTHORIZED && trusted {
                 let announced = parts
                     .headers
                     .get_all(http::header::WWW_AUTHENTICATE)
@@ -375,6 +392,7 @@ impl HttpHost<'_> {
                 for url in announced {
                     let realm = Realm {
                         registry: (host.clone(), port),
+                        https,
                         url,
                     };
                     // A registry names one or two; the cap keeps a hostile one from
@@ -436,15 +454,87 @@ fn without_query(uri: &Uri) -> String {
     )
 }
 
+/// The `name=value` parameters of a challenge (RFC 9110 auth-param), values unquoted: a
+/// `realm="..."` inside another parameter's quoted value is not the realm.
+fn auth_params(params: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = params.trim();
+    while !rest.is_empty() {
+        let Some((name, after)) = rest.split_once('=') else {
+            break;
+        };
+        let name = name.trim().trim_start_matches(',').trim().to_owned();
+        let after = after.trim_start();
+        let (value, tail) = if let Some(quoted) = after.strip_prefix('"') {
+            let mut value = String::new();
+            let mut chars = quoted.char_indices();
+            let mut end = None;
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => {
+                        if let Some((_, escaped)) = chars.next() {
+                            value.push(escaped);
+                        }
+                    }
+                    '"' => {
+                        end = Some(i + 1);
+                        break;
+                    }
+                    c => value.push(c),
+                }
+            }
+            let Some(end) = end else {
+                break;
+            };
+            (value, &quoted[end..])
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            (after[..end].trim().to_owned(), &after[end..])
+        };
+        out.push((name, value));
+        rest = tail.trim_start().trim_start_matches(',').trim_start();
+    }
+    out
+}
+
+/// Headers that ask a server or a proxy in front of it to act for another host, scheme or
+/// method: with them a plugin could make a registry name the plugin's own server as its
+/// token service, or turn a GET into a DELETE past read-only mode.
+fn rewrites_the_request(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name == "forwarded"
+        || name.starts_with("x-forwarded-")
+        || matches!(
+            name.as_str(),
+            "x-original-host"
+                | "x-original-url"
+                | "x-rewrite-url"
+                | "x-host"
+                | "x-http-method-override"
+                | "x-http-method"
+                | "x-method-override"
+        )
+        || (name.starts_with("x-") && name.ends_with("-override-base-url"))
+}
+
+/// Whether an entry admitting `http://host:port` names `http://`: plain HTTP meant.
+fn plain_http_meant(hosts: &[String], host: &str, port: u16) -> bool {
+    hosts
+        .iter()
+        .filter_map(|entry| entry.parse::<HostGrant>().ok())
+        .any(|g| g.admits(false, host, port) && g.plain_http_meant())
+}
+
 /// The realm of a `Bearer` challenge, as an absolute http(s) URL without its query.
 fn bearer_realm(challenge: &str) -> Option<String> {
     let (scheme, params) = challenge.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return None;
     }
-    let start = params.to_ascii_lowercase().find("realm=\"")? + "realm=\"".len();
-    let value = &params[start..];
-    let realm = &value[..value.find('"')?];
+    let realm = auth_params(params)
+        .into_iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("realm"))?
+        .1;
     let uri: Uri = realm.parse().ok()?;
     matches!(uri.scheme_str(), Some("http" | "https")).then(|| without_query(&uri))
 }
@@ -529,8 +619,36 @@ mod tests {
             Some("https://auth.docker.io/token")
         );
         assert_eq!(bearer_realm(r#"Basic realm="Registry""#), None);
+        // Only the parameter named realm, not one that contains the words.
+        assert_eq!(
+            bearer_realm(
+                r#"Bearer service="x realm=\"https://evil.example/t\"",xrealm="https://evil.example/u",realm="https://auth.example/token""#
+            )
+            .as_deref(),
+            Some("https://auth.example/token")
+        );
+        assert_eq!(
+            bearer_realm(r#"Bearer xrealm="https://evil.example/u""#),
+            None
+        );
         assert_eq!(bearer_realm(r#"Bearer realm="file:///etc/passwd""#), None);
         assert_eq!(bearer_realm("Bearer"), None);
+    }
+
+    #[test]
+    fn headers_that_redirect_or_rewrite_a_request_are_named() {
+        for h in [
+            "Forwarded",
+            "X-Forwarded-Host",
+            "x-forwarded-proto",
+            "X-HTTP-Method-Override",
+            "X-Artifactory-Override-Base-Url",
+        ] {
+            assert!(rewrites_the_request(h), "{h}");
+        }
+        for h in ["accept", "authorization", "x-request-id"] {
+            assert!(!rewrites_the_request(h), "{h}");
+        }
     }
 
     #[test]
@@ -644,6 +762,26 @@ mod tests {
             host.send(get(token, Some("registry.example")))
                 .await
                 .is_err()
+        );
+        // Its answer over plain HTTP, which anyone on the path could have written, does not.
+        host.send(get("http://registry.example/v2/", None))
+            .await
+            .unwrap();
+        assert!(
+            host.send(get(token, Some("registry.example")))
+                .await
+                .is_err()
+        );
+        // A header asking a proxy to answer for another host is refused outright.
+        let mut forwarded = get("https://registry.example/v2/", None);
+        forwarded
+            .headers
+            .push(("X-Forwarded-Host".into(), "evil.example".into()));
+        let e = host.send(forwarded).await.unwrap_err();
+        assert!(
+            e.message.contains("`X-Forwarded-Host` is refused"),
+            "{}",
+            e.message
         );
         // The registry itself names it: the login follows, to that path only.
         let r = host
