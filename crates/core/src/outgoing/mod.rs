@@ -187,23 +187,34 @@ impl HostGrant {
             && self.https.is_none_or(|h| h == https)
             && self.port.unwrap_or(default_port(https)) == port
     }
-
-    /// Whether a login may travel over plain HTTP to what this entry admits.
-    fn plain_http_meant(&self) -> bool {
-        self.https == Some(false)
-    }
 }
 
 fn default_port(https: bool) -> u16 {
     if https { 443 } else { 80 }
 }
 
-/// The entry of `hosts` that admits a request over `https` (or not) to `host:port`.
-pub fn grant_for(hosts: &[String], https: bool, host: &str, port: u16) -> Option<HostGrant> {
+/// The entries of `hosts` that admit a request over `https` (or not) to `host:port`.
+fn admitting<'h>(
+    hosts: &'h [String],
+    https: bool,
+    host: &'h str,
+    port: u16,
+) -> impl Iterator<Item = HostGrant> + 'h {
     hosts
         .iter()
         .filter_map(|entry| entry.parse::<HostGrant>().ok())
-        .find(|g| g.admits(https, host, port))
+        .filter(move |g| g.admits(https, host, port))
+}
+
+/// Whether `hosts` admits a request over `https` (or not) to `host:port`.
+pub fn admitted(hosts: &[String], https: bool, host: &str, port: u16) -> bool {
+    admitting(hosts, https, host, port).next().is_some()
+}
+
+/// Whether an entry admitting `http://host:port` names `http://`: plain HTTP meant, logins
+/// and token services included.
+fn plain_http_meant(hosts: &[String], host: &str, port: u16) -> bool {
+    admitting(hosts, false, host, port).any(|g| g.https == Some(false))
 }
 
 /// `host[:port]` of an authority, the port defaulted by the scheme.
@@ -263,7 +274,7 @@ impl HttpHost<'_> {
             ));
         }
         let (host, port) = split_authority(authority.as_str(), https);
-        if grant_for(self.hosts, https, &host, port).is_none() {
+        if !admitted(self.hosts, https, &host, port) {
             let scheme = if https { "https" } else { "http" };
             return Err(self.refusal(&format!("{scheme}://{host}:{port}")));
         }
@@ -517,14 +528,6 @@ fn rewrites_the_request(name: &str) -> bool {
         || (name.starts_with("x-") && name.ends_with("-override-base-url"))
 }
 
-/// Whether an entry admitting `http://host:port` names `http://`: plain HTTP meant.
-fn plain_http_meant(hosts: &[String], host: &str, port: u16) -> bool {
-    hosts
-        .iter()
-        .filter_map(|entry| entry.parse::<HostGrant>().ok())
-        .any(|g| g.admits(false, host, port) && g.plain_http_meant())
-}
-
 /// The realm of a `Bearer` challenge, as an absolute http(s) URL without its query.
 fn bearer_realm(challenge: &str) -> Option<String> {
     let (scheme, params) = challenge.trim().split_once(' ')?;
@@ -554,7 +557,7 @@ mod tests {
 
     fn admitted(hosts: &[&str], https: bool, host: &str, port: u16) -> bool {
         let hosts: Vec<String> = hosts.iter().map(|h| (*h).to_owned()).collect();
-        grant_for(&hosts, https, host, port).is_some()
+        super::admitted(&hosts, https, host, port)
     }
 
     #[test]

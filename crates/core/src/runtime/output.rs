@@ -95,19 +95,15 @@ impl Drop for Lines {
 
 /// `line` as text with every control character escaped (`\u{1b}`, `\r`, `\t`).
 fn escaped(line: &[u8]) -> String {
-    String::from_utf8_lossy(line)
-        .chars()
-        .flat_map(|c| {
-            let escape = c.is_control();
-            let mut out: Vec<char> = Vec::new();
-            if escape {
-                out.extend(c.escape_default());
-            } else {
-                out.push(c);
-            }
-            out
-        })
-        .collect()
+    let mut out = String::with_capacity(line.len());
+    for c in String::from_utf8_lossy(line).chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl IsTerminal for GuestOutput {
