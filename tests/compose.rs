@@ -380,6 +380,48 @@ async fn a_project_docker_compose_brought_up_is_listed_and_taken_down_by_wharf()
     assert!(out.contains("nothing to remove"), "{out}");
 }
 
+/// In no-destructive mode nothing is removed, whatever tool asks: `compose_up` is labelled
+/// as only writing, yet with `remove_orphans` on a project made elsewhere it removed that
+/// project's containers (seen with docker-compose's own project).
+#[tokio::test]
+async fn no_destructive_mode_keeps_compose_up_from_removing_containers() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let project = cleanup.project(&unique("orphans"));
+    let w = Wharf::start_with(&[], Some("mode = \"no-destructive\"\n")).await;
+    let dir = w.dir.path();
+    let file = |services: &str| {
+        std::fs::write(
+            dir.join("docker-compose.yml"),
+            format!("version: '3.8'\nservices:\n{services}"),
+        )
+        .unwrap()
+    };
+    let app = format!("  app:\n    image: {FIXTURE}\n    command: {LOOP}\n");
+    let side = format!("  side:\n    image: {FIXTURE}\n    command: {LOOP}\n");
+    file(&format!("{app}{side}"));
+    docker_compose(dir, &project, &["up", "-d"]);
+    let before = project_containers(&project);
+    assert_eq!(before.len(), 2, "{before:?}");
+
+    file(&app);
+    let e = w
+        .err(
+            "compose_up",
+            json!({ "project_name": project, "remove_orphans": true }),
+        )
+        .await;
+    assert!(
+        e.contains("wharf runs in no-destructive mode: `compose_up` asked to remove container"),
+        "{e}"
+    );
+    assert_eq!(
+        project_containers(&project),
+        before,
+        "no container of the project may be removed or replaced"
+    );
+}
+
 #[tokio::test]
 async fn up_builds_from_a_context_and_fails_clearly() {
     require_docker();

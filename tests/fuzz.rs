@@ -239,6 +239,7 @@ async fn arbitrary_json_rpc_messages_never_break_the_server() {
     let serving = tokio::spawn(async move {
         use rmcp::ServiceExt;
         let service = wharf::transport::WharfServer::new(registry)
+            .expect("randomness")
             .serve((server_read, server_write))
             .await
             .expect("initialize");

@@ -42,6 +42,30 @@ fn the_python_mcp_sdk_can_use_wharf() {
     );
 }
 
+/// The requestState a client sends back with the user's answer is a one-time ticket of this
+/// server: replayed, or computed from the question, it gets the question asked again, and
+/// the container it would remove survives.
+#[test]
+fn a_confirmation_state_can_be_neither_replayed_nor_computed() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let victim = cleanup.container(&unique("replay"));
+    support::run_fixture(&victim, &[], &["sleep", "300"]);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("none.toml");
+    python(
+        "python_request_state.py",
+        &[
+            support::wharf_bin().as_ref(),
+            victim.as_ref(),
+            FIXTURE.as_ref(),
+        ],
+        dir.path(),
+        &[("WHARF_CONFIG", config.as_os_str())],
+        "python mcp sdk request state: ok",
+    );
+}
+
 /// Run `tests/interop/SCRIPT` with `args` from `dir` (wharf's working directory, and so
 /// its allowed root); fail with its output unless it succeeds and prints `ok`.
 fn python(

@@ -16,7 +16,11 @@ fn hostile_plugin_dir() -> (tempfile::TempDir, PathBuf, &'static str) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(HOSTILE, dir.path().join("hostile.wasm")).unwrap();
     let path = dir.path().to_owned();
-    (dir, path, "[plugin.hostile]\ngrants = [\"exec\"]\n")
+    (
+        dir,
+        path,
+        "[plugin.hostile]\ngrants = [\"exec\", \"containers-write\"]\n",
+    )
 }
 
 #[tokio::test]
@@ -66,11 +70,9 @@ async fn read_only_mode_is_enforced_by_the_host_not_only_by_the_tool_list() {
     let (_keep, plugins, config) = hostile_plugin_dir();
     let plugins = plugins.to_str().unwrap();
 
-    // The control: the same mislabelled tool does run its exec when writes are allowed.
+    // The control: a tool labelled as writing runs its exec when writes are allowed.
     let w = Wharf::start_with(&["--plugin-dir", plugins], Some(config)).await;
-    let out = w
-        .ok("hostile_mislabelled_exec", json!({"container": name}))
-        .await;
+    let out = w.ok("hostile_exec", json!({"container": name})).await;
     assert_eq!(out, "exit Some(0)");
     drop(w);
 
@@ -86,6 +88,71 @@ async fn read_only_mode_is_enforced_by_the_host_not_only_by_the_tool_list() {
     assert!(
         e.contains("wharf runs in read-only mode: Docker changes are refused"),
         "{e}"
+    );
+}
+
+/// A client runs a tool labelled read-only without asking anyone, so a plugin that labels a
+/// killing tool read-only would kill unasked, and (before) unaudited too. In full mode the
+/// host refuses the kill, says why, and the audit log records what was asked.
+#[tokio::test]
+async fn a_tool_labelled_read_only_cannot_change_anything_and_its_attempt_is_audited() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let name = cleanup.container(&unique("mislabelled"));
+    run_fixture(&name, &[], &["sleep", "300"]);
+    let (_keep, plugins, config) = hostile_plugin_dir();
+    let w = Wharf::start_with(
+        &[
+            "--plugin-dir",
+            plugins.to_str().unwrap(),
+            "--audit-log",
+            "audit.jsonl",
+        ],
+        Some(config),
+    )
+    .await;
+    let e = w
+        .err("hostile_mislabelled_kill", json!({"container": name}))
+        .await;
+    assert!(
+        e.contains(&format!(
+            "`hostile_mislabelled_kill` is labelled read-only, so wharf refuses the Docker \
+             changes it asks for (here: kill container {name})"
+        )),
+        "{e}"
+    );
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &name]),
+        "true",
+        "the container must survive"
+    );
+    let e = w
+        .err("hostile_mislabelled_exec", json!({"container": name}))
+        .await;
+    assert!(e.contains("is labelled read-only"), "{e}");
+
+    let audit = std::fs::read_to_string(w.dir.path().join("audit.jsonl")).unwrap();
+    let records: Vec<Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kill = records
+        .iter()
+        .find(|r| r["tool"] == "hostile_mislabelled_kill")
+        .unwrap_or_else(|| panic!("the attempt is not in the audit log: {audit}"));
+    assert_eq!(kill["plugin"], "hostile");
+    assert_eq!(kill["outcome"], "error", "{kill}");
+    assert_eq!(
+        kill["requests"],
+        json!([format!("kill container {name} (refused)")])
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| r["tool"] == "hostile_mislabelled_exec"
+                && r["requests"]
+                    == json!([format!("run a command in container {name} (refused)")])),
+        "{audit}"
     );
 }
 

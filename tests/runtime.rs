@@ -48,7 +48,14 @@ async fn hostile(limits: Limits) -> Plugin {
         .load(
             "hostile",
             &wasm,
-            &grants(&[Capability::Exec, Capability::Http], false),
+            &grants(
+                &[
+                    Capability::ContainersWrite,
+                    Capability::Exec,
+                    Capability::Http,
+                ],
+                false,
+            ),
             limits,
         )
         .await
@@ -88,7 +95,7 @@ async fn capabilities_come_from_imports_and_must_be_granted() {
         matches!(
             err,
             LoadError::NotGranted {
-                capability: Capability::Exec,
+                capability: Capability::ContainersWrite,
                 ..
             }
         ),
@@ -96,8 +103,8 @@ async fn capabilities_come_from_imports_and_must_be_granted() {
     );
     assert_eq!(
         err.to_string(),
-        "plugin `hostile` imports `wharf:docker/exec@0.1.0`, which is not granted to it; add \"exec\" \
-         to grants in [plugin.hostile] of wharf.toml to allow it"
+        "plugin `hostile` imports `wharf:docker/containers-write@0.1.0`, which is not granted to \
+         it; add \"containers-write\" to grants in [plugin.hostile] of wharf.toml to allow it"
     );
     // Granting more than it imports links only what it imports.
     let all = grants(&Capability::ALL, false);
@@ -105,8 +112,15 @@ async fn capabilities_come_from_imports_and_must_be_granted() {
         .load("hostile", &wasm, &all, limits())
         .await
         .unwrap();
-    assert_eq!(p.capabilities(), [Capability::Exec, Capability::Http]);
-    assert_eq!(p.tools().len(), 14);
+    assert_eq!(
+        p.capabilities(),
+        [
+            Capability::ContainersWrite,
+            Capability::Exec,
+            Capability::Http
+        ]
+    );
+    assert_eq!(p.tools().len(), 15);
     let wrong_name = runtime()
         .load("other", &wasm, &all, limits())
         .await
@@ -408,10 +422,12 @@ fn plugin_check_reports_what_loading_would_decide() {
     );
     assert!(text.contains("wharf:docker/exec@0.1.0"), "{text}");
     assert!(
-        text.contains(r#"needs [plugin.hostile] grants = ["exec", "http"] and http_hosts"#),
+        text.contains(
+            r#"needs [plugin.hostile] grants = ["containers-write", "exec", "http"] and http_hosts"#
+        ),
         "{text}"
     );
-    assert!(text.contains("ok    tools    14: hostile_echo,"), "{text}");
+    assert!(text.contains("ok    tools    15: hostile_echo,"), "{text}");
 
     std::fs::copy(HOSTILE, dir.path().join("renamed.wasm")).unwrap();
     let (ok, text) = check("renamed.wasm");

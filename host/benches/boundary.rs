@@ -29,7 +29,11 @@ fn plugin(rt: &tokio::runtime::Runtime) -> Plugin {
     let runtime = Runtime::new(services, None).unwrap();
     let wasm = std::fs::read(HOSTILE).unwrap();
     let grants = Grants {
-        allowed: BTreeSet::from([Capability::Exec, Capability::Http]),
+        allowed: BTreeSet::from([
+            Capability::ContainersWrite,
+            Capability::Exec,
+            Capability::Http,
+        ]),
         narrowed: false,
         http_hosts: Vec::new(),
     };

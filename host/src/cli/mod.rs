@@ -7,6 +7,7 @@ mod scaffold;
 mod setup;
 mod tools;
 
+use crate::transport::WharfServer;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -174,13 +175,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     } = setup::load(&cli).await?;
     match cli.command {
         Command::Serve { http: None } => {
-            crate::transport::serve_stdio(registry)
+            crate::transport::serve_stdio(WharfServer::new(registry)?)
                 .await
                 .map_err(|e| anyhow::anyhow!("MCP transport failed: {e}"))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { http: Some(addr) } => {
             let access = setup::http_access(&config)?;
+            let server = WharfServer::new(registry)?;
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
@@ -188,7 +190,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let shutdown = shutdown_signal();
             // The one line a person (or a test) needs: where to connect.
             eprintln!("wharf: serving MCP at http://{local}/mcp");
-            crate::transport::http::serve_http(registry, listener, access, shutdown).await;
+            crate::transport::http::serve_http(server, listener, access, shutdown).await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Tools { verbose, json } => tools::print(&registry, verbose, json),

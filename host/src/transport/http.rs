@@ -20,7 +20,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use wharf_core::registry::Registry;
 
 /// How long in-flight requests get to finish once shutdown starts.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -57,7 +56,7 @@ pub fn generate_token() -> Result<String, getrandom::Error> {
 /// the sessions (their in-flight calls are cancelled) and give open requests
 /// [`SHUTDOWN_GRACE`] to finish.
 pub async fn serve_http(
-    registry: Arc<Registry>,
+    server: WharfServer,
     listener: TcpListener,
     access: HttpAccess,
     shutdown: impl Future<Output = ()>,
@@ -71,7 +70,7 @@ pub async fn serve_http(
         config = config.with_allowed_hosts(access.allowed_hosts.clone());
     }
     let mcp = Arc::new(StreamableHttpService::new(
-        move || Ok(WharfServer::new(registry.clone())),
+        move || Ok(server.clone()),
         Arc::new(LocalSessionManager::default()),
         config,
     ));

@@ -1,4 +1,4 @@
-use super::confirm::{Elicit, Rounds, input_required};
+use super::confirm::{ANSWER_TIMEOUT, Elicit, NoRandomness, Rounds, Tickets, input_required};
 use super::result::{to_mcp, to_mcp_tool};
 use super::{prompts, resources};
 use rmcp::model::{
@@ -22,11 +22,16 @@ const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 #[derive(Clone)]
 pub struct WharfServer {
     registry: Arc<Registry>,
+    /// Shared by the clones serving each HTTP session.
+    tickets: Arc<Tickets>,
 }
 
 impl WharfServer {
-    pub fn new(registry: Arc<Registry>) -> Self {
-        WharfServer { registry }
+    pub fn new(registry: Arc<Registry>) -> Result<Self, NoRandomness> {
+        Ok(WharfServer {
+            registry,
+            tickets: Arc::new(Tickets::new(ANSWER_TIMEOUT)?),
+        })
     }
 }
 
@@ -150,6 +155,7 @@ impl ServerHandler for WharfServer {
             .protocol_version()
             .filter(|v| !v.has_initialize())
             .map(|_| Rounds {
+                tickets: &self.tickets,
                 can_ask: context
                     .client_capabilities()
                     .is_some_and(|c| c.elicitation.is_some()),
@@ -173,7 +179,7 @@ impl ServerHandler for WharfServer {
             return Err(McpError::internal_error("request cancelled", None));
         }
         if let Err(RegistryError::AwaitingConfirmation { question, .. }) = &outcome {
-            return Ok(input_required(question).into());
+            return Ok(input_required(&self.tickets, question).into());
         }
         to_mcp(outcome).map(Into::into)
     }
@@ -181,11 +187,9 @@ impl ServerHandler for WharfServer {
 
 /// Serve MCP on stdin/stdout until the client disconnects.
 pub async fn serve_stdio(
-    registry: Arc<Registry>,
+    server: WharfServer,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let service = WharfServer::new(registry)
-        .serve(rmcp::transport::stdio())
-        .await?;
+    let service = server.serve(rmcp::transport::stdio()).await?;
     service.waiting().await?;
     Ok(())
 }

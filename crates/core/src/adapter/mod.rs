@@ -86,6 +86,9 @@ impl AdapterData {
         let engine: &dyn DockerEngine = &*s.engine;
         let rules = Rules {
             read_only: services.read_only || engine.is_read_only(),
+            no_destructive: services.no_destructive,
+            called: &s.called,
+            changes: &s.hooks.changes,
             scope: services.scope.as_ref(),
             allow: &services.allow,
             roots: &services.roots,

@@ -2,6 +2,7 @@
 //! outcome, with secrets in the arguments redacted. The file is created owner-only and only
 //! ever appended to.
 
+use super::changes::Listed;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::fs::{File, OpenOptions};
@@ -28,6 +29,19 @@ pub struct AuditLog {
     file: Mutex<File>,
 }
 
+/// The call a record is about.
+#[derive(Clone, Copy)]
+pub struct Call<'a> {
+    pub tool: &'a str,
+    pub plugin: &'a str,
+    pub arguments: Option<&'a Map<String, Value>>,
+    /// The tool's input schema: the arguments it marks `writeOnly` are redacted whatever
+    /// their names.
+    pub schema: &'a Map<String, Value>,
+    /// The Docker changes the call asked for.
+    pub requests: &'a Listed,
+}
+
 /// What happened to one call.
 pub enum Outcome<'a> {
     Ok,
@@ -46,6 +60,16 @@ struct Record<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     duration_ms: u64,
+    /// The Docker changes the call asked for, as the guard saw them ("(refused)" marked).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    requests: &'a [String],
+    /// Requests beyond those listed.
+    #[serde(skip_serializing_if = "is_zero")]
+    more_requests: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl AuditLog {
@@ -68,17 +92,14 @@ impl AuditLog {
         })
     }
 
-    /// `schema` is the tool's input schema: the arguments it marks `writeOnly` are
-    /// redacted whatever their names.
-    pub fn record(
-        &self,
-        tool: &str,
-        plugin: &str,
-        arguments: Option<&Map<String, Value>>,
-        schema: &Map<String, Value>,
-        outcome: Outcome<'_>,
-        duration: Duration,
-    ) {
+    pub fn record(&self, call: &Call<'_>, outcome: Outcome<'_>, duration: Duration) {
+        let Call {
+            tool,
+            plugin,
+            arguments,
+            schema,
+            requests,
+        } = *call;
         let (outcome, error) = match outcome {
             Outcome::Ok => ("ok", None),
             Outcome::Refused(e) => ("refused", Some(cut(e, MAX_ERROR))),
@@ -92,6 +113,8 @@ impl AuditLog {
             outcome,
             error,
             duration_ms: duration.as_millis().try_into().unwrap_or(u64::MAX),
+            requests: &requests.requests,
+            more_requests: requests.more,
         };
         let mut line = match serde_json::to_vec(&record) {
             Ok(l) => l,
@@ -280,22 +303,27 @@ mod tests {
         let path = dir.path().join("audit.jsonl");
         let log = AuditLog::open(&path).unwrap();
         let args = obj(json!({"id": "web", "env": ["K=v"]}));
-        log.record(
-            "remove_container",
-            "containers",
-            Some(&args),
-            &Map::new(),
-            Outcome::Ok,
-            Duration::from_millis(12),
-        );
-        log.record(
-            "kill_container",
-            "containers",
-            None,
-            &Map::new(),
-            Outcome::Refused("denied"),
-            Duration::ZERO,
-        );
+        let schema = Map::new();
+        let requests = Listed {
+            requests: vec!["remove container web".into()],
+            more: 0,
+        };
+        let call = Call {
+            tool: "remove_container",
+            plugin: "containers",
+            arguments: Some(&args),
+            schema: &schema,
+            requests: &requests,
+        };
+        log.record(&call, Outcome::Ok, Duration::from_millis(12));
+        let none = Listed::default();
+        let refused = Call {
+            tool: "kill_container",
+            arguments: None,
+            requests: &none,
+            ..call
+        };
+        log.record(&refused, Outcome::Refused("denied"), Duration::ZERO);
         drop(log);
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<Value> = text
@@ -307,6 +335,8 @@ mod tests {
         assert_eq!(lines[0]["outcome"], "ok");
         assert_eq!(lines[0]["duration_ms"], 12);
         assert_eq!(lines[0]["arguments"]["env"][0], "K=<redacted>");
+        assert_eq!(lines[0]["requests"], json!(["remove container web"]));
+        assert!(lines[1].get("requests").is_none(), "{}", lines[1]);
         assert_eq!(lines[1]["outcome"], "refused");
         assert_eq!(lines[1]["error"], "denied");
         #[cfg(unix)]

@@ -6,6 +6,7 @@
 //! hands the action its full id, so the action works on the object that was checked even if
 //! a name is renamed or reused meanwhile.
 
+use super::changes::{Called, Change, Changes};
 use super::copy::{self, CopyReport, MAX_ARCHIVE};
 use super::{AllowedRoots, CreateAllowances, PROVENANCE, Scope};
 use crate::credentials::CredentialStore;
@@ -36,6 +37,12 @@ pub const MAX_EXEC_OUTPUT: usize = 1 << 20;
 pub struct Rules<'a> {
     /// Global read-only mode, or the engine's own.
     pub read_only: bool,
+    /// No-destructive mode: nothing is removed, killed or pruned, whatever tool asks.
+    pub no_destructive: bool,
+    /// The tool the call runs: its requests are held to its label.
+    pub called: &'a Called,
+    /// Where the call's requests for changes are recorded, for the audit.
+    pub changes: &'a Changes,
     pub scope: Option<&'a Scope>,
     pub allow: &'a CreateAllowances,
     pub roots: &'a AllowedRoots,
@@ -44,9 +51,37 @@ pub struct Rules<'a> {
 }
 
 impl<'a> Rules<'a> {
-    /// The refusal of a change while wharf (or this engine) is read-only.
-    pub fn writable(&self) -> Result<()> {
-        writable(self.read_only)
+    /// Whether the call may make `change`, described by `request` ("kill container web"):
+    /// not while wharf (or this engine) is read-only, never for a tool labelled read-only,
+    /// and no destruction in no-destructive mode, whatever the tool's label says. Recorded
+    /// for the audit either way.
+    pub fn change(&self, change: Change, request: impl std::fmt::Display) -> Result<()> {
+        let tool = &self.called.tool;
+        let refusal = if self.read_only {
+            Some(read_only_refusal())
+        } else if self.called.annotations.read_only {
+            Some(DockerError::denied(format!(
+                "`{tool}` is labelled read-only, so wharf refuses the Docker changes it asks \
+                 for (here: {request})"
+            )))
+        } else if change == Change::Destroy && self.no_destructive {
+            Some(DockerError::denied(format!(
+                "wharf runs in no-destructive mode: `{tool}` asked to {request}, which cannot \
+                 be undone"
+            )))
+        } else {
+            None
+        };
+        match refusal {
+            None => {
+                self.changes.record(request);
+                Ok(())
+            }
+            Some(e) => {
+                self.changes.record(format_args!("{request} (refused)"));
+                Err(e)
+            }
+        }
     }
 
     /// The id to act on for `reference`: without a scope, the reference as given (the
@@ -61,14 +96,16 @@ impl<'a> Rules<'a> {
         in_scope(self.scope, engine, kind, reference).await
     }
 
-    /// [`Rules::in_scope`] for a request that changes the object.
+    /// [`Rules::in_scope`] for a request that changes the object: `verb` it ("kill").
     pub async fn to_change(
         &self,
         engine: &dyn Lookup,
+        change: Change,
+        verb: &str,
         kind: Kind,
         reference: &str,
     ) -> Result<String> {
-        self.writable()?;
+        self.change(change, format_args!("{verb} {kind} {reference}"))?;
         self.in_scope(engine, kind, reference).await
     }
 
@@ -222,15 +259,8 @@ impl<'a> Rules<'a> {
     }
 }
 
-/// The refusal of a change while wharf (or the engine) is read-only.
-pub fn writable(read_only: bool) -> Result<()> {
-    if read_only {
-        Err(DockerError::denied(
-            "wharf runs in read-only mode: Docker changes are refused",
-        ))
-    } else {
-        Ok(())
-    }
+fn read_only_refusal() -> DockerError {
+    DockerError::denied("wharf runs in read-only mode: Docker changes are refused")
 }
 
 /// See [`Rules::in_scope`].
@@ -347,8 +377,17 @@ impl<'a> Guard<'a> {
         Guard { engine, rules }
     }
 
-    async fn target(&self, kind: Kind, reference: &str) -> Result<String> {
-        self.rules.to_change(self.engine, kind, reference).await
+    /// The id of the object a change works on; `verb` names the change for the record.
+    async fn target(
+        &self,
+        change: Change,
+        verb: &str,
+        kind: Kind,
+        reference: &str,
+    ) -> Result<String> {
+        self.rules
+            .to_change(self.engine, change, verb, kind, reference)
+            .await
     }
 
     async fn visible(&self, kind: Kind, reference: &str) -> Result<String> {
@@ -412,7 +451,14 @@ impl<'a> Guard<'a> {
 
     /// A command runs with the container's privileges: a change, and in scope.
     pub async fn exec(&self, container: &str, mut spec: ExecSpec) -> Result<ExecOutput> {
-        let container = self.target(Kind::Container, container).await?;
+        let container = self
+            .target(
+                Change::Write,
+                "run a command in",
+                Kind::Container,
+                container,
+            )
+            .await?;
         if spec.cmd.is_empty() {
             return Err(DockerError::invalid("the command is empty"));
         }
@@ -429,7 +475,9 @@ impl<'a> Guard<'a> {
         host_path: &str,
         container_dir: &str,
     ) -> Result<CopyReport> {
-        let container = self.target(Kind::Container, container).await?;
+        let container = self
+            .target(Change::Write, "copy files into", Kind::Container, container)
+            .await?;
         let source = self.rules.roots.existing(host_path)?;
         let (archive, report) = tokio::task::spawn_blocking(move || copy::pack(&source))
             .await
@@ -448,7 +496,14 @@ impl<'a> Guard<'a> {
         host_dir: &str,
         overwrite: bool,
     ) -> Result<CopyReport> {
-        let container = self.target(Kind::Container, container).await?;
+        let container = self
+            .target(
+                Change::Write,
+                "copy files out of",
+                Kind::Container,
+                container,
+            )
+            .await?;
         let roots = self.rules.roots;
         let dest = roots.writable(host_dir)?;
         let archive = self
@@ -481,7 +536,10 @@ impl<'a> Guard<'a> {
     }
 
     pub async fn tag_image(&self, name: &str, repo: &str, tag: &str) -> Result<()> {
-        self.rules.writable()?;
+        self.rules.change(
+            Change::Write,
+            format_args!("tag image {name} as {repo}:{tag}"),
+        )?;
         self.engine.tag_image(name, repo, tag).await
     }
 
@@ -491,12 +549,13 @@ impl<'a> Guard<'a> {
         force: bool,
         no_prune: bool,
     ) -> Result<ImageRemoved> {
-        self.rules.writable()?;
+        self.rules
+            .change(Change::Destroy, format_args!("remove image {name}"))?;
         self.engine.remove_image(name, force, no_prune).await
     }
 
     pub async fn prune_images(&self, filters: Filters) -> Result<Pruned> {
-        self.rules.writable()?;
+        self.rules.change(Change::Destroy, "prune images")?;
         self.engine.prune_images(filters).await
     }
 
@@ -510,7 +569,8 @@ impl<'a> Guard<'a> {
         overwrite: bool,
     ) -> Result<u64> {
         use tokio::io::AsyncWriteExt;
-        self.rules.writable()?;
+        self.rules
+            .change(Change::Write, format_args!("save images to {host_path}"))?;
         if images.is_empty() {
             return Err(DockerError::invalid("name at least one image to save"));
         }
@@ -565,7 +625,8 @@ impl<'a> Guard<'a> {
 
     /// Load the images of `host_path`, a tar file under an allowed root.
     pub async fn load_images(&self, host_path: &str) -> Result<Vec<String>> {
-        self.rules.writable()?;
+        self.rules
+            .change(Change::Write, format_args!("load images from {host_path}"))?;
         let path = self.rules.roots.existing(host_path)?;
         if !path.is_file() {
             return Err(DockerError::invalid(format!("`{host_path}` is not a file")));
@@ -587,7 +648,8 @@ impl<'a> Guard<'a> {
         reference: &str,
         platform: Option<String>,
     ) -> Result<Stream<JobEvent>> {
-        self.rules.writable()?;
+        self.rules
+            .change(Change::Write, format_args!("pull image {reference}"))?;
         split_reference(reference)?;
         let credentials = self.rules.credentials.for_reference(reference).await?;
         self.engine
@@ -596,7 +658,8 @@ impl<'a> Guard<'a> {
     }
 
     pub async fn push_image(&self, reference: &str) -> Result<Stream<JobEvent>> {
-        self.rules.writable()?;
+        self.rules
+            .change(Change::Write, format_args!("push image {reference}"))?;
         split_reference(reference)?;
         if reference.contains('@') {
             return Err(DockerError::invalid(
@@ -612,7 +675,7 @@ impl<'a> Guard<'a> {
     /// A build runs the Dockerfile's commands in containers: a change. Its context comes
     /// from under an allowed root, packed here with its `.dockerignore` applied.
     pub async fn build_image(&self, request: BuildRequest) -> Result<Stream<JobEvent>> {
-        self.rules.writable()?;
+        self.rules.change(Change::Write, "build an image")?;
         let dir = match request.context_dir.as_deref() {
             Some(d) => {
                 let dir = self.rules.roots.existing(d)?;
@@ -772,24 +835,24 @@ impl<'a> Guard<'a> {
 
     // swarm-write
 
-    /// The read-only refusal, then the scope's for a change to the swarm as a whole.
-    fn whole_swarm(&self, what: &str) -> Result<()> {
-        self.rules.writable()?;
+    /// The refusals of any change, then the scope's for a change to the swarm as a whole.
+    fn whole_swarm(&self, change: Change, what: &str) -> Result<()> {
+        self.rules.change(change, what)?;
         match self.rules.scope {
             Some(_) => Err(DockerError::denied(format!(
-                "wharf is limited to a scope label, and {what} would change the whole swarm"
+                "wharf is limited to a scope label, and to {what} would change the whole swarm"
             ))),
             None => Ok(()),
         }
     }
 
     pub async fn init_swarm(&self, request: SwarmInitRequest) -> Result<String> {
-        self.whole_swarm("creating a swarm")?;
+        self.whole_swarm(Change::Write, "create a swarm")?;
         self.engine.init_swarm(request).await
     }
 
     pub async fn leave_swarm(&self, force: bool) -> Result<()> {
-        self.whole_swarm("leaving the swarm")?;
+        self.whole_swarm(Change::Destroy, "leave the swarm")?;
         self.engine.leave_swarm(force).await
     }
 
@@ -798,7 +861,7 @@ impl<'a> Guard<'a> {
     /// A manager's token makes its holder a manager of the cluster, outside all policy:
     /// handed out only when `[allow]` says so.
     pub async fn join_token(&self, manager: bool) -> Result<String> {
-        self.whole_swarm("admitting machines to it")?;
+        self.whole_swarm(Change::Write, "hand out a join token")?;
         if manager && !self.rules.allow.manager_join_tokens {
             return Err(DockerError::denied(super::create::refused(
                 "the manager join token (whoever holds it joins a machine as a manager of the \
@@ -815,7 +878,7 @@ impl<'a> Guard<'a> {
     }
 
     pub async fn update_node(&self, id: &str, version: u64, spec: NodeSpec) -> Result<()> {
-        self.whole_swarm("changing a node")?;
+        self.whole_swarm(Change::Write, "change a node")?;
         self.engine.update_node(id, version, spec).await
     }
 
@@ -937,7 +1000,7 @@ impl<'a> Guard<'a> {
     }
 
     pub async fn create_service(&self, spec: ServiceSpec) -> Result<ServiceCreated> {
-        self.rules.writable()?;
+        self.rules.change(Change::Write, "create a service")?;
         let spec = self.service_spec(spec).await?;
         let login = self.image_login(&spec).await?;
         self.engine.create_service(spec, login).await
@@ -950,7 +1013,9 @@ impl<'a> Guard<'a> {
         spec: ServiceSpec,
         rollback: bool,
     ) -> Result<Vec<String>> {
-        let id = self.target(Kind::Service, id).await?;
+        let id = self
+            .target(Change::Write, "update", Kind::Service, id)
+            .await?;
         let mut spec = self.service_spec(spec).await?;
         // A service wharf did not make is not marked as if it had.
         let current = self.engine.inspect_service(&id).await?;
@@ -966,7 +1031,9 @@ impl<'a> Guard<'a> {
     }
 
     pub async fn remove_service(&self, id: &str) -> Result<()> {
-        let id = self.target(Kind::Service, id).await?;
+        let id = self
+            .target(Change::Destroy, "remove", Kind::Service, id)
+            .await?;
         self.engine.remove_service(&id).await
     }
 
@@ -977,7 +1044,8 @@ impl<'a> Guard<'a> {
         data: ObjectData,
         labels: Vec<(String, String)>,
     ) -> Result<String> {
-        self.rules.writable()?;
+        self.rules
+            .change(Change::Write, format_args!("create secret {name}"))?;
         let spec = SecretSpec {
             name: Some(name),
             labels: Some(self.created_labels(labels)),
@@ -988,7 +1056,9 @@ impl<'a> Guard<'a> {
     }
 
     pub async fn remove_secret(&self, id: &str) -> Result<()> {
-        let id = self.target(Kind::Secret, id).await?;
+        let id = self
+            .target(Change::Destroy, "remove", Kind::Secret, id)
+            .await?;
         self.engine.remove_secret(&id).await
     }
 
@@ -998,7 +1068,8 @@ impl<'a> Guard<'a> {
         data: ObjectData,
         labels: Vec<(String, String)>,
     ) -> Result<String> {
-        self.rules.writable()?;
+        self.rules
+            .change(Change::Write, format_args!("create config {name}"))?;
         let spec = ConfigSpec {
             name: Some(name),
             labels: Some(self.created_labels(labels)),
@@ -1009,7 +1080,9 @@ impl<'a> Guard<'a> {
     }
 
     pub async fn remove_config(&self, id: &str) -> Result<()> {
-        let id = self.target(Kind::Config, id).await?;
+        let id = self
+            .target(Change::Destroy, "remove", Kind::Config, id)
+            .await?;
         self.engine.remove_config(&id).await
     }
 
@@ -1038,7 +1111,13 @@ impl<'a> Guard<'a> {
         name: Option<String>,
         mut body: ContainerCreateBody,
     ) -> Result<Created> {
-        self.rules.writable()?;
+        self.rules.change(
+            Change::Write,
+            format_args!(
+                "create container {}",
+                name.as_deref().unwrap_or("(unnamed)")
+            ),
+        )?;
         self.rules.label(&mut body.labels);
         let socket = self.engine.socket_path();
         super::check_create(&body, self.rules.allow, self.rules.roots, socket.as_deref())
@@ -1049,42 +1128,58 @@ impl<'a> Guard<'a> {
     }
 
     pub async fn start_container(&self, id: &str) -> Result<()> {
-        let id = self.target(Kind::Container, id).await?;
+        let id = self
+            .target(Change::Write, "start", Kind::Container, id)
+            .await?;
         self.engine.start_container(&id).await
     }
 
     pub async fn stop_container(&self, id: &str, timeout_secs: Option<u32>) -> Result<()> {
-        let id = self.target(Kind::Container, id).await?;
+        let id = self
+            .target(Change::Write, "stop", Kind::Container, id)
+            .await?;
         self.engine.stop_container(&id, timeout_secs).await
     }
 
     pub async fn restart_container(&self, id: &str, timeout_secs: Option<u32>) -> Result<()> {
-        let id = self.target(Kind::Container, id).await?;
+        let id = self
+            .target(Change::Write, "restart", Kind::Container, id)
+            .await?;
         self.engine.restart_container(&id, timeout_secs).await
     }
 
     pub async fn kill_container(&self, id: &str, signal: Option<String>) -> Result<()> {
-        let id = self.target(Kind::Container, id).await?;
+        let id = self
+            .target(Change::Destroy, "kill", Kind::Container, id)
+            .await?;
         self.engine.kill_container(&id, signal).await
     }
 
     pub async fn pause_container(&self, id: &str) -> Result<()> {
-        let id = self.target(Kind::Container, id).await?;
+        let id = self
+            .target(Change::Write, "pause", Kind::Container, id)
+            .await?;
         self.engine.pause_container(&id).await
     }
 
     pub async fn unpause_container(&self, id: &str) -> Result<()> {
-        let id = self.target(Kind::Container, id).await?;
+        let id = self
+            .target(Change::Write, "unpause", Kind::Container, id)
+            .await?;
         self.engine.unpause_container(&id).await
     }
 
     pub async fn remove_container(&self, id: &str, force: bool, volumes: bool) -> Result<()> {
-        let id = self.target(Kind::Container, id).await?;
+        let id = self
+            .target(Change::Destroy, "remove", Kind::Container, id)
+            .await?;
         self.engine.remove_container(&id, force, volumes).await
     }
 
     pub async fn rename_container(&self, id: &str, new_name: &str) -> Result<()> {
-        let id = self.target(Kind::Container, id).await?;
+        let id = self
+            .target(Change::Write, "rename", Kind::Container, id)
+            .await?;
         self.engine.rename_container(&id, new_name).await
     }
 
@@ -1100,19 +1195,25 @@ impl<'a> Guard<'a> {
     }
 
     pub async fn create_network(&self, mut spec: NetworkCreateRequest) -> Result<String> {
-        self.rules.writable()?;
+        self.rules
+            .change(Change::Write, format_args!("create network {}", spec.name))?;
         self.rules.label(&mut spec.labels);
         self.engine.create_network(spec).await
     }
 
     pub async fn remove_network(&self, id: &str) -> Result<()> {
-        let id = self.target(Kind::Network, id).await?;
+        let id = self
+            .target(Change::Destroy, "remove", Kind::Network, id)
+            .await?;
         self.engine.remove_network(&id).await
     }
 
     /// Both ends of a (dis)connection must be in scope.
     async fn attachment(&self, network: &str, container: &str) -> Result<(String, String)> {
-        self.rules.writable()?;
+        self.rules.change(
+            Change::Write,
+            format_args!("connect or disconnect container {container} and network {network}"),
+        )?;
         let network = self.visible(Kind::Network, network).await?;
         let container = self.visible(Kind::Container, container).await?;
         Ok((network, container))
@@ -1143,7 +1244,7 @@ impl<'a> Guard<'a> {
     }
 
     pub async fn prune_networks(&self, filters: Filters) -> Result<Vec<String>> {
-        self.rules.writable()?;
+        self.rules.change(Change::Destroy, "prune networks")?;
         self.engine.prune_networks(self.rules.scoped(filters)).await
     }
 
@@ -1159,7 +1260,13 @@ impl<'a> Guard<'a> {
     }
 
     pub async fn create_volume(&self, mut spec: VolumeCreateRequest) -> Result<Json> {
-        self.rules.writable()?;
+        self.rules.change(
+            Change::Write,
+            format_args!(
+                "create volume {}",
+                spec.name.as_deref().unwrap_or("(unnamed)")
+            ),
+        )?;
         // The local driver's `device` option mounts any host path as the volume.
         if spec
             .driver_opts
@@ -1175,12 +1282,14 @@ impl<'a> Guard<'a> {
     }
 
     pub async fn remove_volume(&self, name: &str, force: bool) -> Result<()> {
-        let name = self.target(Kind::Volume, name).await?;
+        let name = self
+            .target(Change::Destroy, "remove", Kind::Volume, name)
+            .await?;
         self.engine.remove_volume(&name, force).await
     }
 
     pub async fn prune_volumes(&self, filters: Filters) -> Result<Pruned> {
-        self.rules.writable()?;
+        self.rules.change(Change::Destroy, "prune volumes")?;
         self.engine.prune_volumes(self.rules.scoped(filters)).await
     }
 }

@@ -7,6 +7,7 @@
 pub mod audit;
 pub(crate) mod build_context;
 mod capability;
+mod changes;
 pub mod confirm;
 pub mod copy;
 mod create;
@@ -18,6 +19,7 @@ mod scope;
 
 pub use audit::AuditLog;
 pub use capability::{Capability, Grants, Import, UnknownCapability};
+pub use changes::{Called, Change, Changes, Listed};
 pub use confirm::{Answer, Confirm, ConfirmPolicy, Confirmed, Unattended};
 pub use create::{CreateAllowances, check_create, check_service};
 pub use guard::{Guard, Rules};

@@ -10,9 +10,9 @@ mod schemas;
 pub use load::{Builtin, PluginSource, check_plugin_tools};
 
 use crate::engine::Engines;
-use crate::policy::audit::AuditLog;
+use crate::policy::audit::{AuditLog, Call};
 use crate::policy::confirm::question;
-use crate::policy::{Confirm, ConfirmPolicy, ToolPolicy};
+use crate::policy::{Changes, Confirm, ConfirmPolicy, ToolPolicy};
 use crate::runtime::{CallError, CallHooks, Output, Plugin, ToolDef};
 use schemas::SchemaCheck;
 use serde_json::{Map, Value};
@@ -164,7 +164,8 @@ impl Registry {
 
     /// Call `tool` with its JSON arguments (an object; none means `{}`), asking `confirm`
     /// first when the tool is destructive. Calls of tools that may change state are
-    /// audited, refused ones included.
+    /// audited, refused ones included, and so is any call that asked Docker for a change,
+    /// whatever its tool's label says.
     pub async fn call(
         &self,
         tool: &str,
@@ -173,24 +174,30 @@ impl Registry {
         confirm: &impl Confirm,
     ) -> Result<Output, RegistryError> {
         let started = Instant::now();
+        let changes = Arc::new(Changes::default());
+        let hooks = CallHooks {
+            changes: changes.clone(),
+            ..hooks
+        };
         let outcome = self.run(tool, args, hooks, confirm).await;
         if let Some(audit) = &self.audit
             && let Some(slot) = self.slot(tool)
         {
             let (plugin, def) = self.def(slot);
+            let requests = changes.listed();
             let error = outcome.as_ref().err().map(ToString::to_string);
-            if !def.annotations.read_only
+            if (!def.annotations.read_only || !requests.is_empty())
                 && let Some(recorded) =
                     pipeline::audit_outcome(&outcome, error.as_deref().unwrap_or_default())
             {
-                audit.record(
+                let call = Call {
                     tool,
-                    &plugin.info().name,
-                    args,
-                    &def.input_schema,
-                    recorded,
-                    started.elapsed(),
-                );
+                    plugin: &plugin.info().name,
+                    arguments: args,
+                    schema: &def.input_schema,
+                    requests: &requests,
+                };
+                audit.record(&call, recorded, started.elapsed());
             }
         }
         outcome

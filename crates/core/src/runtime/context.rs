@@ -28,6 +28,9 @@ pub struct CallHooks {
     pub progress: Option<ProgressSender>,
     pub cancel: CancellationToken,
     pub engine: Option<Arc<dyn DockerEngine>>,
+    /// Where the guard records the Docker changes the call asks for; the caller reads it
+    /// after the call (the audit).
+    pub changes: Arc<crate::policy::Changes>,
 }
 
 /// Where a call's progress reports go. Only the latest report is kept: a reader that lags

@@ -278,7 +278,7 @@ fn link_docker(linker: &mut Linker<CallState>, granted: &[Capability]) -> wasmti
 
 /// Ask a fresh instance who it is and what tools it has.
 async fn describe(plugin: &Plugin) -> Result<(wit::PluginInfo, Vec<wit::Tool>), super::CallError> {
-    let mut store = plugin.new_store(CallHooks::default());
+    let mut store = plugin.new_store(crate::policy::Called::loading(), CallHooks::default());
     let run = async {
         let instance = plugin.pre.instantiate_async(&mut store).await?;
         let provider = instance.wharf_plugin_tool_provider();

@@ -39,6 +39,9 @@ pub struct HostServices {
     /// Read-only mode: every Docker request that changes state is refused, whatever tool
     /// asks, so a plugin that labels a writing tool read-only still cannot write.
     pub read_only: bool,
+    /// No-destructive mode: the host refuses every Docker request that removes, kills or
+    /// prunes, whatever tool asks.
+    pub no_destructive: bool,
     /// Only containers, networks and volumes carrying this label are seen and touched.
     pub scope: Option<Scope>,
     /// What the container create check lets through beyond its defaults.
@@ -56,6 +59,7 @@ impl HostServices {
             roots: Arc::new(AllowedRoots::new(Vec::<std::path::PathBuf>::new())),
             credentials: Arc::default(),
             read_only: false,
+            no_destructive: false,
             scope: None,
             allow: CreateAllowances::default(),
             network: Arc::new(NoNetwork),
@@ -69,6 +73,7 @@ impl HostServices {
             roots: Arc::new(AllowedRoots::new(config.allowed_roots.clone())),
             credentials: Arc::new(CredentialStore::new(config.registries.clone())),
             read_only: config.mode == Mode::ReadOnly,
+            no_destructive: config.mode == Mode::NoDestructive,
             scope: config.scope_label.clone(),
             allow: config.allow.clone(),
             ..HostServices::new(engines)

@@ -4,7 +4,7 @@ use super::bindings::{PluginHostPre, wharf::plugin::types as wit};
 use super::context::{CallContext, CallHooks};
 use super::state::CallState;
 use super::{HostServices, Limits};
-use crate::policy::Capability;
+use crate::policy::{Called, Capability};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::{Store, UpdateDeadline};
@@ -169,7 +169,7 @@ impl Plugin {
     /// For the boundary benchmark (host/benches/boundary.rs).
     #[doc(hidden)]
     pub async fn instantiate(&self) -> Result<(), CallError> {
-        let mut store = self.new_store(CallHooks::default());
+        let mut store = self.new_store(Called::loading(), CallHooks::default());
         self.pre
             .instantiate_async(&mut store)
             .await
@@ -191,7 +191,16 @@ impl Plugin {
             _ = cancel.cancelled() => return Err(CallError::Cancelled),
         };
         let started = Instant::now();
-        let mut store = self.new_store(hooks);
+        // The guard holds the call to the label its plugin gave the tool; a tool it never
+        // declared has no label to claim and changes nothing.
+        let called = match self.tools.iter().find(|t| t.name == tool) {
+            Some(def) => Called {
+                tool: tool.to_owned(),
+                annotations: def.annotations,
+            },
+            None => Called::read_only(tool),
+        };
+        let mut store = self.new_store(called, hooks);
         let run = async {
             let instance = self.pre.instantiate_async(&mut store).await?;
             let ctx = store.data_mut().table.push(CallContext)?;
@@ -245,9 +254,10 @@ impl Plugin {
         }
     }
 
-    pub(super) fn new_store(&self, hooks: CallHooks) -> Store<CallState> {
+    pub(super) fn new_store(&self, called: Called, hooks: CallHooks) -> Store<CallState> {
         let state = CallState::new(
             self.name.clone(),
+            called,
             self.services.clone(),
             &self.limits,
             hooks,

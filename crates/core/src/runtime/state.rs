@@ -3,6 +3,7 @@
 use super::context::CallHooks;
 use super::{HostServices, Limits};
 use crate::engine::DockerEngine;
+use crate::policy::Called;
 use std::sync::Arc;
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
@@ -10,6 +11,8 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 pub struct CallState {
     pub plugin: Arc<str>,
+    /// The tool this call runs, with the label its plugin gave it.
+    pub called: Called,
     pub table: ResourceTable,
     pub wasi: WasiCtx,
     pub services: Arc<HostServices>,
@@ -29,6 +32,7 @@ pub struct CallState {
 impl CallState {
     pub fn new(
         plugin: Arc<str>,
+        called: Called,
         services: Arc<HostServices>,
         limits: &Limits,
         hooks: CallHooks,
@@ -41,6 +45,7 @@ impl CallState {
         let plugin_name = plugin.clone();
         CallState {
             plugin,
+            called,
             engine,
             table: ResourceTable::new(),
             wasi: sandbox(&plugin_name),

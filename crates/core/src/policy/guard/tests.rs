@@ -36,6 +36,9 @@ fn engine() -> Fake {
 struct Setup {
     scope: Option<Scope>,
     read_only: bool,
+    no_destructive: bool,
+    called: Called,
+    changes: Changes,
     allow: CreateAllowances,
     roots: AllowedRoots,
     credentials: CredentialStore,
@@ -46,6 +49,12 @@ impl Setup {
         Setup {
             scope: None,
             read_only: false,
+            no_destructive: false,
+            called: Called {
+                tool: "a_tool".into(),
+                annotations: Default::default(),
+            },
+            changes: Changes::default(),
             allow: CreateAllowances::default(),
             roots: AllowedRoots::new(Vec::new()),
             credentials: CredentialStore::default(),
@@ -62,11 +71,28 @@ impl Setup {
         self
     }
 
+    fn no_destructive(mut self) -> Self {
+        self.no_destructive = true;
+        self
+    }
+
+    /// The call runs `tool`, labelled as `annotations` say.
+    fn calling(mut self, tool: &str, annotations: crate::runtime::Annotations) -> Self {
+        self.called = Called {
+            tool: tool.into(),
+            annotations,
+        };
+        self
+    }
+
     fn guard<'a>(&'a self, engine: &'a Fake) -> Guard<'a> {
         Guard::new(
             engine,
             Rules {
                 read_only: self.read_only,
+                no_destructive: self.no_destructive,
+                called: &self.called,
+                changes: &self.changes,
                 scope: self.scope.as_ref(),
                 allow: &self.allow,
                 roots: &self.roots,
@@ -122,6 +148,88 @@ async fn read_only_refuses_every_change_before_the_engine_and_lets_reads_through
     assert_eq!(
         engine.reached(),
         ["list volumes {}", "inspect network back"]
+    );
+}
+
+/// A tool's label is what clients act on (a read-only tool runs unasked), so a plugin that
+/// labels a killing tool read-only is refused the kill, and what it asked is recorded.
+#[tokio::test]
+async fn a_tool_is_held_to_its_label_and_what_it_asks_is_recorded() {
+    use crate::runtime::Annotations;
+    let engine = engine();
+    let setup = Setup::new().calling(
+        "list_things",
+        Annotations {
+            read_only: true,
+            ..Default::default()
+        },
+    );
+    let g = setup.guard(&engine);
+    let body = create_body(serde_json::json!({ "Image": "busybox" }));
+    for r in [
+        denied(g.kill_container("web", None).await),
+        denied(g.create_container(Some("x".into()), body).await),
+        denied(
+            g.exec(
+                "web",
+                ExecSpec {
+                    cmd: vec!["true".into()],
+                    env: Vec::new(),
+                    working_dir: None,
+                    user: None,
+                    output_limit: 0,
+                    timeout: Duration::from_secs(1),
+                },
+            )
+            .await,
+        ),
+        denied(g.prune_images(Filters::new()).await),
+        denied(g.leave_swarm(false).await),
+    ] {
+        assert!(
+            r.starts_with("`list_things` is labelled read-only, so wharf refuses"),
+            "{r}"
+        );
+    }
+    assert_eq!(engine.reached(), Vec::<String>::new());
+    g.inspect_container("web").await.unwrap();
+    let listed = setup.changes.listed();
+    assert_eq!(
+        listed.requests,
+        [
+            "kill container web (refused)",
+            "create container x (refused)",
+            "run a command in container web (refused)",
+            "prune images (refused)",
+            "leave the swarm (refused)",
+        ]
+    );
+
+    // No-destructive mode: a tool labelled as only writing may write, never destroy.
+    let engine = self::engine();
+    let setup = Setup::new()
+        .no_destructive()
+        .calling("compose_up", Annotations::default());
+    let g = setup.guard(&engine);
+    g.start_container("web").await.unwrap();
+    let r = denied(g.remove_container("web", true, false).await);
+    assert_eq!(
+        r,
+        "wharf runs in no-destructive mode: `compose_up` asked to remove container web, \
+         which cannot be undone"
+    );
+    for r in [
+        denied(g.kill_container("web", None).await),
+        denied(g.remove_volume("data", false).await),
+        denied(g.prune_networks(Filters::new()).await),
+        denied(g.remove_service("svc-web").await),
+    ] {
+        assert!(r.starts_with("wharf runs in no-destructive mode"), "{r}");
+    }
+    assert_eq!(engine.reached(), ["start web"]);
+    assert_eq!(
+        setup.changes.listed().requests[..2],
+        ["start container web", "remove container web (refused)"]
     );
 }
 
