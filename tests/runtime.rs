@@ -50,6 +50,7 @@ async fn hostile(limits: Limits) -> Plugin {
             &wasm,
             &grants(
                 &[
+                    Capability::ContainersRead,
                     Capability::ContainersWrite,
                     Capability::Exec,
                     Capability::Http,
@@ -95,7 +96,7 @@ async fn capabilities_come_from_imports_and_must_be_granted() {
         matches!(
             err,
             LoadError::NotGranted {
-                capability: Capability::ContainersWrite,
+                capability: Capability::ContainersRead,
                 ..
             }
         ),
@@ -103,8 +104,8 @@ async fn capabilities_come_from_imports_and_must_be_granted() {
     );
     assert_eq!(
         err.to_string(),
-        "plugin `hostile` imports `wharf:docker/containers-write@0.1.0`, which is not granted to \
-         it; add \"containers-write\" to grants in [plugin.hostile] of wharf.toml to allow it"
+        "plugin `hostile` imports `wharf:docker/containers-read@0.1.0`, which is not granted to \
+         it; add \"containers-read\" to grants in [plugin.hostile] of wharf.toml to allow it"
     );
     // Granting more than it imports links only what it imports.
     let all = grants(&Capability::ALL, false);
@@ -115,12 +116,13 @@ async fn capabilities_come_from_imports_and_must_be_granted() {
     assert_eq!(
         p.capabilities(),
         [
+            Capability::ContainersRead,
             Capability::ContainersWrite,
             Capability::Exec,
             Capability::Http
         ]
     );
-    assert_eq!(p.tools().len(), 15);
+    assert_eq!(p.tools().len(), 17);
     let wrong_name = runtime()
         .load("other", &wasm, &all, limits())
         .await
@@ -335,6 +337,19 @@ async fn a_trap_is_reported_and_contained() {
     still_serves(&p).await;
 }
 
+/// Rust guests keep their stack in linear memory, so endless recursion ends as an
+/// out-of-bounds access below address 0; the report says what it was.
+#[tokio::test]
+async fn endless_recursion_is_reported_as_a_stack_overflow() {
+    let p = hostile(limits()).await;
+    let err = call(&p, "hostile_recurse").await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "plugin `hostile` crashed (trap): stack overflow (unbounded recursion?)"
+    );
+    still_serves(&p).await;
+}
+
 #[tokio::test]
 async fn no_files_no_sockets_no_environment() {
     let p = hostile(limits()).await;
@@ -364,6 +379,36 @@ async fn a_cancelled_call_stops_at_once() {
     // Cancelled at 200 ms, dropped after the 1 s clean-up grace at the latest.
     assert_quick(started, 3);
     still_serves(&p).await;
+}
+
+/// Streams hold connections to the engine that the host pays for, so one call holds at
+/// most 16 at once (a plugin once held 5,000 live stats streams in one call; this one held
+/// 100 followed logs before the bound). The rest are refused before the engine is asked,
+/// the call's streams go with it, and the server serves.
+#[tokio::test]
+async fn a_call_holds_a_bounded_number_of_streams_to_the_engine() {
+    support::require_docker();
+    let mut cleanup = support::Cleanup::default();
+    let name = cleanup.container(&support::unique("streams"));
+    support::run_fixture(&name, &[], &["sh", "-c", "echo up; sleep 300"]);
+    let plugins = tempfile::tempdir().unwrap();
+    std::fs::copy(HOSTILE, plugins.path().join("hostile.wasm")).unwrap();
+    let dir = plugins.path().to_str().unwrap();
+    let config = "[plugin.hostile]\ngrants = [\"containers-read\"]\n";
+    let w = support::Wharf::start_with(&["--plugin-dir", dir], Some(config)).await;
+    let bounded = format!(
+        "opened {MAX} of 100, then: a call may hold at most {MAX} streams and jobs open at \
+         once; drop one before opening another",
+        MAX = wharf_core::adapter::MAX_OPEN_STREAMS
+    );
+    for _ in 0..2 {
+        let out = w
+            .ok("hostile_streams", json!({"container": name, "n": 100}))
+            .await;
+        assert_eq!(out, bounded, "the second call starts with none held");
+    }
+    let out = w.ok("hostile_echo", json!({"text": "still here"})).await;
+    assert_eq!(out, "still here");
 }
 
 /// Through the real server: a misbehaving third-party plugin is reported by name and the
@@ -423,11 +468,11 @@ fn plugin_check_reports_what_loading_would_decide() {
     assert!(text.contains("wharf:docker/exec@0.1.0"), "{text}");
     assert!(
         text.contains(
-            r#"needs [plugin.hostile] grants = ["containers-write", "exec", "http"] and http_hosts"#
+            r#"needs [plugin.hostile] grants = ["containers-read", "containers-write", "exec", "http"] and http_hosts"#
         ),
         "{text}"
     );
-    assert!(text.contains("ok    tools    15: hostile_echo,"), "{text}");
+    assert!(text.contains("ok    tools    17: hostile_echo,"), "{text}");
 
     std::fs::copy(HOSTILE, dir.path().join("renamed.wasm")).unwrap();
     let (ok, text) = check("renamed.wasm");

@@ -1,6 +1,6 @@
 //! `images-build`.
 
-use super::{Adapter, Job, WitResult};
+use super::{Adapter, Job, WitResult, open};
 use crate::engine::BuildOptions;
 use crate::policy::guard::BuildRequest;
 use crate::runtime::bindings::wharf::docker::images_build as b;
@@ -23,7 +23,9 @@ impl b::Host for Adapter<'_> {
                 platform: req.platform,
             },
         };
-        let started = self.guard.build_image(request).await.map(Job);
-        self.open(started)
+        open(self.table, self.streams, async {
+            self.guard.build_image(request).await.map(Job)
+        })
+        .await
     }
 }

@@ -1,6 +1,8 @@
 //! `containers-read`, with its log and stats streams.
 
-use super::{Adapter, LogStream, StatsStream, WitResult, filters, labels, next, text, wit};
+use super::{
+    Adapter, LogStream, StatsStream, WitResult, close, filters, labels, next, open, text, wit,
+};
 use crate::engine::{self, LogOptions, LogSource, WaitOutcome, WaitUntil};
 use crate::runtime::bindings::wharf::docker::{containers_read as r, types};
 use std::time::Duration;
@@ -72,8 +74,10 @@ impl r::Host for Adapter<'_> {
             tail: o.tail,
             timestamps: o.timestamps,
         };
-        let opened = self.guard.logs(&id, options).await.map(LogStream);
-        self.open(opened)
+        open(self.table, self.streams, async {
+            self.guard.logs(&id, options).await.map(LogStream)
+        })
+        .await
     }
 
     async fn wait(
@@ -104,17 +108,20 @@ impl r::Host for Adapter<'_> {
         since: Option<i64>,
         timeout_ms: u32,
     ) -> WitResult<Resource<LogStream>> {
-        let opened = self
-            .guard
-            .follow_logs(&id, since, millis(timeout_ms))
-            .await
-            .map(LogStream);
-        self.open(opened)
+        open(self.table, self.streams, async {
+            self.guard
+                .follow_logs(&id, since, millis(timeout_ms))
+                .await
+                .map(LogStream)
+        })
+        .await
     }
 
     async fn stats(&mut self, id: String, stream: bool) -> WitResult<Resource<StatsStream>> {
-        let opened = self.guard.stats(&id, stream).await.map(StatsStream);
-        self.open(opened)
+        open(self.table, self.streams, async {
+            self.guard.stats(&id, stream).await.map(StatsStream)
+        })
+        .await
     }
 
     async fn top(&mut self, id: String, ps_args: Option<String>) -> WitResult<r::ProcessList> {
@@ -131,8 +138,7 @@ impl r::HostLogStream for Adapter<'_> {
     }
 
     async fn drop(&mut self, stream: Resource<LogStream>) -> wasmtime::Result<()> {
-        self.table.delete(stream)?;
-        Ok(())
+        close(self.table, self.streams, stream)
     }
 }
 
@@ -142,7 +148,6 @@ impl r::HostStatsStream for Adapter<'_> {
     }
 
     async fn drop(&mut self, stream: Resource<StatsStream>) -> wasmtime::Result<()> {
-        self.table.delete(stream)?;
-        Ok(())
+        close(self.table, self.streams, stream)
     }
 }

@@ -25,10 +25,16 @@ use wasmtime::component::{HasData, Resource, ResourceTable};
 
 type WitResult<T> = wasmtime::Result<Result<T, types::DockerError>>;
 
-/// The capability functions' view of a call: its guard and its resource table.
+/// Streams and jobs one call may hold open at once. Each can hold a connection to the
+/// engine, which the host pays for, not the plugin's memory limit.
+pub const MAX_OPEN_STREAMS: usize = 16;
+
+/// The capability functions' view of a call: its guard, its resource table, and how many
+/// streams and jobs it holds open.
 pub struct Adapter<'a> {
     guard: Guard<'a>,
     table: &'a mut ResourceTable,
+    streams: &'a mut usize,
 }
 
 /// A container's log output, as the plugin's `log-stream` resource.
@@ -42,17 +48,39 @@ pub struct EventStream(Stream<crate::engine::Event>);
 /// A swarm task's log output, as the plugin's `task-log-stream` resource.
 pub struct TaskLogStream(Stream<LogChunk>);
 
-impl Adapter<'_> {
-    /// Put a new stream in the call's table, or pass on why it could not be opened.
-    fn open<T: Send + 'static>(
-        &mut self,
-        opened: Result<T, DockerError>,
-    ) -> WitResult<Resource<T>> {
-        match opened {
-            Ok(r) => Ok(Ok(self.table.push(r)?)),
-            Err(e) => Ok(Err(e.into())),
-        }
+/// Open a stream or job with `opening`, unless the call already holds
+/// [`MAX_OPEN_STREAMS`]; then the engine is not asked at all.
+async fn open<T: Send + 'static>(
+    table: &mut ResourceTable,
+    streams: &mut usize,
+    opening: impl Future<Output = Result<T, DockerError>>,
+) -> WitResult<Resource<T>> {
+    if *streams >= MAX_OPEN_STREAMS {
+        return Ok(Err(DockerError::denied(format!(
+            "a call may hold at most {MAX_OPEN_STREAMS} streams and jobs open at once; drop \
+             one before opening another"
+        ))
+        .into()));
     }
+    match opening.await {
+        Ok(r) => {
+            let r = table.push(r)?;
+            *streams += 1;
+            Ok(Ok(r))
+        }
+        Err(e) => Ok(Err(e.into())),
+    }
+}
+
+/// Drop a stream or job the plugin is done with.
+fn close<T: 'static>(
+    table: &mut ResourceTable,
+    streams: &mut usize,
+    r: Resource<T>,
+) -> wasmtime::Result<()> {
+    table.delete(r)?;
+    *streams = streams.saturating_sub(1);
+    Ok(())
 }
 
 /// The next item of a stream resource, converted; none at its end.
@@ -97,6 +125,7 @@ impl AdapterData {
         Adapter {
             guard: Guard::new(engine, rules),
             table: &mut s.table,
+            streams: &mut s.streams,
         }
     }
 }
@@ -170,7 +199,6 @@ impl types::HostJob for Adapter<'_> {
     }
 
     async fn drop(&mut self, job: Resource<Job>) -> wasmtime::Result<()> {
-        self.table.delete(job)?;
-        Ok(())
+        close(self.table, self.streams, job)
     }
 }

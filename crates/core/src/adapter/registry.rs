@@ -1,6 +1,6 @@
 //! `registry`: pulls and pushes as jobs.
 
-use super::{Adapter, Job, WitResult};
+use super::{Adapter, Job, WitResult, open};
 use crate::runtime::bindings::wharf::docker::registry as g;
 use wasmtime::component::Resource;
 
@@ -10,12 +10,16 @@ impl g::Host for Adapter<'_> {
         reference: String,
         platform: Option<String>,
     ) -> WitResult<Resource<Job>> {
-        let started = self.guard.pull_image(&reference, platform).await.map(Job);
-        self.open(started)
+        open(self.table, self.streams, async {
+            self.guard.pull_image(&reference, platform).await.map(Job)
+        })
+        .await
     }
 
     async fn push(&mut self, reference: String) -> WitResult<Resource<Job>> {
-        let started = self.guard.push_image(&reference).await.map(Job);
-        self.open(started)
+        open(self.table, self.streams, async {
+            self.guard.push_image(&reference).await.map(Job)
+        })
+        .await
     }
 }

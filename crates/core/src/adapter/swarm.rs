@@ -1,6 +1,6 @@
 //! `swarm-read` and `swarm-write`, with the task log stream.
 
-use super::{Adapter, TaskLogStream, WitResult, body, filters, next, text, wit};
+use super::{Adapter, TaskLogStream, WitResult, body, close, filters, next, open, text, wit};
 use crate::engine::{LogChunk, LogSource, TaskLogOptions};
 use crate::policy::guard::ObjectData;
 use crate::runtime::bindings::wharf::docker::{swarm_read as r, swarm_write as w, types};
@@ -64,12 +64,13 @@ impl r::Host for Adapter<'_> {
             tail: o.tail,
             timestamps: o.timestamps,
         };
-        let opened = self
-            .guard
-            .task_logs(&task, options)
-            .await
-            .map(TaskLogStream);
-        self.open(opened)
+        open(self.table, self.streams, async {
+            self.guard
+                .task_logs(&task, options)
+                .await
+                .map(TaskLogStream)
+        })
+        .await
     }
 
     async fn list_secrets(&mut self, f: Vec<types::Filter>) -> WitResult<String> {
@@ -98,8 +99,7 @@ impl r::HostTaskLogStream for Adapter<'_> {
     }
 
     async fn drop(&mut self, stream: Resource<TaskLogStream>) -> wasmtime::Result<()> {
-        self.table.delete(stream)?;
-        Ok(())
+        close(self.table, self.streams, stream)
     }
 }
 

@@ -1,6 +1,6 @@
 //! `system`, with its event stream.
 
-use super::{Adapter, EventStream, WitResult, filters, next, text, wit};
+use super::{Adapter, EventStream, WitResult, close, filters, next, open, text, wit};
 use crate::engine::Event;
 use crate::runtime::bindings::wharf::docker::{system as s, types};
 use wasmtime::component::Resource;
@@ -34,12 +34,13 @@ impl s::Host for Adapter<'_> {
         until: i64,
         f: Vec<types::Filter>,
     ) -> WitResult<Resource<EventStream>> {
-        let opened = self
-            .guard
-            .events(since, until, filters(f))
-            .await
-            .map(EventStream);
-        self.open(opened)
+        open(self.table, self.streams, async {
+            self.guard
+                .events(since, until, filters(f))
+                .await
+                .map(EventStream)
+        })
+        .await
     }
 }
 
@@ -49,7 +50,6 @@ impl s::HostEventStream for Adapter<'_> {
     }
 
     async fn drop(&mut self, stream: Resource<EventStream>) -> wasmtime::Result<()> {
-        self.table.delete(stream)?;
-        Ok(())
+        close(self.table, self.streams, stream)
     }
 }

@@ -305,12 +305,42 @@ impl Plugin {
             };
         }
         let detail = match trap.downcast_ref::<wasmtime::Trap>() {
+            Some(wasmtime::Trap::StackOverflow) => STACK_OVERFLOW.to_owned(),
+            // A Rust guest's stack is in its linear memory, below its data: running off its
+            // end is an access out of bounds, by a function that called itself over and over.
+            Some(wasmtime::Trap::MemoryOutOfBounds)
+                if trap
+                    .downcast_ref::<wasmtime::WasmBacktrace>()
+                    .is_some_and(recursing) =>
+            {
+                STACK_OVERFLOW.to_owned()
+            }
             Some(t) => t.to_string(),
             None => trap.to_string(),
         };
         tracing::warn!(plugin = %plugin, "plugin trapped: {trap:?}");
         CallError::Trap { plugin, detail }
     }
+}
+
+const STACK_OVERFLOW: &str = "stack overflow (unbounded recursion?)";
+
+/// Calls of one function in a row, innermost first, at an out-of-bounds trap past which it
+/// is taken for a stack overflow. A guest's stack is small (64 KiB by default), so a
+/// function with big frames overflows it a dozen calls deep.
+const RECURSING: usize = 8;
+
+fn recursing(backtrace: &wasmtime::WasmBacktrace) -> bool {
+    let mut frames = backtrace.frames().iter();
+    let Some(top) = frames.next() else {
+        return false;
+    };
+    1 + frames
+        .take_while(|f| {
+            f.func_index() == top.func_index() && f.module().name() == top.module().name()
+        })
+        .count()
+        >= RECURSING
 }
 
 /// `2 s`, `500 ms`: limits as people write them.

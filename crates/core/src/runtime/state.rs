@@ -14,6 +14,8 @@ pub struct CallState {
     /// The tool this call runs, with the label its plugin gave it.
     pub called: Called,
     pub table: ResourceTable,
+    /// Streams and jobs open in `table` (the adapter bounds them).
+    pub streams: usize,
     pub wasi: WasiCtx,
     pub services: Arc<HostServices>,
     /// The engine this call's Docker requests go to.
@@ -48,6 +50,7 @@ impl CallState {
             called,
             engine,
             table: ResourceTable::new(),
+            streams: 0,
             wasi: sandbox(&plugin_name),
             services,
             hooks,

@@ -24,6 +24,12 @@ struct ExecArgs {
     container: String,
 }
 
+#[derive(Deserialize, schemars::JsonSchema)]
+struct StreamsArgs {
+    container: String,
+    n: u32,
+}
+
 impl Plugin for Hostile {
     fn info() -> PluginInfo {
         PluginInfo::new(
@@ -120,6 +126,21 @@ impl Plugin for Hostile {
                 kill,
             )
             .tool(
+                "hostile_streams",
+                "Streams",
+                "Follows the logs of a container `n` times at once and holds every stream \
+                 (imports containers-read).",
+                Hints::read_only(),
+                streams,
+            )
+            .tool(
+                "hostile_recurse",
+                "Recurse",
+                "Recurses without end.",
+                Hints::read_only(),
+                recurse,
+            )
+            .tool(
                 "hostile_print",
                 "Print",
                 "Prints `text` to stderr `times` times, and once to stdout.",
@@ -179,6 +200,16 @@ fn eat(_: Empty, _: &Context) -> ToolResult<Output> {
 
 fn trap(_: Empty, _: &Context) -> ToolResult<Output> {
     panic!("deliberate trap")
+}
+
+fn recurse(_: Empty, _: &Context) -> ToolResult<Output> {
+    #[allow(unconditional_recursion)] // the point of the tool
+    fn deeper(n: u64, pad: &mut [u8; 4096]) -> u64 {
+        pad[(n % 4096) as usize] = n as u8;
+        // `black_box` keeps the compiler from turning the recursion into a loop.
+        std::hint::black_box(deeper(n + 1, &mut std::hint::black_box([0u8; 4096]))) + pad[0] as u64
+    }
+    Ok(Output::text(deeper(0, &mut [0; 4096]).to_string()))
 }
 
 fn big(_: Empty, _: &Context) -> ToolResult<Output> {
@@ -296,6 +327,28 @@ fn exec_true(a: ExecArgs, _: &Context) -> ToolResult<Output> {
 fn kill(a: ExecArgs, _: &Context) -> ToolResult<Output> {
     wharf_plugin_sdk::docker::containers_write::kill(&a.container, None)?;
     Ok(Output::text("killed"))
+}
+
+fn streams(a: StreamsArgs, _: &Context) -> ToolResult<Output> {
+    use wharf_plugin_sdk::docker::containers_read;
+    let mut held = Vec::new();
+    for _ in 0..a.n {
+        // A first chunk, so each stream really holds its connection to the engine.
+        let opened = containers_read::follow_logs(&a.container, Some(0), 60_000)
+            .and_then(|s| s.next().map(|_| s));
+        match opened {
+            Ok(s) => held.push(s),
+            Err(e) => {
+                return Ok(Output::text(format!(
+                    "opened {} of {}, then: {}",
+                    held.len(),
+                    a.n,
+                    e.message
+                )));
+            }
+        }
+    }
+    Ok(Output::text(format!("opened {} of {}", held.len(), a.n)))
 }
 
 wharf_plugin_sdk::export!(Hostile);
