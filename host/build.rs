@@ -20,6 +20,7 @@ const BUILTIN: &[(&str, &str)] = &[
 /// any other, and the plugins are small.
 const TEST_PLUGINS: &[(&str, &str)] = &[
     ("wharf-test-hostile", "WHARF_TEST_HOSTILE_WASM"),
+    ("wharf-test-slow-load", "WHARF_TEST_SLOW_LOAD_WASM"),
     // A third-party plugin in all but where it lives: loaded through a plugin directory
     // and config grants, like any team's plugin (tests/registry.rs).
     ("wharf-plugin-registry", "WHARF_REGISTRY_PLUGIN_WASM"),

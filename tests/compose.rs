@@ -381,45 +381,61 @@ async fn a_project_docker_compose_brought_up_is_listed_and_taken_down_by_wharf()
 }
 
 /// In no-destructive mode nothing is removed, whatever tool asks: `compose_up` is labelled
-/// as only writing, yet with `remove_orphans` on a project made elsewhere it removed that
-/// project's containers (seen with docker-compose's own project).
+/// as only writing, yet with `remove_orphans` it removed containers of a project it was
+/// pointed at (seen with a project docker-compose made). Here the project is wharf's own,
+/// so nothing needs recreating and the orphan is what `compose_up` would remove.
 #[tokio::test]
 async fn no_destructive_mode_keeps_compose_up_from_removing_containers() {
     require_docker();
     let mut cleanup = Cleanup::default();
     let project = cleanup.project(&unique("orphans"));
-    let w = Wharf::start_with(&[], Some("mode = \"no-destructive\"\n")).await;
-    let dir = w.dir.path();
+    let full = Wharf::start().await;
+    let dir = full.dir.path().to_str().unwrap();
+    let limited = Wharf::start_with(
+        &["--allowed-root", dir],
+        Some("mode = \"no-destructive\"\n"),
+    )
+    .await;
+    let app = format!("  app:\n    image: {FIXTURE}\n    command: {LOOP}\n");
+    let side = format!("  side:\n    image: {FIXTURE}\n    command: {LOOP}\n");
     let file = |services: &str| {
         std::fs::write(
-            dir.join("docker-compose.yml"),
-            format!("version: '3.8'\nservices:\n{services}"),
+            full.dir.path().join("docker-compose.yml"),
+            format!("services:\n{services}"),
         )
         .unwrap()
     };
-    let app = format!("  app:\n    image: {FIXTURE}\n    command: {LOOP}\n");
-    let side = format!("  side:\n    image: {FIXTURE}\n    command: {LOOP}\n");
     file(&format!("{app}{side}"));
-    docker_compose(dir, &project, &["up", "-d"]);
+    full.ok("compose_up", json!({ "project_name": project }))
+        .await;
+    file(&app);
     let before = project_containers(&project);
     assert_eq!(before.len(), 2, "{before:?}");
 
-    file(&app);
-    let e = w
+    let e = limited
         .err(
             "compose_up",
-            json!({ "project_name": project, "remove_orphans": true }),
+            json!({ "project_name": project, "project_dir": dir, "remove_orphans": true }),
         )
         .await;
+    let side = before.keys().find(|n| n.contains("side")).unwrap();
     assert!(
-        e.contains("wharf runs in no-destructive mode: `compose_up` asked to remove container"),
+        e.contains("wharf runs in no-destructive mode: `compose_up` asked to remove container")
+            && e.contains(&format!("remove {side}")),
         "{e}"
     );
     assert_eq!(
         project_containers(&project),
         before,
-        "no container of the project may be removed or replaced"
+        "nothing removed or replaced"
     );
+    for name in before.keys() {
+        assert_eq!(
+            docker(&["inspect", "-f", "{{.State.Running}}", name]),
+            "true",
+            "{name} must still run"
+        );
+    }
 }
 
 #[tokio::test]

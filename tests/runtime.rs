@@ -382,7 +382,7 @@ async fn a_cancelled_call_stops_at_once() {
 }
 
 /// Streams hold connections to the engine that the host pays for, so one call holds at
-/// most 16 at once (a plugin once held 5,000 live stats streams in one call; this one held
+/// most 64 at once (a plugin once held 5,000 live stats streams in one call; this one held
 /// 100 followed logs before the bound). The rest are refused before the engine is asked,
 /// the call's streams go with it, and the server serves.
 #[tokio::test]
@@ -398,7 +398,7 @@ async fn a_call_holds_a_bounded_number_of_streams_to_the_engine() {
     let w = support::Wharf::start_with(&["--plugin-dir", dir], Some(config)).await;
     let bounded = format!(
         "opened {MAX} of 100, then: a call may hold at most {MAX} streams and jobs open at \
-         once; drop one before opening another",
+         once; drop one before opening another; after dropping one: opened another",
         MAX = wharf_core::adapter::MAX_OPEN_STREAMS
     );
     for _ in 0..2 {
@@ -409,6 +409,41 @@ async fn a_call_holds_a_bounded_number_of_streams_to_the_engine() {
     }
     let out = w.ok("hostile_echo", json!({"text": "still here"})).await;
     assert_eq!(out, "still here");
+}
+
+/// A plugin whose `list-tools` never returns held every client's `initialize` for its whole
+/// compute budget (10 s). Plugins now load side by side and each gets a load budget of its
+/// own: the server comes up with the others' tools, and `wharf tools` and `wharf doctor`
+/// say what the plugin did.
+#[tokio::test]
+async fn a_plugin_that_never_lists_its_tools_costs_only_its_load_budget() {
+    let plugins = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        env!("WHARF_TEST_SLOW_LOAD_WASM"),
+        plugins.path().join("slow-load.wasm"),
+    )
+    .unwrap();
+    let dir = plugins.path().to_str().unwrap();
+    let w = support::Wharf::start_with(&["--plugin-dir", dir], None).await;
+    let tools = w.client.list_all_tools().await.unwrap();
+    assert!(tools.iter().any(|t| t.name == "list_containers"));
+    let reason = format!(
+        "plugin `slow-load` failed while describing itself: plugin `slow-load` was stopped: it \
+         ran guest code for more than {} s",
+        wharf_core::runtime::LOAD_BUDGET.as_secs()
+    );
+    for (command, said) in [
+        ("tools", format!("slow-load (not loaded): {reason}")),
+        ("doctor", format!("slow-load not loaded: {reason}")),
+    ] {
+        let out = support::wharf_cli(w.dir.path())
+            .args(["--plugin-dir", dir, command])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success(), "`wharf {command}` must fail: {text}");
+        assert!(text.contains(&said), "`wharf {command}`:\n{text}");
+    }
 }
 
 /// Through the real server: a misbehaving third-party plugin is reported by name and the

@@ -337,12 +337,18 @@ fn reconcile(
 }
 
 pub fn remove_container(m: &Member) -> ToolResult<()> {
-    if m.running() {
+    let was_running = m.running();
+    if was_running {
         containers_write::stop(&m.id, Some(STOP_TIMEOUT))
             .map_err(|e| ToolError::from(e).context(format!("stop {}", m.name)))?;
     }
-    containers_write::remove(&m.id, false, false)
-        .map_err(|e| ToolError::from(e).context(format!("remove {}", m.name)))
+    containers_write::remove(&m.id, false, false).map_err(|e| {
+        // The host refuses removals in no-destructive mode: leave the service as it was.
+        if was_running && e.kind == DockerErrorKind::Denied {
+            let _ = containers_write::start(&m.id);
+        }
+        ToolError::from(e).context(format!("remove {}", m.name))
+    })
 }
 
 fn create_and_start(project: &str, bp: &Blueprint, number: u32) -> ToolResult<String> {

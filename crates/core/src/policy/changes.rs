@@ -11,6 +11,10 @@ use std::sync::Mutex;
 
 /// Requests listed in a call's audit record; past this only their number is kept.
 const MAX_LISTED: usize = 32;
+/// Bytes kept of each listed request: its names come from the plugin.
+const MAX_REQUEST: usize = 256;
+/// Objects remembered as made by the call; past this, removing one counts as destroying.
+const MAX_CREATED: usize = 256;
 
 /// A Docker request that changes state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,10 +50,12 @@ impl Called {
     }
 }
 
-/// What one call asked Docker to change, refused requests included, in order.
+/// What one call asked Docker to change, refused requests included, in order; and what
+/// it created, which it may remove again without destroying anything it found.
 #[derive(Debug, Default)]
 pub struct Changes {
     inner: Mutex<Listed>,
+    created: Mutex<Vec<(crate::engine::Kind, String)>>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -69,16 +75,45 @@ impl Changes {
     pub(crate) fn record(&self, request: impl fmt::Display) {
         let mut listed = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if listed.requests.len() < MAX_LISTED {
-            listed.requests.push(request.to_string());
+            listed.requests.push(cut(request.to_string()));
         } else {
             listed.more += 1;
         }
+    }
+
+    pub(crate) fn created(&self, kind: crate::engine::Kind, id: &str) {
+        let mut created = self.created.lock().unwrap_or_else(|e| e.into_inner());
+        if created.len() < MAX_CREATED {
+            created.push((kind, id.to_owned()));
+        }
+    }
+
+    /// Whether this call created `id`.
+    pub(crate) fn made(&self, kind: crate::engine::Kind, id: &str) -> bool {
+        self.created
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|(k, i)| *k == kind && i == id)
     }
 
     /// What was recorded so far.
     pub fn listed(&self) -> Listed {
         self.inner.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
+}
+
+/// `text` cut to [`MAX_REQUEST`] bytes, at a character boundary.
+pub(crate) fn cut(mut text: String) -> String {
+    if text.len() > MAX_REQUEST {
+        let mut end = MAX_REQUEST;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
 }
 
 #[cfg(test)]
@@ -95,5 +130,9 @@ mod tests {
         assert_eq!(listed.requests.len(), MAX_LISTED);
         assert_eq!(listed.requests[0], "remove container c0");
         assert_eq!(listed.more, 5);
+        let long = Changes::default();
+        long.record(format!("kill container {}", "é".repeat(100_000)));
+        let kept = &long.listed().requests[0];
+        assert!(kept.len() <= MAX_REQUEST + '…'.len_utf8(), "{}", kept.len());
     }
 }

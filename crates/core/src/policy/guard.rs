@@ -56,6 +56,15 @@ impl<'a> Rules<'a> {
     /// and no destruction in no-destructive mode, whatever the tool's label says. Recorded
     /// for the audit either way.
     pub fn change(&self, change: Change, request: impl std::fmt::Display) -> Result<()> {
+        let request = super::changes::cut(request.to_string());
+        self.admit(change, &request)?;
+        self.changes.record(&request);
+        Ok(())
+    }
+
+    /// [`Rules::change`]'s refusal, recorded as refused, but the request itself not yet
+    /// recorded: for a request other checks may still refuse (see [`Rules::checked`]).
+    fn admit(&self, change: Change, request: &str) -> Result<()> {
         let tool = &self.called.tool;
         let refusal = if self.read_only {
             Some(read_only_refusal())
@@ -73,15 +82,24 @@ impl<'a> Rules<'a> {
             None
         };
         match refusal {
-            None => {
-                self.changes.record(request);
-                Ok(())
-            }
+            None => Ok(()),
             Some(e) => {
                 self.changes.record(format_args!("{request} (refused)"));
                 Err(e)
             }
         }
+    }
+
+    /// Record `request` once the checks that follow its admission are done: refused if
+    /// they refused it.
+    fn checked<T>(&self, request: &str, checks: Result<T>) -> Result<T> {
+        match &checks {
+            Err(e) if e.kind == ErrorKind::Denied => {
+                self.changes.record(format_args!("{request} (refused)"))
+            }
+            _ => self.changes.record(request),
+        }
+        checks
     }
 
     /// The id to act on for `reference`: without a scope, the reference as given (the
@@ -105,8 +123,15 @@ impl<'a> Rules<'a> {
         kind: Kind,
         reference: &str,
     ) -> Result<String> {
-        self.change(change, format_args!("{verb} {kind} {reference}"))?;
-        self.in_scope(engine, kind, reference).await
+        let request = super::changes::cut(format!("{verb} {kind} {reference}"));
+        // Removing what this very call created destroys nothing that was there before.
+        let change = match change {
+            Change::Destroy if self.changes.made(kind, reference) => Change::Write,
+            other => other,
+        };
+        self.admit(change, &request)?;
+        let found = self.in_scope(engine, kind, reference).await;
+        self.checked(&request, found)
     }
 
     /// `filters` narrowed to the scope, for a list or a prune.
@@ -496,13 +521,13 @@ impl<'a> Guard<'a> {
         host_dir: &str,
         overwrite: bool,
     ) -> Result<CopyReport> {
+        // Files it replaces on the host are gone.
+        let (change, verb) = match overwrite {
+            true => (Change::Destroy, "copy files, replacing any, out of"),
+            false => (Change::Write, "copy files out of"),
+        };
         let container = self
-            .target(
-                Change::Write,
-                "copy files out of",
-                Kind::Container,
-                container,
-            )
+            .target(change, verb, Kind::Container, container)
             .await?;
         let roots = self.rules.roots;
         let dest = roots.writable(host_dir)?;
@@ -569,8 +594,13 @@ impl<'a> Guard<'a> {
         overwrite: bool,
     ) -> Result<u64> {
         use tokio::io::AsyncWriteExt;
+        // A file it replaces is gone.
+        let change = match overwrite {
+            true => Change::Destroy,
+            false => Change::Write,
+        };
         self.rules
-            .change(Change::Write, format_args!("save images to {host_path}"))?;
+            .change(change, format_args!("save images to {host_path}"))?;
         if images.is_empty() {
             return Err(DockerError::invalid("name at least one image to save"));
         }
@@ -878,7 +908,8 @@ impl<'a> Guard<'a> {
     }
 
     pub async fn update_node(&self, id: &str, version: u64, spec: NodeSpec) -> Result<()> {
-        self.whole_swarm(Change::Write, "change a node")?;
+        // Draining or demoting a node stops what runs on it.
+        self.whole_swarm(Change::Destroy, "change a node")?;
         self.engine.update_node(id, version, spec).await
     }
 
@@ -1111,20 +1142,27 @@ impl<'a> Guard<'a> {
         name: Option<String>,
         mut body: ContainerCreateBody,
     ) -> Result<Created> {
-        self.rules.change(
-            Change::Write,
-            format_args!(
-                "create container {}",
-                name.as_deref().unwrap_or("(unnamed)")
-            ),
-        )?;
+        let request = super::changes::cut(format!(
+            "create container {}",
+            name.as_deref().unwrap_or("(unnamed)")
+        ));
+        self.rules.admit(Change::Write, &request)?;
         self.rules.label(&mut body.labels);
-        let socket = self.engine.socket_path();
-        super::check_create(&body, self.rules.allow, self.rules.roots, socket.as_deref())
-            .map_err(DockerError::denied)?;
-        self.rules.joined_namespaces(self.engine, &body).await?;
-        self.rules.create_references(self.engine, &body).await?;
-        self.engine.create_container(name, body).await
+        let checks = async {
+            let socket = self.engine.socket_path();
+            super::check_create(&body, self.rules.allow, self.rules.roots, socket.as_deref())
+                .map_err(DockerError::denied)?;
+            self.rules.joined_namespaces(self.engine, &body).await?;
+            self.rules.create_references(self.engine, &body).await
+        };
+        self.rules.checked(&request, checks.await)?;
+        let given = name.clone();
+        let created = self.engine.create_container(name, body).await?;
+        self.rules.changes.created(Kind::Container, &created.id);
+        if let Some(name) = given {
+            self.rules.changes.created(Kind::Container, &name);
+        }
+        Ok(created)
     }
 
     pub async fn start_container(&self, id: &str) -> Result<()> {

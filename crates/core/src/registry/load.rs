@@ -120,6 +120,9 @@ impl Registry {
             audit: None,
             engines: runtime.engines().clone(),
         };
+        // Each source is either loaded or failed, and either way it keeps its place: the
+        // catalog's order is the sources' order, however the loads interleave.
+        let mut loads = Vec::new();
         for source in sources {
             let pc = config.plugin(&source.name);
             match pc.enabled {
@@ -133,42 +136,43 @@ impl Registry {
                 }
                 _ => {}
             }
-            if registry
-                .plugins
-                .iter()
-                .any(|p| p.info().name == source.name)
-            {
-                registry.fail(
-                    &source.name,
-                    "a plugin with this name is already loaded".into(),
-                );
-                continue;
+            let load: Result<_, String> = if loads.iter().any(|(n, _)| *n == source.name) {
+                Err("a plugin with this name is already loaded".into())
+            } else {
+                source.wasm.map(|wasm| {
+                    let grants = match &pc.grants {
+                        Some(allowed) => Grants {
+                            allowed: allowed.clone(),
+                            narrowed: true,
+                            http_hosts: pc.http_hosts.clone(),
+                        },
+                        None => Grants {
+                            allowed: source.default_grants.iter().copied().collect(),
+                            narrowed: false,
+                            http_hosts: pc.http_hosts.clone(),
+                        },
+                    };
+                    (wasm, source.sha256, grants, pc.limits())
+                })
+            };
+            loads.push((source.name, load));
+        }
+        // Loaded side by side: a plugin that spins while it describes itself takes its own
+        // load budget, not everyone's.
+        let loaded = futures::future::join_all(loads.iter().map(|(name, load)| async move {
+            match load {
+                Ok((wasm, sha256, grants, limits)) => runtime
+                    .load_digested(name, wasm, *sha256, grants, *limits)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.clone()),
             }
-            let wasm = match source.wasm {
-                Ok(w) => w,
-                Err(e) => {
-                    registry.fail(&source.name, e);
-                    continue;
-                }
-            };
-            let grants = match &pc.grants {
-                Some(allowed) => Grants {
-                    allowed: allowed.clone(),
-                    narrowed: true,
-                    http_hosts: pc.http_hosts.clone(),
-                },
-                None => Grants {
-                    allowed: source.default_grants.iter().copied().collect(),
-                    narrowed: false,
-                    http_hosts: pc.http_hosts.clone(),
-                },
-            };
-            match runtime
-                .load_digested(&source.name, &wasm, source.sha256, &grants, pc.limits())
-                .await
-            {
+        }))
+        .await;
+        for ((name, _), outcome) in loads.iter().zip(loaded) {
+            match outcome {
                 Ok(plugin) => registry.add(plugin),
-                Err(e) => registry.fail(&source.name, e.to_string()),
+                Err(e) => registry.fail(name, e),
             }
         }
         for name in &registry.policy.disabled {

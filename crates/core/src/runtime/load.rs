@@ -11,6 +11,7 @@ use crate::policy::{Capability, Grants, Import};
 use regex::Regex;
 use std::collections::BTreeSet;
 use std::sync::{Arc, LazyLock};
+use std::time::Duration;
 use wasmtime::component::{Component, HasSelf, Linker};
 
 #[derive(Debug, thiserror::Error)]
@@ -276,9 +277,17 @@ fn link_docker(linker: &mut Linker<CallState>, granted: &[Capability]) -> wasmti
     Ok(())
 }
 
-/// Ask a fresh instance who it is and what tools it has.
+/// What a plugin may spend in guest code saying who it is and what tools it has (twice
+/// this in wall time, for one that waits instead). Loading stands between every client and
+/// its `initialize`, so a plugin that misbehaves there costs this, not its call budget.
+pub const LOAD_BUDGET: Duration = Duration::from_secs(2);
+
+/// Ask a fresh instance who it is and what tools it has, within [`LOAD_BUDGET`].
 async fn describe(plugin: &Plugin) -> Result<(wit::PluginInfo, Vec<wit::Tool>), super::CallError> {
+    let budget = LOAD_BUDGET.min(plugin.limits.compute);
+    let wall = (2 * LOAD_BUDGET).min(plugin.limits.call_timeout);
     let mut store = plugin.new_store(crate::policy::Called::loading(), CallHooks::default());
+    store.data_mut().compute_ticks = super::state::ticks(budget);
     let run = async {
         let instance = plugin.pre.instantiate_async(&mut store).await?;
         let provider = instance.wharf_plugin_tool_provider();
@@ -286,12 +295,18 @@ async fn describe(plugin: &Plugin) -> Result<(wit::PluginInfo, Vec<wit::Tool>), 
         let tools = provider.call_list_tools(&mut store).await?;
         wasmtime::Result::Ok((info, tools))
     };
-    match tokio::time::timeout(plugin.limits.call_timeout, run).await {
+    match tokio::time::timeout(wall, run).await {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(trap)) => Err(plugin.classify_trap(&store, trap)),
+        Ok(Err(trap)) => Err(match plugin.classify_trap(&store, trap) {
+            super::CallError::Compute { plugin, .. } => super::CallError::Compute {
+                plugin,
+                limit: budget,
+            },
+            other => other,
+        }),
         Err(_) => Err(super::CallError::Timeout {
             plugin: plugin.name.to_string(),
-            limit: plugin.limits.call_timeout,
+            limit: wall,
         }),
     }
 }

@@ -15,7 +15,7 @@ pub(crate) mod state;
 
 pub use cache::ArtifactCache;
 pub use context::{CallHooks, Progress, ProgressReceiver, ProgressSender, progress_channel};
-pub use load::LoadError;
+pub use load::{LOAD_BUDGET, LoadError};
 pub use plugin::{Annotations, CallError, Output, Plugin, PluginInfo, ToolDef, ToolError};
 
 use crate::credentials::CredentialStore;

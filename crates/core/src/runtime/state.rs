@@ -56,12 +56,16 @@ impl CallState {
             hooks,
             memory: MemoryCap::new(limits.memory_bytes),
             ticks: 0,
-            compute_ticks: (limits.compute.as_millis() / super::EPOCH_TICK.as_millis()).max(1)
-                as u64,
+            compute_ticks: ticks(limits.compute),
             http_hosts,
             realms: Vec::new(),
         }
     }
+}
+
+/// Epoch ticks in `budget` of guest time (at least one).
+pub(super) fn ticks(budget: std::time::Duration) -> u64 {
+    (budget.as_millis() / super::EPOCH_TICK.as_millis()).max(1) as u64
 }
 
 /// WASI with nothing in it: no preopened directory, no environment, no arguments, no

@@ -339,11 +339,16 @@ fn streams(a: StreamsArgs, _: &Context) -> ToolResult<Output> {
         match opened {
             Ok(s) => held.push(s),
             Err(e) => {
+                // Dropping one frees its place.
+                let count = held.len();
+                held.pop();
+                let again = match containers_read::follow_logs(&a.container, Some(0), 60_000) {
+                    Ok(_) => "opened another".to_owned(),
+                    Err(e) => e.message,
+                };
                 return Ok(Output::text(format!(
-                    "opened {} of {}, then: {}",
-                    held.len(),
-                    a.n,
-                    e.message
+                    "opened {count} of {}, then: {}; after dropping one: {again}",
+                    a.n, e.message
                 )));
             }
         }

@@ -221,8 +221,20 @@ async fn a_tool_is_held_to_its_label_and_what_it_asks_is_recorded() {
     for r in [
         denied(g.kill_container("web", None).await),
         denied(g.remove_volume("data", false).await),
+        denied(g.remove_network("front").await),
         denied(g.prune_networks(Filters::new()).await),
         denied(g.remove_service("svc-web").await),
+        denied(g.remove_secret("s").await),
+        denied(g.remove_config("c").await),
+        denied(g.remove_image("busybox", false, false).await),
+        denied(g.prune_images(Filters::new()).await),
+        denied(g.prune_volumes(Filters::new()).await),
+        denied(g.leave_swarm(false).await),
+        denied(g.copy_out("web", "/etc", "/tmp/x", true).await),
+        denied(
+            g.save_images(vec!["busybox".into()], "/tmp/x.tar", true)
+                .await,
+        ),
     ] {
         assert!(r.starts_with("wharf runs in no-destructive mode"), "{r}");
     }
@@ -230,6 +242,26 @@ async fn a_tool_is_held_to_its_label_and_what_it_asks_is_recorded() {
     assert_eq!(
         setup.changes.listed().requests[..2],
         ["start container web", "remove container web (refused)"]
+    );
+    // What the call itself created it may remove again: nothing it found is lost.
+    let created = g
+        .create_container(
+            Some("scratch".into()),
+            create_body(serde_json::json!({ "Image": "busybox" })),
+        )
+        .await
+        .unwrap();
+    g.remove_container(&created.id, true, false).await.unwrap();
+    g.remove_container("scratch", true, false).await.unwrap();
+
+    // A request the scope refuses after the mode admitted it is recorded as refused too.
+    let engine = self::engine();
+    let setup = Setup::new().scoped();
+    let g = setup.guard(&engine);
+    denied(g.kill_container("db", None).await);
+    assert_eq!(
+        setup.changes.listed().requests,
+        ["kill container db (refused)"]
     );
 }
 
