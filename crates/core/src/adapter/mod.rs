@@ -26,8 +26,8 @@ use wasmtime::component::{HasData, Resource, ResourceTable};
 type WitResult<T> = wasmtime::Result<Result<T, types::DockerError>>;
 
 /// Streams and jobs one call may hold open at once. Each can hold a connection to the
-/// engine, which the host pays for, not the plugin's memory limit.
-/// Above what a built-in tool needs (container_stats reads 30 containers side by side).
+/// engine, which the host pays for, not the plugin's memory limit. Set above what a
+/// built-in tool needs: container_stats reads 30 containers side by side.
 pub const MAX_OPEN_STREAMS: usize = 64;
 
 /// The capability functions' view of a call: its guard, its resource table, and how many

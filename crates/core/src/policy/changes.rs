@@ -25,6 +25,17 @@ pub enum Change {
     Destroy,
 }
 
+impl Change {
+    /// A write to host files that destroys when it may replace what is there.
+    pub fn replacing(overwrite: bool) -> Change {
+        if overwrite {
+            Change::Destroy
+        } else {
+            Change::Write
+        }
+    }
+}
+
 /// The tool a call runs, as its plugin declared it.
 #[derive(Debug, Clone, Default)]
 pub struct Called {

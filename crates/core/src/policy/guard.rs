@@ -521,13 +521,17 @@ impl<'a> Guard<'a> {
         host_dir: &str,
         overwrite: bool,
     ) -> Result<CopyReport> {
-        // Files it replaces on the host are gone.
-        let (change, verb) = match overwrite {
-            true => (Change::Destroy, "copy files, replacing any, out of"),
-            false => (Change::Write, "copy files out of"),
+        let verb = match overwrite {
+            true => "copy files, replacing any, out of",
+            false => "copy files out of",
         };
         let container = self
-            .target(change, verb, Kind::Container, container)
+            .target(
+                Change::replacing(overwrite),
+                verb,
+                Kind::Container,
+                container,
+            )
             .await?;
         let roots = self.rules.roots;
         let dest = roots.writable(host_dir)?;
@@ -594,13 +598,10 @@ impl<'a> Guard<'a> {
         overwrite: bool,
     ) -> Result<u64> {
         use tokio::io::AsyncWriteExt;
-        // A file it replaces is gone.
-        let change = match overwrite {
-            true => Change::Destroy,
-            false => Change::Write,
-        };
-        self.rules
-            .change(change, format_args!("save images to {host_path}"))?;
+        self.rules.change(
+            Change::replacing(overwrite),
+            format_args!("save images to {host_path}"),
+        )?;
         if images.is_empty() {
             return Err(DockerError::invalid("name at least one image to save"));
         }
