@@ -70,6 +70,7 @@ async fn containers_list_and_lifecycle_follow_the_engine() {
     );
 
     // Starting a running container is the engine's 304: nothing to do, no error.
+    let web = docker.container("web").unwrap().id;
     ok(&host, "start_container", json!({ "container": "web" })).await;
     assert!(docker.is_running("web"));
 
@@ -104,7 +105,8 @@ async fn containers_list_and_lifecycle_follow_the_engine() {
     assert_eq!(
         calls,
         [
-            "start(web)",
+            // A start is checked on the container it found (its binds), and acts on that.
+            format!("start({web})").as_str(),
             "remove(web)",
             "stop(web)",
             "remove(web)",
@@ -687,6 +689,48 @@ async fn the_mock_refuses_what_the_real_host_refuses() {
     .await;
     assert!(e.message.contains("`device` is refused"), "{}", e.message);
     assert!(docker.volumes().iter().all(|v| v.name != "etc"));
+}
+
+/// The bind nesting rule (issue 18, case 1) holds on the mock as on dockerd: the same
+/// refusal, word for word, and nothing reaches the engine.
+#[tokio::test]
+async fn the_mock_refuses_a_bind_that_nests_under_a_writable_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap().display().to_string();
+    std::fs::create_dir(format!("{root}/x")).unwrap();
+    let docker = MockDocker::builder()
+        .image(ImageSeed::new("busybox:latest").cmd(&["sh"]))
+        .build()
+        .unwrap();
+    let host = MockHost::builder(&docker)
+        .builtin(wharf::plugins::named("containers").unwrap())
+        .allowed_root(&root)
+        .start()
+        .await
+        .expect("the plugins load on the mock");
+    ok(
+        &host,
+        "run_container",
+        json!({ "image": "busybox", "name": "writer", "volumes": [format!("{root}:/w")] }),
+    )
+    .await;
+    let e = refused(
+        &host,
+        "run_container",
+        json!({ "image": "busybox", "name": "reader", "volumes": [format!("{root}/x:/host")] }),
+    )
+    .await;
+    assert_eq!(
+        e.message,
+        format!(
+            "bind mount of `{root}/x` refused: it lies inside `{root}`, which container \
+             `writer` can write through a mount of its own, so it could swap `{root}/x` for a \
+             symlink that Docker follows at the next start (to the host's `/`, say); bind \
+             paths that do not nest, or `{root}` read-only; to allow it, set nested_binds = \
+             true in [allow] of wharf.toml"
+        )
+    );
+    assert!(docker.container("reader").is_none());
 }
 
 /// A registry the test controls, as the mock's network: it answers every request with an

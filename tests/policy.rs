@@ -715,3 +715,143 @@ async fn a_plugin_cannot_send_a_held_login_or_a_request_where_its_grant_does_not
     assert_eq!(heads.len(), 2, "{heads:?}");
     assert!(heads[1].starts_with("GET /v2/"), "{heads:?}");
 }
+
+/// Issue 18, case 1. Docker resolves a bind's source again at every start and follows
+/// symlinks in it. So a container that writes the allowed root R through its bind can make
+/// `R/x`, let a second container bind `R/x`, swap the directory for a symlink to `/`, and
+/// the second container gets the host's `/` at its start, or at any restart the daemon
+/// makes on its own. A bind may not nest under a directory a container writes, either way
+/// round, and every start and restart wharf asks for checks where each source leads now.
+#[tokio::test]
+async fn a_bind_source_cannot_be_swapped_for_a_symlink_to_the_host() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let w = Wharf::start_with(&[], None).await;
+    let root = w.dir.path().canonicalize().unwrap().display().to_string();
+    let writer = cleanup.container(&unique("bind-writer"));
+    w.ok(
+        "run_container",
+        json!({"image": FIXTURE, "name": writer, "volumes": [format!("{root}:/w")],
+               "command": ["sleep", "300"]}),
+    )
+    .await;
+    w.ok(
+        "exec_container",
+        json!({"container": writer, "command": "mkdir /w/x"}),
+    )
+    .await;
+
+    // The second container, with a restart policy: the daemon starts it again by itself.
+    let reader = cleanup.container(&unique("bind-reader"));
+    let created = w
+        .call(
+            "run_container",
+            json!({"image": FIXTURE, "name": reader, "volumes": [format!("{root}/x:/host")],
+                   "start": false, "restart": "on-failure",
+                   "command": ["cat", "/host/etc/hostname"]}),
+        )
+        .await;
+    if created.is_error != Some(true) {
+        w.ok(
+            "exec_container",
+            json!({"container": writer, "command": "rmdir /w/x && ln -s / /w/x"}),
+        )
+        .await;
+        // Started the way the daemon starts it by itself, which no check of wharf's sees.
+        docker(&["start", &reader]);
+        docker(&["wait", &reader]);
+        panic!(
+            "the attack worked: {reader} printed the host's /etc/hostname ({:?}): {:?}",
+            std::fs::read_to_string("/etc/hostname").unwrap_or_default(),
+            docker(&["logs", &reader])
+        );
+    }
+    assert_eq!(
+        support::unfenced(&support::text(&created)),
+        format!(
+            "denied: bind mount of `{root}/x` refused: it lies inside `{root}`, which \
+             container `{writer}` can write through a mount of its own, so it could swap \
+             `{root}/x` for a symlink that Docker follows at the next start (to the host's \
+             `/`, say); bind paths that do not nest, or `{root}` read-only; to allow it, set \
+             nested_binds = true in [allow] of wharf.toml"
+        )
+    );
+    let made =
+        |name: &str| !docker(&["ps", "-aq", "--filter", &format!("name=^{name}$")]).is_empty();
+    assert!(!made(&reader), "nothing was created");
+    // Read-only, the outer bind gives nothing to swap with.
+    let viewer = cleanup.container(&unique("bind-viewer"));
+    w.ok(
+        "run_container",
+        json!({"image": FIXTURE, "name": viewer, "volumes": [format!("{root}:/w:ro")],
+               "start": false}),
+    )
+    .await;
+    docker(&["rm", "-f", &writer, &viewer]);
+
+    // Both in one container, which could swap its own inner source before a restart.
+    let both = cleanup.container(&unique("bind-both"));
+    let e = w
+        .err(
+            "run_container",
+            json!({"image": FIXTURE, "name": both, "start": false,
+                   "volumes": [format!("{root}:/w"), format!("{root}/x:/host:ro")]}),
+        )
+        .await;
+    assert!(
+        e.starts_with(&format!(
+            "denied: bind mount of `{root}/x` refused: it lies inside `{root}`, which this \
+             container can write"
+        )),
+        "{e}"
+    );
+    assert!(!made(&both), "nothing was created");
+
+    // The other order: the inner bind first, then a writer around it.
+    w.ok(
+        "run_container",
+        json!({"image": FIXTURE, "name": reader, "volumes": [format!("{root}/x:/host")],
+               "start": false, "restart": "on-failure",
+               "command": ["cat", "/host/etc/hostname"]}),
+    )
+    .await;
+    let e = w
+        .err(
+            "run_container",
+            json!({"image": FIXTURE, "name": writer, "volumes": [format!("{root}:/w")],
+                   "command": ["sleep", "300"]}),
+        )
+        .await;
+    assert_eq!(
+        e,
+        format!(
+            "denied: bind mount of `{root}` refused: container `{reader}` binds `{root}/x`, \
+             which lies inside it, so this container could swap that for a symlink that \
+             Docker follows when the other starts again (to the host's `/`, say); bind it \
+             read-only (`:ro`), or paths that do not nest; to allow it, set nested_binds = \
+             true in [allow] of wharf.toml"
+        )
+    );
+    assert!(!made(&writer), "nothing was created");
+
+    // What the rule cannot see: the swap made by something wharf did not create (here the
+    // host itself). The start wharf is asked for looks again and refuses.
+    let x = std::path::Path::new(&root).join("x");
+    std::fs::remove_dir(&x).unwrap();
+    std::os::unix::fs::symlink("/", &x).unwrap();
+    for verb in ["start", "restart"] {
+        let e = w
+            .err(&format!("{verb}_container"), json!({"container": reader}))
+            .await;
+        assert_eq!(
+            e,
+            format!(
+                "denied: cannot {verb} container `{reader}`: its bind mount source `{root}/x` \
+                 now leads to `/`, outside the allowed roots: a symlink was put in its path \
+                 since it was created, and Docker would follow it"
+            )
+        );
+    }
+    let started = docker(&["inspect", "-f", "{{.State.StartedAt}}", &reader]);
+    assert!(started.starts_with("0001-01-01"), "it never ran: {started}");
+}

@@ -648,6 +648,47 @@ async fn cluster_tools_refuse_clearly_and_read_only_mode_withholds_changes() {
     narrowed.ok("list_nodes", json!({})).await;
 }
 
+/// Issue 18, case 1, for swarm tasks: the swarm starts a task again by itself whenever one
+/// ends, mounting its binds anew, so a bind source a container could swap for a symlink is
+/// refused when the service is made.
+#[tokio::test]
+async fn a_service_may_not_bind_a_path_a_container_can_swap() {
+    let w = wharf("").await;
+    let _swarm = lease(&w).await;
+    let mut cleanup = SwarmCleanup::default();
+    let mut containers = support::Cleanup::default();
+    let root = w.dir.path().canonicalize().unwrap().display().to_string();
+    std::fs::create_dir(format!("{root}/x")).unwrap();
+    let writer = containers.container(&unique("svc-bind-writer"));
+    w.ok(
+        "run_container",
+        json!({"image": FIXTURE, "name": writer, "volumes": [format!("{root}:/w")],
+               "command": ["sleep", "300"]}),
+    )
+    .await;
+    let name = cleanup.service(&unique("svc-bind"));
+    let e = w
+        .err(
+            "create_service",
+            json!({ "name": name, "image": FIXTURE, "command": ["sh", "-c", LOOP],
+                    "mounts": [format!("{root}/x:/host")] }),
+        )
+        .await;
+    assert!(
+        e.starts_with(&format!(
+            "denied: service {name}: bind mount of `{root}/x` refused"
+        )) && e.contains(&format!(
+            "it lies inside `{root}`, which container `{writer}` can write through a \
+                 mount of its own"
+        )),
+        "{e}"
+    );
+    assert!(
+        docker(&["service", "ls", "-q", "--filter", &format!("name={name}")]).is_empty(),
+        "no service was made"
+    );
+}
+
 #[tokio::test]
 async fn the_swarm_plugin_is_off_unless_enabled() {
     let w = Wharf::start().await;

@@ -33,6 +33,7 @@
 //! unconfined = false
 //! volumes_from = false
 //! manager_join_tokens = false
+//! nested_binds = false
 //!
 //! # wharf serve --http: the bearer token (better: WHARF_HTTP_TOKEN in the environment),
 //! # Host names accepted beyond loopback, browser origins allowed.

@@ -3,7 +3,7 @@
 use super::{DockerError, Engine};
 use async_trait::async_trait;
 use bollard::query_parameters as q;
-use wharf_core::engine::{Found, Kind, Lookup, Namespaces};
+use wharf_core::engine::{Found, Holder, HostMount, Kind, Lookup, MountKind, Namespaces};
 
 /// Where the engine keeps the swarm objects of this kind.
 pub(super) fn swarm_path(kind: Kind) -> &'static str {
@@ -70,4 +70,86 @@ impl Lookup for Engine {
             namespaces,
         })
     }
+
+    async fn container_mounts(&self) -> Result<Vec<HostMount>, DockerError> {
+        let opts = q::ListContainersOptions {
+            all: true,
+            ..Default::default()
+        };
+        let list = self
+            .request(|d| async move { d.list_containers(Some(opts)).await })
+            .await?;
+        let mut mounts = Vec::new();
+        for c in list {
+            let holder = Holder {
+                kind: Kind::Container,
+                id: c.id.unwrap_or_default(),
+                name: c
+                    .names
+                    .iter()
+                    .flatten()
+                    .next()
+                    .map(|n| n.trim_start_matches('/').to_owned())
+                    .unwrap_or_default(),
+                labels: c.labels.unwrap_or_default(),
+            };
+            for m in c.mounts.into_iter().flatten() {
+                let kind = match m.typ.as_deref() {
+                    Some("bind") => MountKind::Bind,
+                    Some("volume") => MountKind::Volume,
+                    _ => continue,
+                };
+                let Some(source) = m.source.filter(|s| !s.is_empty()) else {
+                    continue;
+                };
+                mounts.push(HostMount {
+                    holder: holder.clone(),
+                    source,
+                    kind,
+                    writable: m.rw != Some(false),
+                });
+            }
+        }
+        Ok(mounts)
+    }
+
+    async fn service_mounts(&self) -> Result<Vec<HostMount>, DockerError> {
+        use wharf_core::engine::Swarm;
+        // Only a manager knows the services; elsewhere their tasks are containers.
+        if self.swarm_info().await?["ControlAvailable"] != true {
+            return Ok(Vec::new());
+        }
+        let services = self.list_services(Default::default()).await?;
+        Ok(service_mounts(&services))
+    }
+}
+
+/// The bind mounts of each service in a `GET /services` answer.
+fn service_mounts(services: &serde_json::Value) -> Vec<HostMount> {
+    let mut mounts = Vec::new();
+    for s in services.as_array().into_iter().flatten() {
+        let holder = Holder {
+            kind: Kind::Service,
+            id: s["ID"].as_str().unwrap_or_default().to_owned(),
+            name: s["Spec"]["Name"].as_str().unwrap_or_default().to_owned(),
+            labels: super::swarm::spec_labels(s),
+        };
+        let specs = s["Spec"]["TaskTemplate"]["ContainerSpec"]["Mounts"].as_array();
+        for m in specs.into_iter().flatten() {
+            // A volume's source here is its name; where it lives is each node's to choose.
+            if m["Type"] != "bind" {
+                continue;
+            }
+            let Some(source) = m["Source"].as_str().filter(|s| !s.is_empty()) else {
+                continue;
+            };
+            mounts.push(HostMount {
+                holder: holder.clone(),
+                source: source.to_owned(),
+                kind: MountKind::Bind,
+                writable: m["ReadOnly"] != true,
+            });
+        }
+    }
+    mounts
 }

@@ -5,8 +5,8 @@
 use super::*;
 use crate::engine::{
     Archives, BuildContext, BuildOptions, Builds, Bytes, ContainersRead, ContainersWrite,
-    Credentials, Exec, Found, HistoryEntry, ImageRemoved, ImageSummary, Images, JobEvent, Networks,
-    ProcessList, Registry, Swarm, System, Volumes,
+    Credentials, Exec, Found, HistoryEntry, HostMount, ImageRemoved, ImageSummary, Images,
+    JobEvent, Networks, ProcessList, Registry, Swarm, System, Volumes,
 };
 use crate::engine::{
     ConfigSpec, Event, NodeSpec, SecretSpec, ServiceCreated, ServiceSpec, SwarmInitRequest,
@@ -24,6 +24,9 @@ pub(crate) struct Fake {
     pub(crate) objects: Vec<(Kind, &'static str, Found)>,
     reached: Mutex<Vec<String>>,
     pub(crate) socket: Option<std::path::PathBuf>,
+    /// What containers and services mount, for the bind checks. Like lookups, these
+    /// reads are not recorded as reaching the engine.
+    pub(crate) mounts: Vec<HostMount>,
 }
 
 impl Fake {
@@ -76,6 +79,22 @@ impl Lookup for Fake {
             .ok_or_else(|| {
                 DockerError::new(ErrorKind::NotFound, format!("No such {kind}: {reference}"))
             })
+    }
+    async fn container_mounts(&self) -> Result<Vec<HostMount>> {
+        Ok(self.of(Kind::Container))
+    }
+    async fn service_mounts(&self) -> Result<Vec<HostMount>> {
+        Ok(self.of(Kind::Service))
+    }
+}
+
+impl Fake {
+    fn of(&self, kind: Kind) -> Vec<HostMount> {
+        self.mounts
+            .iter()
+            .filter(|m| m.holder.kind == kind)
+            .cloned()
+            .collect()
     }
 }
 

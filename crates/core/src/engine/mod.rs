@@ -66,10 +66,45 @@ pub struct Namespaces {
     pub ipc: String,
 }
 
+/// A host path mounted into a container, or into a swarm service's tasks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostMount {
+    pub holder: Holder,
+    /// The path on the host, as the engine keeps it (not resolved).
+    pub source: String,
+    pub kind: MountKind,
+    /// Whether the holder can write there.
+    pub writable: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MountKind {
+    /// A bind of a host path: Docker resolves it again at every start.
+    Bind,
+    /// A named or anonymous volume's directory.
+    Volume,
+}
+
+/// What holds a [`HostMount`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    /// [`Kind::Container`] or [`Kind::Service`].
+    pub kind: Kind,
+    pub id: String,
+    /// The first name, without the leading slash.
+    pub name: String,
+    pub labels: HashMap<String, String>,
+}
+
 /// Finding objects, for the checks that depend on what an object is.
 #[async_trait]
 pub trait Lookup: Send + Sync {
     async fn lookup(&self, kind: Kind, reference: &str) -> Result<Found>;
+    /// Every host path a container on this engine mounts, created or running alike.
+    async fn container_mounts(&self) -> Result<Vec<HostMount>>;
+    /// Every host path a swarm service mounts into its tasks; none when this engine is not
+    /// a swarm manager.
+    async fn service_mounts(&self) -> Result<Vec<HostMount>>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

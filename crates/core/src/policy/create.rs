@@ -35,6 +35,11 @@ pub struct CreateAllowances {
     /// manager, with the whole cluster's control, outside every policy of wharf's.
     #[serde(default)]
     pub manager_join_tokens: bool,
+    /// Bind mounts that nest under one a container writes through (`.:/app` beside
+    /// `./nginx.conf:/etc/nginx.conf:ro`). The writer can then swap the inner source for a
+    /// symlink that Docker follows at the next start: this trusts every such container.
+    #[serde(default)]
+    pub nested_binds: bool,
 }
 
 pub(crate) fn refused(what: &str, allow: &str) -> String {
@@ -229,9 +234,7 @@ fn check_mounts<'a>(
         let real = roots
             .existing(src)
             .map_err(|e| format!("bind mount source refused: {e}"))?;
-        let socket = real.file_name().is_some_and(|n| n == "docker.sock")
-            || engine_socket.is_some_and(|s| s.starts_with(&real));
-        if socket {
+        if exposes_socket(&real, engine_socket) {
             return Err(format!(
                 "bind mount of `{src}` refused: it exposes the Docker socket, which gives a \
                  container full control of the host"
@@ -239,6 +242,12 @@ fn check_mounts<'a>(
         }
     }
     Ok(())
+}
+
+/// Whether binding `real` (a resolved host path) hands a container the Docker socket.
+pub(crate) fn exposes_socket(real: &Path, engine_socket: Option<&Path>) -> bool {
+    real.file_name().is_some_and(|n| n == "docker.sock")
+        || engine_socket.is_some_and(|s| s.starts_with(real))
 }
 
 #[cfg(test)]
@@ -321,6 +330,7 @@ mod tests {
             unconfined: true,
             volumes_from: true,
             manager_join_tokens: true,
+            nested_binds: true,
         };
         assert!(check_create(&socket, &everything, &roots, None).is_err());
     }

@@ -6,6 +6,7 @@
 //! hands the action its full id, so the action works on the object that was checked even if
 //! a name is renamed or reused meanwhile.
 
+use super::binds;
 use super::changes::{Called, Change, Changes};
 use super::copy::{self, CopyReport, MAX_ARCHIVE};
 use super::{AllowedRoots, CreateAllowances, PROVENANCE, Scope};
@@ -23,7 +24,7 @@ use crate::engine::{
     NetworkSummary, ProcessList, Pruned, Stream, VolumeCreateRequest, VolumeSummary, WaitOutcome,
     WaitUntil,
 };
-use crate::engine::{DockerError, ErrorKind};
+use crate::engine::{DockerError, ErrorKind, Holder, MountKind};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -916,13 +917,17 @@ impl<'a> Guard<'a> {
 
     /// A service spec as it will be sent: labelled, checked against the create policy, its
     /// networks, volumes, secrets and configs in scope.
-    async fn service_spec(&self, mut spec: ServiceSpec) -> Result<ServiceSpec> {
+    /// `id` is the service's when it is an update. The caller holds [`binds::CREATING`]
+    /// while it makes the change.
+    async fn service_spec(&self, mut spec: ServiceSpec, id: Option<&str>) -> Result<ServiceSpec> {
         self.rules.label(&mut spec.labels);
         let socket = self.engine.socket_path();
         super::check_service(&spec, self.rules.allow, self.rules.roots, socket.as_deref())
             .map_err(DockerError::denied)?;
         self.service_host_network(&spec).await?;
         self.service_references(&mut spec).await?;
+        self.nesting(&binds::of_service(&spec), id, "this service")
+            .await?;
         Ok(spec)
     }
 
@@ -1033,7 +1038,8 @@ impl<'a> Guard<'a> {
 
     pub async fn create_service(&self, spec: ServiceSpec) -> Result<ServiceCreated> {
         self.rules.change(Change::Write, "create a service")?;
-        let spec = self.service_spec(spec).await?;
+        let _turn = binds::CREATING.lock().await;
+        let spec = self.service_spec(spec, None).await?;
         let login = self.image_login(&spec).await?;
         self.engine.create_service(spec, login).await
     }
@@ -1048,9 +1054,12 @@ impl<'a> Guard<'a> {
         let id = self
             .target(Change::Write, "update", Kind::Service, id)
             .await?;
-        let mut spec = self.service_spec(spec).await?;
-        // A service wharf did not make is not marked as if it had.
         let current = self.engine.inspect_service(&id).await?;
+        // Its own tasks are known by the full id.
+        let full = current["ID"].as_str().unwrap_or(&id);
+        let _turn = binds::CREATING.lock().await;
+        let mut spec = self.service_spec(spec, Some(full)).await?;
+        // A service wharf did not make is not marked as if it had.
         if current["Spec"]["Labels"][PROVENANCE.0] != PROVENANCE.1
             && let Some(labels) = spec.labels.as_mut()
         {
@@ -1149,12 +1158,19 @@ impl<'a> Guard<'a> {
         ));
         self.rules.admit(Change::Write, &request)?;
         self.rules.label(&mut body.labels);
+        let wanted = binds::of_body(&body);
+        // Held until the container exists, so a create that would nest with it waits.
+        let _turn = match wanted.is_empty() {
+            true => None,
+            false => Some(binds::CREATING.lock().await),
+        };
         let checks = async {
             let socket = self.engine.socket_path();
             super::check_create(&body, self.rules.allow, self.rules.roots, socket.as_deref())
                 .map_err(DockerError::denied)?;
             self.rules.joined_namespaces(self.engine, &body).await?;
-            self.rules.create_references(self.engine, &body).await
+            self.rules.create_references(self.engine, &body).await?;
+            self.nesting(&wanted, None, "this container").await
         };
         self.rules.checked(&request, checks.await)?;
         let given = name.clone();
@@ -1167,10 +1183,84 @@ impl<'a> Guard<'a> {
     }
 
     pub async fn start_container(&self, id: &str) -> Result<()> {
-        let id = self
-            .target(Change::Write, "start", Kind::Container, id)
-            .await?;
+        let id = self.to_start("start", id).await?;
         self.engine.start_container(&id).await
+    }
+
+    /// The id of a container to start or restart. Docker mounts each bind's source again,
+    /// following symlinks, so what the create check saw is checked again (see
+    /// [`super::binds`]).
+    async fn to_start(&self, verb: &str, reference: &str) -> Result<String> {
+        let request = super::changes::cut(format!("{verb} container {reference}"));
+        self.rules.admit(Change::Write, &request)?;
+        let checks = async {
+            let id = match self.rules.scope {
+                Some(_) => self.visible(Kind::Container, reference).await?,
+                None => self.engine.lookup(Kind::Container, reference).await?.id,
+            };
+            let (own, others): (Vec<_>, Vec<_>) = self
+                .engine
+                .container_mounts()
+                .await?
+                .into_iter()
+                .partition(|m| m.holder.id == id);
+            let refused = |e: String| {
+                DockerError::denied(format!("cannot {verb} container `{reference}`: {e}"))
+            };
+            let socket = self.engine.socket_path();
+            for mount in &own {
+                binds::still_inside(mount, self.rules.roots, socket.as_deref()).map_err(refused)?;
+            }
+            let wanted: Vec<binds::Wanted> = own
+                .iter()
+                .filter(|m| m.kind == MountKind::Bind)
+                .map(|m| binds::Wanted {
+                    source: m.source.clone(),
+                    writable: m.writable,
+                })
+                .collect();
+            if !wanted.is_empty() && !self.rules.allow.nested_binds {
+                let mut others = others;
+                others.extend(self.engine.service_mounts().await?);
+                binds::check_nesting(
+                    &wanted,
+                    &others,
+                    "this container",
+                    &|h| self.shown(h),
+                    self.rules.allow,
+                )
+                .map_err(refused)?;
+            }
+            Ok(id)
+        };
+        self.rules.checked(&request, checks.await)
+    }
+
+    /// [`binds::check_nesting`] of what a new container or service binds against every
+    /// other mount on the engine; `own` is the service (and so its tasks) being updated.
+    async fn nesting(&self, wanted: &[binds::Wanted], own: Option<&str>, this: &str) -> Result<()> {
+        if wanted.is_empty() || self.rules.allow.nested_binds {
+            return Ok(());
+        }
+        let mut others = self.engine.container_mounts().await?;
+        others.extend(self.engine.service_mounts().await?);
+        if let Some(service) = own {
+            others.retain(|m| {
+                m.holder.id != service
+                    && m.holder
+                        .labels
+                        .get("com.docker.swarm.service.id")
+                        .map(String::as_str)
+                        != Some(service)
+            });
+        }
+        binds::check_nesting(wanted, &others, this, &|h| self.shown(h), self.rules.allow)
+            .map_err(DockerError::denied)
+    }
+
+    /// Whether a refusal may name `holder`: not when it is outside the scope.
+    fn shown(&self, holder: &Holder) -> bool {
+        self.rules.scope.is_none_or(|s| s.matches(&holder.labels))
     }
 
     pub async fn stop_container(&self, id: &str, timeout_secs: Option<u32>) -> Result<()> {
@@ -1181,9 +1271,7 @@ impl<'a> Guard<'a> {
     }
 
     pub async fn restart_container(&self, id: &str, timeout_secs: Option<u32>) -> Result<()> {
-        let id = self
-            .target(Change::Write, "restart", Kind::Container, id)
-            .await?;
+        let id = self.to_start("restart", id).await?;
         self.engine.restart_container(&id, timeout_secs).await
     }
 

@@ -5,6 +5,7 @@
 //! [`Guard`] applies the Docker rules to every request on the engine boundary.
 
 pub mod audit;
+mod binds;
 pub(crate) mod build_context;
 mod capability;
 mod changes;

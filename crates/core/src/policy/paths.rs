@@ -71,6 +71,12 @@ impl AllowedRoots {
         self.check(path, real)
     }
 
+    /// Whether `path`, as written, lies under a root (nothing is resolved).
+    pub fn holds(&self, path: &Path) -> bool {
+        let written: PathBuf = path.components().collect();
+        self.roots.iter().any(|r| written.starts_with(r))
+    }
+
     fn join(&self, path: &str) -> Result<PathBuf, PathError> {
         if path.is_empty() || path.contains('\0') {
             return Err(PathError::Invalid {

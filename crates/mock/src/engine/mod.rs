@@ -10,7 +10,9 @@ mod swarm;
 use super::MockDocker;
 use async_trait::async_trait;
 use wharf_core::engine::DockerError;
-use wharf_core::engine::{DockerEngine, Found, Kind, Lookup, Namespaces};
+use wharf_core::engine::{
+    DockerEngine, Found, Holder, HostMount, Kind, Lookup, MountKind, Namespaces,
+};
 
 type Result<T> = std::result::Result<T, DockerError>;
 
@@ -63,5 +65,42 @@ impl Lookup for MockDocker {
             labels: labels.into_iter().collect(),
             namespaces,
         })
+    }
+
+    async fn container_mounts(&self) -> Result<Vec<HostMount>> {
+        use crate::model::MountSource;
+        let m = self.model();
+        let mut mounts = Vec::new();
+        for c in &m.containers {
+            let holder = Holder {
+                kind: Kind::Container,
+                id: c.id.clone(),
+                name: c.name.clone(),
+                labels: c.labels.clone().into_iter().collect(),
+            };
+            for mount in &c.mounts {
+                // Where dockerd keeps a volume, as inspect_volume renders it.
+                let (source, kind) = match &mount.source {
+                    MountSource::Bind { source } => (source.clone(), MountKind::Bind),
+                    MountSource::Volume { name, .. } => (
+                        format!("/var/lib/docker/volumes/{name}/_data"),
+                        MountKind::Volume,
+                    ),
+                    MountSource::Tmpfs => continue,
+                };
+                mounts.push(HostMount {
+                    holder: holder.clone(),
+                    source,
+                    kind,
+                    writable: mount.read_write,
+                });
+            }
+        }
+        Ok(mounts)
+    }
+
+    /// The mock host is never a swarm manager.
+    async fn service_mounts(&self) -> Result<Vec<HostMount>> {
+        Ok(Vec::new())
     }
 }

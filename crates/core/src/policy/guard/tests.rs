@@ -238,7 +238,8 @@ async fn a_tool_is_held_to_its_label_and_what_it_asks_is_recorded() {
     ] {
         assert!(r.starts_with("wharf runs in no-destructive mode"), "{r}");
     }
-    assert_eq!(engine.reached(), ["start web"]);
+    // A start acts on the full id it found, having checked the container's binds.
+    assert_eq!(engine.reached(), [format!("start {WEB}")]);
     assert_eq!(
         setup.changes.listed().requests[..2],
         ["start container web", "remove container web (refused)"]
@@ -751,4 +752,69 @@ async fn a_host_namespace_cannot_be_joined_through_another_container() {
         .await
         .unwrap();
     assert_eq!(engine.reached().len(), 3);
+}
+
+/// A service's bind is held to the nesting rule of [`super::binds`] against every container
+/// and service on the engine, but not against the service's own spec and tasks: an update
+/// replaces those.
+#[tokio::test]
+async fn a_service_bind_may_not_nest_under_what_another_writes() {
+    use crate::engine::{Holder, HostMount, MountKind};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::create_dir(root.join("x")).unwrap();
+    let r = root.display().to_string();
+    let mount = |kind, id: &str, name: &str, labels: &[(&str, &str)]| HostMount {
+        holder: Holder {
+            kind,
+            id: id.into(),
+            name: name.into(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        },
+        source: r.clone(),
+        kind: MountKind::Bind,
+        writable: true,
+    };
+    let spec = |source: &str| -> ServiceSpec {
+        serde_json::from_value(serde_json::json!({ "Name": "svc-web", "TaskTemplate": {
+            "ContainerSpec": { "Image": "busybox",
+                "Mounts": [{ "Type": "bind", "Source": source, "Target": "/x" }] } } }))
+        .unwrap()
+    };
+    let inner = format!("{r}/x");
+    let mut engine = engine();
+    engine.mounts = vec![
+        mount(Kind::Service, "s0web", "svc-web", &[]),
+        mount(
+            Kind::Container,
+            "t0task",
+            "svc-web.1.abc",
+            &[("com.docker.swarm.service.id", "s0web")],
+        ),
+    ];
+    let mut setup = Setup::new();
+    setup.roots = AllowedRoots::new([root.clone()]);
+    let g = setup.guard(&engine);
+    // The service's own tasks write `root`, and the update replaces them.
+    g.update_service("svc-web", 1, spec(&inner), false)
+        .await
+        .unwrap();
+    // A new service is another, and so is a container writing `root`.
+    let e = denied(g.create_service(spec(&inner)).await);
+    assert!(
+        e.starts_with(&format!(
+            "bind mount of `{inner}` refused: it lies inside `{r}`, which container \
+             `svc-web.1.abc` can write"
+        )),
+        "{e}"
+    );
+    engine
+        .mounts
+        .push(mount(Kind::Container, "c0writer", "writer", &[]));
+    let g = setup.guard(&engine);
+    let e = denied(g.update_service("svc-web", 1, spec(&inner), false).await);
+    assert!(e.contains("which container `writer` can write"), "{e}");
 }
