@@ -848,10 +848,133 @@ async fn a_bind_source_cannot_be_swapped_for_a_symlink_to_the_host() {
             format!(
                 "denied: cannot {verb} container `{reader}`: its bind mount source `{root}/x` \
                  now leads to `/`, outside the allowed roots: a symlink was put in its path \
-                 since it was created, and Docker would follow it"
+                 since it was created (or the roots changed), and Docker would follow it"
             )
         );
     }
     let started = docker(&["inspect", "-f", "{{.State.StartedAt}}", &reader]);
     assert!(started.starts_with("0001-01-01"), "it never ran: {started}");
+    // A copy mounts the binds afresh in the daemon, even of a container that never ran
+    // (`docker cp` read the host's /etc/hostname through the swapped path here).
+    let e = w
+        .err(
+            "copy_from_container",
+            json!({"container": reader, "source": "/host/etc/hostname", "destination": "got"}),
+        )
+        .await;
+    assert_eq!(
+        e,
+        format!(
+            "denied: cannot copy files out of container `{reader}`: its bind mount source \
+             `{root}/x` now leads to `/`, outside the allowed roots: a symlink was put in its \
+             path since it was created (or the roots changed), and Docker would follow it"
+        )
+    );
+    assert!(!w.dir.path().join("got").exists(), "nothing was copied");
+}
+
+/// Issue 18, case 6: the create check is an allowlist of the fields wharf knows. Each body
+/// here passed the old denylist and was created for a third-party plugin granted
+/// containers-write; each is now refused naming the field and the `[allow]` key. The same
+/// bodies sent with those keys set are created by dockerd, so the refusal is wharf's.
+#[tokio::test]
+async fn a_plugin_cannot_create_what_the_allowlist_does_not_know() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let (_keep, plugins, config) = hostile_plugin_dir();
+    let plugins = plugins.to_str().unwrap();
+    let w = Wharf::start_with(&["--plugin-dir", plugins], Some(config)).await;
+    let lifted = format!(
+        "{config}[allow]\ndevices = true\nunconfined = true\nhost_namespaces = true\n\
+         sysctls = true\ncgroup_parent = true\nlog_drivers = [\"syslog\"]\n"
+    );
+    let allowing = Wharf::start_with(&["--plugin-dir", plugins], Some(&lifted)).await;
+    let unconfined = "is refused; to allow it, set unconfined = true in [allow] of wharf.toml";
+    let bodies = [
+        (
+            json!({"DeviceCgroupRules": ["b *:* rwm"]}),
+            "`HostConfig.DeviceCgroupRules` (access to host devices) is refused; to allow \
+             it, set devices = true in [allow] of wharf.toml"
+                .to_owned(),
+        ),
+        (
+            json!({"MaskedPaths": []}),
+            format!(
+                "`HostConfig.MaskedPaths` (it replaces what Docker hides from a container) \
+                 {unconfined}"
+            ),
+        ),
+        (
+            json!({"ReadonlyPaths": []}),
+            format!(
+                "`HostConfig.ReadonlyPaths` (it replaces what Docker hides from a container) \
+                 {unconfined}"
+            ),
+        ),
+        (
+            json!({"SecurityOpt": ["seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\"}"]}),
+            format!(
+                "security option `seccomp={{\"defaultAction\":\"SCMP_ACT_ALLOW\"}}` {unconfined}"
+            ),
+        ),
+        (
+            json!({"SecurityOpt": ["label=disable"]}),
+            format!("security option `label=disable` {unconfined}"),
+        ),
+        (
+            json!({"SecurityOpt": ["label=type:spc_t"]}),
+            format!("security option `label=type:spc_t` {unconfined}"),
+        ),
+        (
+            json!({"CgroupnsMode": "host"}),
+            "the host cgroup namespace is refused; to allow it, set host_namespaces = true in \
+             [allow] of wharf.toml"
+                .to_owned(),
+        ),
+        (
+            json!({"LogConfig": {"Type": "syslog",
+                                 "Config": {"syslog-address": "udp://192.0.2.1:514"}}}),
+            "log driver `syslog` (it sends from the Docker daemon's own network, to any \
+             address) is refused; to allow it, set log_drivers = [\"syslog\"] in [allow] of \
+             wharf.toml"
+                .to_owned(),
+        ),
+        (
+            json!({"Sysctls": {"net.ipv4.ip_forward": "1"}}),
+            "`HostConfig.Sysctls` (kernel parameters) is refused; to allow it, set sysctls = \
+             true in [allow] of wharf.toml"
+                .to_owned(),
+        ),
+        (
+            json!({"CgroupParent": "/wharf-test"}),
+            "`HostConfig.CgroupParent` (a cgroup outside Docker's own) is refused; to allow \
+             it, set cgroup_parent = true in [allow] of wharf.toml"
+                .to_owned(),
+        ),
+    ];
+    let made =
+        |name: &str| !docker(&["ps", "-aq", "--filter", &format!("name=^{name}$")]).is_empty();
+    for (host, says) in bodies {
+        let name = cleanup.container(&unique("allowlist"));
+        let body = json!({"Image": FIXTURE, "Cmd": ["true"], "HostConfig": host});
+        let e = w
+            .err("hostile_create", json!({"name": name, "body": body}))
+            .await;
+        assert_eq!(e, format!("denied: {says}"), "{host}");
+        assert!(!made(&name), "{host}: nothing was created");
+        allowing
+            .ok("hostile_create", json!({"name": name, "body": body}))
+            .await;
+        assert!(made(&name), "{host}: dockerd takes it once allowed");
+    }
+    // What stays inside the container passes as it is.
+    let name = cleanup.container(&unique("allowlist-plain"));
+    w.ok(
+        "hostile_create",
+        json!({"name": name, "body": {"Image": FIXTURE, "Cmd": ["true"], "HostConfig": {
+            "Memory": 67108864, "CapDrop": ["ALL"], "Init": true,
+            "SecurityOpt": ["no-new-privileges"],
+            "LogConfig": {"Type": "json-file", "Config": {"max-size": "1m"}}}}}),
+    )
+    .await;
 }

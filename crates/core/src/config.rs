@@ -34,6 +34,12 @@
 //! volumes_from = false
 //! manager_join_tokens = false
 //! nested_binds = false
+//! sysctls = false
+//! cgroup_parent = false
+//! annotations = false
+//! runtimes = []
+//! log_drivers = []
+//! host_networks = false
 //!
 //! # wharf serve --http: the bearer token (better: WHARF_HTTP_TOKEN in the environment),
 //! # Host names accepted beyond loopback, browser origins allowed.

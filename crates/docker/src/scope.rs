@@ -124,7 +124,8 @@ impl Lookup for Engine {
     }
 }
 
-/// The bind mounts of each service in a `GET /services` answer.
+/// The bind mounts of each service in a `GET /services` answer, of its spec and the one
+/// before.
 fn service_mounts(services: &serde_json::Value) -> Vec<HostMount> {
     let mut mounts = Vec::new();
     for s in services.as_array().into_iter().flatten() {
@@ -134,8 +135,11 @@ fn service_mounts(services: &serde_json::Value) -> Vec<HostMount> {
             name: s["Spec"]["Name"].as_str().unwrap_or_default().to_owned(),
             labels: super::swarm::spec_labels(s),
         };
-        let specs = s["Spec"]["TaskTemplate"]["ContainerSpec"]["Mounts"].as_array();
-        for m in specs.into_iter().flatten() {
+        // The previous spec too: a rollback, asked for or automatic, mounts its binds.
+        let specs = ["Spec", "PreviousSpec"]
+            .into_iter()
+            .filter_map(|spec| s[spec]["TaskTemplate"]["ContainerSpec"]["Mounts"].as_array());
+        for m in specs.flatten() {
             // A volume's source here is its name; where it lives is each node's to choose.
             if m["Type"] != "bind" {
                 continue;

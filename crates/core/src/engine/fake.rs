@@ -27,6 +27,8 @@ pub(crate) struct Fake {
     /// What containers and services mount, for the bind checks. Like lookups, these
     /// reads are not recorded as reaching the engine.
     pub(crate) mounts: Vec<HostMount>,
+    /// A service's `PreviousSpec`, what a rollback restores.
+    pub(crate) previous_spec: Option<Json>,
 }
 
 impl Fake {
@@ -394,7 +396,10 @@ impl Swarm for Fake {
     async fn inspect_service(&self, id: &str) -> Result<Json> {
         self.reach(format!("inspect service {id}"));
         let found = self.lookup(Kind::Service, id).await?;
-        Ok(serde_json::json!({ "ID": found.id, "Spec": { "Labels": found.labels } }))
+        Ok(
+            serde_json::json!({ "ID": found.id, "Spec": { "Labels": found.labels },
+                               "PreviousSpec": self.previous_spec }),
+        )
     }
     async fn list_tasks(&self, filters: Filters) -> Result<Json> {
         self.reach(format!("list tasks {filters:?}"));

@@ -10,14 +10,23 @@
 //! create, or the host itself).
 
 use super::create::exposes_socket;
-use super::{AllowedRoots, CreateAllowances};
+use super::{AllowedRoots, CreateAllowances, PROVENANCE};
 use crate::engine::{ContainerCreateBody, Holder, HostMount, MountKind, ServiceSpec};
 use bollard_stubs::models::{Mount, MountType};
 use std::path::{Path, PathBuf};
 
 /// Creates that add host mounts take turns: two that would nest must not both pass their
-/// check before either exists.
-pub(crate) static CREATING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// check before either exists. (Within this process: two wharf processes on one engine
+/// do not see each other's turn.)
+static CREATING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// This create's turn, held until the object exists, when it `binds` host paths.
+pub(crate) async fn turn(binds: bool) -> Option<tokio::sync::MutexGuard<'static, ()>> {
+    match binds {
+        true => Some(CREATING.lock().await),
+        false => None,
+    }
+}
 
 /// A host path a new container or service binds, and whether it writes through it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,23 +131,31 @@ pub(crate) fn check_nesting(
     if allow.nested_binds || wanted.is_empty() {
         return Ok(());
     }
+    // A holder outside the scope is not named, nor is what it binds.
     let holder = |h: &Holder| {
-        if named(h) {
+        named(h).then(|| {
             format!(
                 "{} `{}`",
                 h.kind,
                 if h.name.is_empty() { &h.id } else { &h.name }
             )
-        } else {
-            format!("a {} outside wharf's scope", h.kind)
-        }
+        })
     };
-    let inside = |source: &str, outer: &str, writer: &str| {
+    let inside = |source: &str, outer: Option<&str>, writer: Option<String>| {
+        let (outer, advice) = match (outer, writer.as_deref()) {
+            (Some(outer), Some(writer)) => (
+                format!("`{outer}`, which {writer} can write"),
+                format!("bind paths that do not nest, or `{outer}` read-only"),
+            ),
+            _ => (
+                "a directory that a container outside wharf's scope can write".to_owned(),
+                "bind a path that does not nest".to_owned(),
+            ),
+        };
         format!(
-            "bind mount of `{source}` refused: it lies inside `{outer}`, which {writer} can \
-             write through a mount of its own, so it could swap `{source}` for a symlink \
-             that Docker follows at the next start (to the host's `/`, say); bind paths that \
-             do not nest, or `{outer}` read-only; {ALLOW}"
+            "bind mount of `{source}` refused: it lies inside {outer} through a mount of its \
+             own, so it could swap `{source}` for a symlink that Docker follows at the next \
+             start (to the host's `/`, say); {advice}; {ALLOW}"
         )
     };
     let wanted: Vec<(&Wanted, Vec<PathBuf>)> =
@@ -148,22 +165,29 @@ pub(crate) fn check_nesting(
     for (i, (w, w_forms)) in wanted.iter().enumerate() {
         for (j, (v, v_forms)) in wanted.iter().enumerate() {
             if i != j && v.writable && nests(w_forms, v_forms) {
-                return Err(inside(&w.source, &v.source, this));
+                return Err(inside(&w.source, Some(&v.source), Some(this.to_owned())));
             }
         }
         for (o, o_forms) in &others {
+            let shown = holder(&o.holder);
             if o.writable && nests(w_forms, o_forms) {
-                return Err(inside(&w.source, &o.source, &holder(&o.holder)));
+                let outer = shown.as_ref().map(|_| o.source.as_str());
+                return Err(inside(&w.source, outer, shown));
             }
             if w.writable && nests(o_forms, w_forms) {
+                let (what, which) = match &shown {
+                    Some(h) => (format!("{h} binds `{}`", o.source), "that"),
+                    None => (
+                        "a container outside wharf's scope binds a path".to_owned(),
+                        "it",
+                    ),
+                };
                 return Err(format!(
-                    "bind mount of `{}` refused: {} binds `{}`, which lies inside it, so {this} \
-                     could swap that for a symlink that Docker follows when the other starts \
-                     again (to the host's `/`, say); bind it read-only (`:ro`), or paths that \
-                     do not nest; {ALLOW}",
+                    "bind mount of `{}` refused: {what}, which lies inside it, so {this} could \
+                     swap {which} for a symlink that Docker follows when the other starts again \
+                     (to the host's `/`, say); bind it read-only (`:ro`), or paths that do not \
+                     nest; {ALLOW}",
                     w.source,
-                    holder(&o.holder),
-                    o.source,
                 ));
             }
         }
@@ -171,21 +195,25 @@ pub(crate) fn check_nesting(
     Ok(())
 }
 
-/// Before a start: a bind whose source lies under an allowed root must still lead inside
-/// the roots, and not to the Docker socket. Binds elsewhere were never wharf's to grant (a
-/// container made by other means), so they are left to whoever made them.
+/// Before a start or a copy: a bind of a container wharf made, or whose source lies under
+/// an allowed root, must still lead inside the roots, and not to the Docker socket. Other
+/// binds were never wharf's to grant (a container made by other means, outside the roots),
+/// so they are left to whoever made them.
 pub(crate) fn still_inside(
     mount: &HostMount,
     roots: &AllowedRoots,
     socket: Option<&Path>,
 ) -> Result<(), String> {
-    if mount.kind != MountKind::Bind || !roots.holds(Path::new(&mount.source)) {
+    // wharf checked every bind of a container it made against the roots, however the
+    // source was spelled (through a symlink to a root, say).
+    let vouched = mount.holder.labels.get(PROVENANCE.0).map(String::as_str) == Some(PROVENANCE.1);
+    if mount.kind != MountKind::Bind || !(vouched || roots.holds(Path::new(&mount.source))) {
         return Ok(());
     }
     let leads = |to: &str| {
         format!(
             "its bind mount source `{}` now leads {to}: a symlink was put in its path since \
-             it was created, and Docker would follow it",
+             it was created (or the roots changed), and Docker would follow it",
             mount.source
         )
     };
@@ -266,10 +294,17 @@ mod tests {
         // Within the container itself.
         let e = check(&[wanted(&root, true), wanted(&sub, false)], &[]).unwrap_err();
         assert!(e.contains("which this container can write"), "{e}");
-        // A holder out of scope is not named.
+        // A holder out of scope is not named, nor is what it binds.
         let e = check(&[wanted(&sub, true)], &[mount("hidden", &root, true)]).unwrap_err();
         assert!(
-            e.contains("which a container outside wharf's scope can"),
+            e.contains("inside a directory that a container outside wharf's scope can write")
+                && !e.contains(&format!("`{root}`")),
+            "{e}"
+        );
+        let e = check(&[wanted(&root, true)], &[mount("hidden", &sub, false)]).unwrap_err();
+        assert!(
+            e.contains("a container outside wharf's scope binds a path, which lies inside it")
+                && !e.contains(&format!("`{sub}`")),
             "{e}"
         );
 
@@ -336,7 +371,8 @@ mod tests {
             e,
             format!(
                 "its bind mount source `{}` now leads to `/`, outside the allowed roots: a \
-                 symlink was put in its path since it was created, and Docker would follow it",
+                 symlink was put in its path since it was created (or the roots changed), and \
+                 Docker would follow it",
                 sub.display()
             )
         );

@@ -2,11 +2,7 @@
 //! parsing into the API model), so nothing a plugin spells differently slips past.
 
 use super::AllowedRoots;
-use bollard_stubs::models::{
-    ContainerCreateBody, Mount, MountType, ServiceSpec,
-    TaskSpecContainerSpecPrivilegesAppArmorModeEnum,
-    TaskSpecContainerSpecPrivilegesSeccompModeEnum,
-};
+use bollard_stubs::models::{ContainerCreateBody, Mount, MountType, ServiceSpec};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -35,6 +31,26 @@ pub struct CreateAllowances {
     /// manager, with the whole cluster's control, outside every policy of wharf's.
     #[serde(default)]
     pub manager_join_tokens: bool,
+    /// Kernel parameters (`Sysctls`) for containers and services.
+    #[serde(default)]
+    pub sysctls: bool,
+    /// `CgroupParent`: a cgroup outside the one Docker makes for its containers.
+    #[serde(default)]
+    pub cgroup_parent: bool,
+    /// OCI annotations, which the container runtime reads and may act on.
+    #[serde(default)]
+    pub annotations: bool,
+    /// Container runtimes beyond runc (`kata`, `nvidia`...).
+    #[serde(default)]
+    pub runtimes: BTreeSet<String>,
+    /// Log drivers beyond the local ones (json-file, local, journald, none): the others
+    /// send from the daemon's own network to wherever their options say.
+    #[serde(default)]
+    pub log_drivers: BTreeSet<String>,
+    /// Networks on the host's own interfaces: macvlan, ipvlan, plugin drivers, and bridge
+    /// options beyond MTU, ICC, masquerading and the host binding address.
+    #[serde(default)]
+    pub host_networks: bool,
     /// Bind mounts that nest under one a container writes through (`.:/app` beside
     /// `./nginx.conf:/etc/nginx.conf:ro`). The writer can then swap the inner source for a
     /// symlink that Docker follows at the next start: this trusts every such container.
@@ -56,6 +72,7 @@ pub fn check_create(
     roots: &AllowedRoots,
     engine_socket: Option<&Path>,
 ) -> Result<(), String> {
+    super::fields::container_fields(body, allow)?;
     let Some(host) = &body.host_config else {
         return Ok(());
     };
@@ -84,18 +101,6 @@ pub fn check_create(
         return Err(refused(
             "volumes_from (another container's mounts) is",
             "volumes_from = true",
-        ));
-    }
-    if let Some(opt) = host
-        .security_opt
-        .iter()
-        .flatten()
-        .find(|o| o.contains("unconfined"))
-        && !allow.unconfined
-    {
-        return Err(refused(
-            &format!("security option `{opt}` is"),
-            "unconfined = true",
         ));
     }
 
@@ -152,35 +157,7 @@ pub fn check_service(
         return Ok(());
     };
     check_capabilities(container.capability_add.iter().flatten(), allow)?;
-    if let Some(p) = &container.privileges {
-        let seccomp = p
-            .seccomp
-            .as_ref()
-            .and_then(|s| s.mode)
-            .is_some_and(|m| m == TaskSpecContainerSpecPrivilegesSeccompModeEnum::UNCONFINED);
-        let apparmor = p
-            .app_armor
-            .as_ref()
-            .and_then(|a| a.mode)
-            .is_some_and(|m| m == TaskSpecContainerSpecPrivilegesAppArmorModeEnum::DISABLED);
-        let selinux = p
-            .se_linux_context
-            .as_ref()
-            .is_some_and(|c| c.disable == Some(true));
-        if (seccomp || apparmor || selinux) && !allow.unconfined {
-            let what = if seccomp {
-                "seccomp"
-            } else if apparmor {
-                "AppArmor"
-            } else {
-                "SELinux labelling"
-            };
-            return Err(refused(
-                &format!("running without {what} is"),
-                "unconfined = true",
-            ));
-        }
-    }
+    super::fields::service_fields(spec, allow)?;
     check_mounts(
         std::iter::empty(),
         container.mounts.iter().flatten(),
@@ -331,6 +308,12 @@ mod tests {
             volumes_from: true,
             manager_join_tokens: true,
             nested_binds: true,
+            sysctls: true,
+            cgroup_parent: true,
+            annotations: true,
+            runtimes: BTreeSet::from(["kata".to_owned()]),
+            log_drivers: BTreeSet::from(["syslog".to_owned()]),
+            host_networks: true,
         };
         assert!(check_create(&socket, &everything, &roots, None).is_err());
     }

@@ -24,7 +24,7 @@ use crate::engine::{
     NetworkSummary, ProcessList, Pruned, Stream, VolumeCreateRequest, VolumeSummary, WaitOutcome,
     WaitUntil,
 };
-use crate::engine::{DockerError, ErrorKind, Holder, MountKind};
+use crate::engine::{DockerError, ErrorKind, Holder, HostMount, MountKind};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -502,7 +502,7 @@ impl<'a> Guard<'a> {
         container_dir: &str,
     ) -> Result<CopyReport> {
         let container = self
-            .target(Change::Write, "copy files into", Kind::Container, container)
+            .copy_target(Change::Write, "copy files into", container)
             .await?;
         let source = self.rules.roots.existing(host_path)?;
         let (archive, report) = tokio::task::spawn_blocking(move || copy::pack(&source))
@@ -527,12 +527,7 @@ impl<'a> Guard<'a> {
             false => "copy files out of",
         };
         let container = self
-            .target(
-                Change::replacing(overwrite),
-                verb,
-                Kind::Container,
-                container,
-            )
+            .copy_target(Change::replacing(overwrite), verb, container)
             .await?;
         let roots = self.rules.roots;
         let dest = roots.writable(host_dir)?;
@@ -917,16 +912,16 @@ impl<'a> Guard<'a> {
 
     /// A service spec as it will be sent: labelled, checked against the create policy, its
     /// networks, volumes, secrets and configs in scope.
-    /// `id` is the service's when it is an update. The caller holds [`binds::CREATING`]
-    /// while it makes the change.
-    async fn service_spec(&self, mut spec: ServiceSpec, id: Option<&str>) -> Result<ServiceSpec> {
+    /// The caller holds [`binds::CREATING`] while it makes the change, if the spec binds
+    /// host paths.
+    async fn service_spec(&self, mut spec: ServiceSpec) -> Result<ServiceSpec> {
         self.rules.label(&mut spec.labels);
         let socket = self.engine.socket_path();
         super::check_service(&spec, self.rules.allow, self.rules.roots, socket.as_deref())
             .map_err(DockerError::denied)?;
         self.service_host_network(&spec).await?;
         self.service_references(&mut spec).await?;
-        self.nesting(&binds::of_service(&spec), id, "this service")
+        self.nesting(&binds::of_service(&spec), "this service")
             .await?;
         Ok(spec)
     }
@@ -1038,8 +1033,8 @@ impl<'a> Guard<'a> {
 
     pub async fn create_service(&self, spec: ServiceSpec) -> Result<ServiceCreated> {
         self.rules.change(Change::Write, "create a service")?;
-        let _turn = binds::CREATING.lock().await;
-        let spec = self.service_spec(spec, None).await?;
+        let _turn = binds::turn(!binds::of_service(&spec).is_empty()).await;
+        let spec = self.service_spec(spec).await?;
         let login = self.image_login(&spec).await?;
         self.engine.create_service(spec, login).await
     }
@@ -1055,10 +1050,17 @@ impl<'a> Guard<'a> {
             .target(Change::Write, "update", Kind::Service, id)
             .await?;
         let current = self.engine.inspect_service(&id).await?;
-        // Its own tasks are known by the full id.
-        let full = current["ID"].as_str().unwrap_or(&id);
-        let _turn = binds::CREATING.lock().await;
-        let mut spec = self.service_spec(spec, Some(full)).await?;
+        // A rollback brings back the previous spec, whatever spec is sent: its binds are
+        // the ones that will be mounted.
+        let previous: Option<ServiceSpec> = match rollback {
+            true => serde_json::from_value(current["PreviousSpec"].clone()).ok(),
+            false => None,
+        };
+        let restored = previous.as_ref().map(binds::of_service).unwrap_or_default();
+        let _turn = binds::turn(!binds::of_service(&spec).is_empty() || !restored.is_empty()).await;
+        self.nesting(&restored, "the spec this rollback restores")
+            .await?;
+        let mut spec = self.service_spec(spec).await?;
         // A service wharf did not make is not marked as if it had.
         if current["Spec"]["Labels"][PROVENANCE.0] != PROVENANCE.1
             && let Some(labels) = spec.labels.as_mut()
@@ -1160,17 +1162,14 @@ impl<'a> Guard<'a> {
         self.rules.label(&mut body.labels);
         let wanted = binds::of_body(&body);
         // Held until the container exists, so a create that would nest with it waits.
-        let _turn = match wanted.is_empty() {
-            true => None,
-            false => Some(binds::CREATING.lock().await),
-        };
+        let _turn = binds::turn(!wanted.is_empty()).await;
         let checks = async {
             let socket = self.engine.socket_path();
             super::check_create(&body, self.rules.allow, self.rules.roots, socket.as_deref())
                 .map_err(DockerError::denied)?;
             self.rules.joined_namespaces(self.engine, &body).await?;
             self.rules.create_references(self.engine, &body).await?;
-            self.nesting(&wanted, None, "this container").await
+            self.nesting(&wanted, "this container").await
         };
         self.rules.checked(&request, checks.await)?;
         let given = name.clone();
@@ -1194,23 +1193,11 @@ impl<'a> Guard<'a> {
         let request = super::changes::cut(format!("{verb} container {reference}"));
         self.rules.admit(Change::Write, &request)?;
         let checks = async {
-            let id = match self.rules.scope {
-                Some(_) => self.visible(Kind::Container, reference).await?,
-                None => self.engine.lookup(Kind::Container, reference).await?.id,
-            };
-            let (own, others): (Vec<_>, Vec<_>) = self
-                .engine
-                .container_mounts()
-                .await?
-                .into_iter()
-                .partition(|m| m.holder.id == id);
+            let (id, own, others) = self.mounts_of(reference).await?;
             let refused = |e: String| {
                 DockerError::denied(format!("cannot {verb} container `{reference}`: {e}"))
             };
-            let socket = self.engine.socket_path();
-            for mount in &own {
-                binds::still_inside(mount, self.rules.roots, socket.as_deref()).map_err(refused)?;
-            }
+            self.still_inside(&own).map_err(refused)?;
             let wanted: Vec<binds::Wanted> = own
                 .iter()
                 .filter(|m| m.kind == MountKind::Bind)
@@ -1236,24 +1223,54 @@ impl<'a> Guard<'a> {
         self.rules.checked(&request, checks.await)
     }
 
+    /// The full id of container `reference`, its mounts, and every other container's.
+    async fn mounts_of(&self, reference: &str) -> Result<(String, Vec<HostMount>, Vec<HostMount>)> {
+        let id = match self.rules.scope {
+            Some(_) => self.visible(Kind::Container, reference).await?,
+            None => self.engine.lookup(Kind::Container, reference).await?.id,
+        };
+        let (own, others) = self
+            .engine
+            .container_mounts()
+            .await?
+            .into_iter()
+            .partition(|m| m.holder.id == id);
+        Ok((id, own, others))
+    }
+
+    /// [`binds::still_inside`] for each of a container's mounts.
+    fn still_inside(&self, own: &[HostMount]) -> std::result::Result<(), String> {
+        let socket = self.engine.socket_path();
+        own.iter()
+            .try_for_each(|m| binds::still_inside(m, self.rules.roots, socket.as_deref()))
+    }
+
+    /// A copy into or out of a container mounts its binds afresh in the daemon, following
+    /// symlinks, running or not: each must still lead inside the roots.
+    async fn copy_target(&self, change: Change, verb: &str, reference: &str) -> Result<String> {
+        // What a copy may destroy is on the host, so a container this call made changes
+        // nothing about that.
+        let request = super::changes::cut(format!("{verb} container {reference}"));
+        self.rules.admit(change, &request)?;
+        let checks = async {
+            let (id, own, _) = self.mounts_of(reference).await?;
+            self.still_inside(&own).map_err(|e| {
+                DockerError::denied(format!("cannot {verb} container `{reference}`: {e}"))
+            })?;
+            Ok(id)
+        };
+        self.rules.checked(&request, checks.await)
+    }
+
     /// [`binds::check_nesting`] of what a new container or service binds against every
-    /// other mount on the engine; `own` is the service (and so its tasks) being updated.
-    async fn nesting(&self, wanted: &[binds::Wanted], own: Option<&str>, this: &str) -> Result<()> {
+    /// other mount on the engine. A service's own tasks count as others: until they stop
+    /// they write what they bind.
+    async fn nesting(&self, wanted: &[binds::Wanted], this: &str) -> Result<()> {
         if wanted.is_empty() || self.rules.allow.nested_binds {
             return Ok(());
         }
         let mut others = self.engine.container_mounts().await?;
         others.extend(self.engine.service_mounts().await?);
-        if let Some(service) = own {
-            others.retain(|m| {
-                m.holder.id != service
-                    && m.holder
-                        .labels
-                        .get("com.docker.swarm.service.id")
-                        .map(String::as_str)
-                        != Some(service)
-            });
-        }
         binds::check_nesting(wanted, &others, this, &|h| self.shown(h), self.rules.allow)
             .map_err(DockerError::denied)
     }
@@ -1322,8 +1339,11 @@ impl<'a> Guard<'a> {
     }
 
     pub async fn create_network(&self, mut spec: NetworkCreateRequest) -> Result<String> {
-        self.rules
-            .change(Change::Write, format_args!("create network {}", spec.name))?;
+        let request = super::changes::cut(format!("create network {}", spec.name));
+        self.rules.admit(Change::Write, &request)?;
+        let fields =
+            super::fields::network_fields(&spec, self.rules.allow).map_err(DockerError::denied);
+        self.rules.checked(&request, fields)?;
         self.rules.label(&mut spec.labels);
         self.engine.create_network(spec).await
     }

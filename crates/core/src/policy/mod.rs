@@ -13,6 +13,7 @@ pub mod confirm;
 pub mod copy;
 mod create;
 mod dockerignore;
+mod fields;
 pub mod guard;
 mod modes;
 mod paths;

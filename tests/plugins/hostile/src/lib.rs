@@ -157,6 +157,14 @@ impl Plugin for Hostile {
                 send,
             )
             .tool(
+                "hostile_create",
+                "Create",
+                "Sends `body` as it is to POST /containers/create under `name`, as a third-party \
+                 plugin granted containers-write may; answers the new id.",
+                Hints::write(),
+                create,
+            )
+            .tool(
                 "hostile_bad_result",
                 "Bad result",
                 "Declares a count and returns something else (`shape`: wrong_type, missing, none).",
@@ -322,6 +330,18 @@ fn exec_true(a: ExecArgs, _: &Context) -> ToolResult<Output> {
         },
     )?;
     Ok(Output::text(format!("exit {:?}", out.exit_code)))
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct CreateArgs {
+    name: String,
+    body: serde_json::Value,
+}
+
+fn create(a: CreateArgs, _: &Context) -> ToolResult<Output> {
+    let created =
+        wharf_plugin_sdk::docker::containers_write::create(Some(&a.name), &a.body.to_string())?;
+    Ok(Output::text(created.id))
 }
 
 fn kill(a: ExecArgs, _: &Context) -> ToolResult<Output> {

@@ -755,8 +755,8 @@ async fn a_host_namespace_cannot_be_joined_through_another_container() {
 }
 
 /// A service's bind is held to the nesting rule of [`super::binds`] against every container
-/// and service on the engine, but not against the service's own spec and tasks: an update
-/// replaces those.
+/// and service on the engine, its own tasks too (they write what they bind until they
+/// stop), and a rollback against the spec it restores, whatever spec is sent.
 #[tokio::test]
 async fn a_service_bind_may_not_nest_under_what_another_writes() {
     use crate::engine::{Holder, HostMount, MountKind};
@@ -764,19 +764,17 @@ async fn a_service_bind_may_not_nest_under_what_another_writes() {
     let root = dir.path().canonicalize().unwrap();
     std::fs::create_dir(root.join("x")).unwrap();
     let r = root.display().to_string();
-    let mount = |kind, id: &str, name: &str, labels: &[(&str, &str)]| HostMount {
+    let inner = format!("{r}/x");
+    let mount = |kind, id: &str, name: &str, source: &str, writable| HostMount {
         holder: Holder {
             kind,
             id: id.into(),
             name: name.into(),
-            labels: labels
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
+            labels: Default::default(),
         },
-        source: r.clone(),
+        source: source.to_owned(),
         kind: MountKind::Bind,
-        writable: true,
+        writable,
     };
     let spec = |source: &str| -> ServiceSpec {
         serde_json::from_value(serde_json::json!({ "Name": "svc-web", "TaskTemplate": {
@@ -784,26 +782,18 @@ async fn a_service_bind_may_not_nest_under_what_another_writes() {
                 "Mounts": [{ "Type": "bind", "Source": source, "Target": "/x" }] } } }))
         .unwrap()
     };
-    let inner = format!("{r}/x");
-    let mut engine = engine();
-    engine.mounts = vec![
-        mount(Kind::Service, "s0web", "svc-web", &[]),
-        mount(
-            Kind::Container,
-            "t0task",
-            "svc-web.1.abc",
-            &[("com.docker.swarm.service.id", "s0web")],
-        ),
-    ];
     let mut setup = Setup::new();
     setup.roots = AllowedRoots::new([root.clone()]);
-    let g = setup.guard(&engine);
-    // The service's own tasks write `root`, and the update replaces them.
-    g.update_service("svc-web", 1, spec(&inner), false)
-        .await
-        .unwrap();
-    // A new service is another, and so is a container writing `root`.
-    let e = denied(g.create_service(spec(&inner)).await);
+
+    // Its own task writes `root` until the update stops it.
+    let mut engine = engine();
+    engine.mounts = vec![mount(Kind::Container, "t0task", "svc-web.1.abc", &r, true)];
+    let e = denied(
+        setup
+            .guard(&engine)
+            .update_service("svc-web", 1, spec(&inner), false)
+            .await,
+    );
     assert!(
         e.starts_with(&format!(
             "bind mount of `{inner}` refused: it lies inside `{r}`, which container \
@@ -811,10 +801,22 @@ async fn a_service_bind_may_not_nest_under_what_another_writes() {
         )),
         "{e}"
     );
-    engine
-        .mounts
-        .push(mount(Kind::Container, "c0writer", "writer", &[]));
+    // Read-only there, it is fine; and so is a new service.
+    engine.mounts = vec![mount(Kind::Service, "s0web", "svc-web", &r, false)];
     let g = setup.guard(&engine);
-    let e = denied(g.update_service("svc-web", 1, spec(&inner), false).await);
+    g.update_service("svc-web", 1, spec(&inner), false)
+        .await
+        .unwrap();
+    g.create_service(spec(&inner)).await.unwrap();
+
+    // A rollback restores `PreviousSpec`, which binds `inner` while a container writes
+    // `root`: refused, though the spec sent binds nothing that nests.
+    engine.mounts = vec![mount(Kind::Container, "c0writer", "writer", &r, true)];
+    engine.previous_spec = Some(serde_json::to_value(spec(&inner)).unwrap());
+    let g = setup.guard(&engine);
+    let e = denied(
+        g.update_service("svc-web", 1, spec(&format!("{r}/elsewhere")), true)
+            .await,
+    );
     assert!(e.contains("which container `writer` can write"), "{e}");
 }
