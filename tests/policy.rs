@@ -978,3 +978,86 @@ async fn a_plugin_cannot_create_what_the_allowlist_does_not_know() {
     )
     .await;
 }
+
+/// Issue 18, case 10, for the files wharf writes and reads whole: the directory a save
+/// writes into and a load reads from is swapped for a symlink to a directory outside and
+/// back, as fast as the kernel allows (what a container holding a writable bind of the root
+/// can do there; a thread here swaps faster than a shell in a container). Each file is
+/// opened by handle beneath its root, so nothing lands outside the root and the tar outside
+/// is never read. (With the path opened again after its check, the tar outside was loaded.)
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_directory_swapped_for_a_symlink_while_wharf_saves_and_loads_never_leads_outside() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let w = Wharf::start_with(&[], None).await;
+    let root = w.dir.path().canonicalize().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let out = outside.path().canonicalize().unwrap();
+    // An image only the tar outside holds: were it ever loaded, its tag would be back.
+    let marker = cleanup.image(&format!("{}:1", unique("outside-only")));
+    docker(&["tag", FIXTURE, &marker]);
+    docker(&[
+        "save",
+        "-o",
+        &format!("{}/images.tar", out.display()),
+        &marker,
+    ]);
+    docker(&["rmi", &marker]);
+    std::fs::create_dir(root.join("real")).unwrap();
+    let inside = root.join("real/images.tar").display().to_string();
+    w.ok("save_images", json!({"images": [FIXTURE], "path": inside}))
+        .await;
+
+    std::os::unix::fs::symlink(&out, root.join("alt")).unwrap();
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let c = |p: std::path::PathBuf| std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+        let (real, alt) = (c(root.join("real")), c(root.join("alt")));
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                // The directory and the symlink trade places in one step.
+                let swapped = unsafe {
+                    libc::renameat2(
+                        libc::AT_FDCWD,
+                        real.as_ptr(),
+                        libc::AT_FDCWD,
+                        alt.as_ptr(),
+                        libc::RENAME_EXCHANGE,
+                    )
+                };
+                assert_eq!(swapped, 0, "{}", std::io::Error::last_os_error());
+            }
+        })
+    };
+    let saved = root.join("real/saved.tar").display().to_string();
+    for _ in 0..60 {
+        // Each may fail, finding the symlink in its way; neither may go outside.
+        w.call(
+            "save_images",
+            json!({"images": [FIXTURE], "path": saved, "overwrite": true}),
+        )
+        .await;
+        w.call("load_images", json!({"path": inside})).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().unwrap();
+    let landed: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        landed,
+        ["images.tar"],
+        "nothing is written outside the root"
+    );
+    assert!(
+        std::process::Command::new("docker")
+            .args(["image", "inspect", &marker])
+            .output()
+            .is_ok_and(|o| !o.status.success()),
+        "the tar outside the root was loaded"
+    );
+}

@@ -46,12 +46,12 @@ fn error(kind: ErrorKind, message: String) -> FileError {
 
 impl ReadHost<'_> {
     fn read(&self, path: &str, max_bytes: u32) -> Result<String, FileError> {
-        let real = self.roots.existing(path).map_err(path_error)?;
-        let meta = std::fs::metadata(&real)
+        use std::io::Read;
+        // Beneath its root, by handle: never outside it, never a FIFO.
+        let file = self.roots.open_file(path).map_err(path_error)?;
+        let meta = file
+            .metadata()
             .map_err(|e| error(ErrorKind::Invalid, format!("cannot read {path}: {e}")))?;
-        if !meta.is_file() {
-            return Err(error(ErrorKind::Invalid, format!("{path} is not a file")));
-        }
         let limit = u64::from(max_bytes.min(MAX_BYTES));
         if meta.len() > limit {
             return Err(error(
@@ -62,8 +62,16 @@ impl ReadHost<'_> {
                 ),
             ));
         }
-        let bytes = std::fs::read(&real)
+        let mut bytes = Vec::new();
+        file.take(limit + 1)
+            .read_to_end(&mut bytes)
             .map_err(|e| error(ErrorKind::Invalid, format!("cannot read {path}: {e}")))?;
+        if bytes.len() as u64 > limit {
+            return Err(error(
+                ErrorKind::TooLarge,
+                format!("{path} grew past the {limit} bytes allowed while it was read"),
+            ));
+        }
         String::from_utf8(bytes)
             .map_err(|_| error(ErrorKind::Invalid, format!("{path} is not UTF-8 text")))
     }

@@ -29,6 +29,8 @@ pub(crate) struct Fake {
     pub(crate) mounts: Vec<HostMount>,
     /// A service's `PreviousSpec`, what a rollback restores.
     pub(crate) previous_spec: Option<Json>,
+    /// A service's `Spec` beyond its labels.
+    pub(crate) spec: Option<Json>,
 }
 
 impl Fake {
@@ -396,10 +398,9 @@ impl Swarm for Fake {
     async fn inspect_service(&self, id: &str) -> Result<Json> {
         self.reach(format!("inspect service {id}"));
         let found = self.lookup(Kind::Service, id).await?;
-        Ok(
-            serde_json::json!({ "ID": found.id, "Spec": { "Labels": found.labels },
-                               "PreviousSpec": self.previous_spec }),
-        )
+        let mut spec = self.spec.clone().unwrap_or_else(|| serde_json::json!({}));
+        spec["Labels"] = serde_json::json!(found.labels);
+        Ok(serde_json::json!({ "ID": found.id, "Spec": spec, "PreviousSpec": self.previous_spec }))
     }
     async fn list_tasks(&self, filters: Filters) -> Result<Json> {
         self.reach(format!("list tasks {filters:?}"));

@@ -13,6 +13,7 @@ use super::CreateAllowances;
 use super::create::refused;
 use crate::engine::{ContainerCreateBody, NetworkCreateRequest, ServiceSpec};
 use serde_json::{Map, Value};
+use std::path::Path;
 
 type Checked = Result<(), String>;
 
@@ -87,12 +88,10 @@ const HOST_CONFIG: &[&str] = &[
     "OomKillDisable",
     "Init",
     "PidsLimit",
-    "Ulimits",
     "CpuCount",
     "CpuPercent",
     "IOMaximumIOps",
     "IOMaximumBandwidth",
-    "Binds",
     "NetworkMode",
     "PortBindings",
     "RestartPolicy",
@@ -108,7 +107,6 @@ const HOST_CONFIG: &[&str] = &[
     "GroupAdd",
     "IpcMode",
     "Links",
-    "OomScoreAdj",
     "PidMode",
     "Privileged",
     "PublishAllPorts",
@@ -219,15 +217,19 @@ fn host_config(host: &Value, allow: &CreateAllowances) -> Checked {
             }
             "Runtime" => runtime(value.as_str().unwrap_or_default(), allow)?,
             "LogConfig" => log_driver(value["Type"].as_str().unwrap_or_default(), allow)?,
-            "VolumeDriver" => match value.as_str().unwrap_or_default() {
-                "" | "local" => {}
-                other => {
-                    return Err(format!(
-                        "volume driver `{other}` is refused: only Docker's own `local` driver \
-                         is known to keep a volume on this machine"
-                    ));
+            "VolumeDriver" => volume_driver(value.as_str().unwrap_or_default())?,
+            "Binds" => {
+                for bind in value.as_array().into_iter().flatten() {
+                    let options = bind.as_str().unwrap_or_default().split(':').nth(2);
+                    for option in options.into_iter().flat_map(|o| o.split(',')) {
+                        if matches!(option, "shared" | "rshared") {
+                            propagation(option, allow)?;
+                        }
+                    }
                 }
-            },
+            }
+            "OomScoreAdj" => host_wide(value, &Value::Null)?,
+            "Ulimits" => host_wide(&Value::Null, value)?,
             "Isolation" => match value.as_str().unwrap_or_default() {
                 "" | "default" => {}
                 other => return Err(format!("isolation `{other}` is refused")),
@@ -246,7 +248,8 @@ fn host_config(host: &Value, allow: &CreateAllowances) -> Checked {
 fn security_opt(opt: &str, allow: &CreateAllowances) -> Checked {
     let (key, value) = opt.split_once(['=', ':']).unwrap_or((opt, ""));
     match key {
-        "no-new-privileges" => Ok(()),
+        // Only on: `false` would undo a daemon started with --no-new-privileges.
+        "no-new-privileges" if matches!(value, "" | "true") => Ok(()),
         "apparmor" if value == "docker-default" => Ok(()),
         "apparmor" | "seccomp" | "label" | "systempaths" | "writable-cgroups" => {
             if allow.unconfined {
@@ -265,7 +268,11 @@ fn security_opt(opt: &str, allow: &CreateAllowances) -> Checked {
 }
 
 fn runtime(name: &str, allow: &CreateAllowances) -> Checked {
-    if name.is_empty() || name == "runc" || allow.runtimes.contains(name) {
+    if name.is_empty()
+        || name == "runc"
+        || name == "io.containerd.runc.v2"
+        || allow.runtimes.contains(name)
+    {
         return Ok(());
     }
     Err(refused(
@@ -293,10 +300,22 @@ fn mount_fields(mount: &Value, allow: &CreateAllowances) -> Checked {
         "" | "bind" | "volume" | "tmpfs" | "image" => {}
         other => return Err(format!("mount type `{other}` is refused")),
     }
-    match mount["BindOptions"]["Propagation"]
-        .as_str()
-        .unwrap_or_default()
-    {
+    volume_driver(
+        mount["VolumeOptions"]["DriverConfig"]["Name"]
+            .as_str()
+            .unwrap_or_default(),
+    )?;
+    propagation(
+        mount["BindOptions"]["Propagation"]
+            .as_str()
+            .unwrap_or_default(),
+        allow,
+    )
+}
+
+/// Shared propagation hands mounts made in the container back to the host.
+fn propagation(mode: &str, allow: &CreateAllowances) -> Checked {
+    match mode {
         "" | "private" | "rprivate" | "slave" | "rslave" => Ok(()),
         _ if allow.unconfined => Ok(()),
         other => Err(refused(
@@ -307,6 +326,37 @@ fn mount_fields(mount: &Value, allow: &CreateAllowances) -> Checked {
             "unconfined = true",
         )),
     }
+}
+
+/// A volume driver other than Docker's own may keep the volume anywhere, the host's `/`
+/// included (local-persist's `mountpoint`): a bind that skips the allowed roots.
+fn volume_driver(name: &str) -> Checked {
+    match name {
+        "" | "local" => Ok(()),
+        other => Err(format!(
+            "volume driver `{other}` is refused: only Docker's own `local` driver is known to \
+             keep a volume on this machine"
+        )),
+    }
+}
+
+/// Limits that reach past the container: shielding it from the OOM killer (which then
+/// takes the host's processes), or real-time scheduling that starves the host's CPUs.
+fn host_wide(oom_score_adj: &Value, ulimits: &Value) -> Checked {
+    if oom_score_adj.as_i64().is_some_and(|n| n < 0) {
+        return Err(format!(
+            "a negative OomScoreAdj ({oom_score_adj}) is refused: the OOM killer would take \
+             the host's processes first"
+        ));
+    }
+    for limit in ulimits.as_array().into_iter().flatten() {
+        if let Some(name @ ("rtprio" | "rttime")) = limit["Name"].as_str() {
+            return Err(format!(
+                "the `{name}` ulimit is refused: real-time scheduling can starve the host's CPUs"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The task fields of a service spec: its container's as for a container, its log driver,
@@ -323,6 +373,17 @@ pub(crate) fn service_fields(spec: &ServiceSpec, allow: &CreateAllowances) -> Ch
     let container = &task["ContainerSpec"];
     for mount in container["Mounts"].as_array().into_iter().flatten() {
         mount_fields(mount, allow)?;
+    }
+    host_wide(&container["OomScoreAdj"], &container["Ulimits"])?;
+    let resources = &task["Resources"];
+    let generic = [&resources["Reservations"], &resources["Limits"]]
+        .into_iter()
+        .any(|r| !unset(&r["GenericResources"]));
+    if generic && !allow.devices {
+        return Err(refused(
+            "`Resources.GenericResources` (host devices such as GPUs) is",
+            "devices = true",
+        ));
     }
     if !unset(&container["Sysctls"]) && !allow.sysctls {
         return Err(refused(
@@ -356,9 +417,22 @@ const BRIDGE_OPTIONS: &[&str] = &[
     "com.docker.network.bridge.enable_icc",
     "com.docker.network.bridge.enable_ip_masquerade",
     "com.docker.network.bridge.host_binding_ipv4",
+    "com.docker.network.bridge.inhibit_ipv4",
     "com.docker.network.driver.mtu",
     "com.docker.network.container_iface_prefix",
+    "com.docker.network.driver.overlay.vxlanid_list",
+    "encrypted",
 ];
+
+/// `bridge.name` makes a bridge of that name, or joins the host's own if one exists (a
+/// bridge on the LAN, say), so it passes only for a name no interface here has.
+fn new_bridge(name: &str) -> bool {
+    !name.is_empty()
+        && !name.contains(['/', '\0'])
+        && name != "."
+        && name != ".."
+        && !Path::new("/sys/class/net").join(name).exists()
+}
 
 /// A network create request: its driver and driver options.
 pub(crate) fn network_fields(spec: &NetworkCreateRequest, allow: &CreateAllowances) -> Checked {
@@ -372,13 +446,11 @@ pub(crate) fn network_fields(spec: &NetworkCreateRequest, allow: &CreateAllowanc
             "host_networks = true",
         ));
     }
-    if let Some(option) = spec
-        .options
-        .iter()
-        .flatten()
-        .map(|(k, _)| k)
-        .find(|k| !BRIDGE_OPTIONS.contains(&k.as_str()))
-    {
+    if let Some(option) = spec.options.iter().flatten().find_map(|(k, v)| {
+        let fine = BRIDGE_OPTIONS.contains(&k.as_str())
+            || (k == "com.docker.network.bridge.name" && new_bridge(v));
+        (!fine).then_some(k)
+    }) {
         return Err(refused(
             &format!("network driver option `{option}` is"),
             "host_networks = true",
@@ -570,7 +642,7 @@ mod tests {
                 "network driver `ipvlan`",
             ),
             (
-                json!({"Name": "n", "Options": {"com.docker.network.bridge.name": "eth0"}}),
+                json!({"Name": "n", "Options": {"com.docker.network.bridge.name": "lo"}}),
                 "network driver option `com.docker.network.bridge.name` is refused",
             ),
         ] {
@@ -589,6 +661,75 @@ mod tests {
         network_fields(
             &network(json!({"Name": "n", "Driver": "macvlan"})),
             &allowing,
+        )
+        .unwrap();
+    }
+
+    /// From a review: what reached past the container through fields that were free.
+    #[test]
+    fn volume_drivers_shared_binds_and_host_wide_limits_are_refused() {
+        let none = CreateAllowances::default();
+        for (h, says) in [
+            (
+                json!({"Mounts": [{"Type": "volume", "Target": "/h", "VolumeOptions": {"DriverConfig":
+                {"Name": "local-persist", "Options": {"mountpoint": "/"}}}}]}),
+                "volume driver `local-persist` is refused",
+            ),
+            (
+                json!({"Binds": ["/tmp/p:/p:rshared"]}),
+                "bind propagation `rshared`",
+            ),
+            (
+                json!({"OomScoreAdj": -1000}),
+                "a negative OomScoreAdj (-1000) is refused",
+            ),
+            (
+                json!({"Ulimits": [{"Name": "rtprio", "Soft": 99, "Hard": 99}]}),
+                "the `rtprio` ulimit is refused",
+            ),
+            (
+                json!({"SecurityOpt": ["no-new-privileges=false"]}),
+                "security option `no-new-privileges=false` is not one wharf knows",
+            ),
+        ] {
+            let e = container_fields(&host(h.clone()), &none).unwrap_err();
+            assert!(e.starts_with(says), "{h}: {e}");
+        }
+        container_fields(
+            &host(json!({"Runtime": "io.containerd.runc.v2", "Binds": ["/tmp/p:/p:ro,rslave"],
+                         "OomScoreAdj": 500, "Ulimits": [{"Name": "nofile", "Soft": 1, "Hard": 2}]})),
+            &none,
+        )
+        .unwrap();
+        let service = |task: Value| -> ServiceSpec {
+            serde_json::from_value(json!({ "Name": "s", "TaskTemplate": task })).unwrap()
+        };
+        for (task, says) in [
+            (
+                json!({"ContainerSpec": {"Image": "x"}, "Resources": {"Reservations": {"GenericResources":
+                [{"DiscreteResourceSpec": {"Kind": "gpu", "Value": 1}}]}}}),
+                "devices = true",
+            ),
+            (
+                json!({"ContainerSpec": {"Image": "x", "OomScoreAdj": -500}}),
+                "a negative OomScoreAdj",
+            ),
+            (
+                json!({"ContainerSpec": {"Image": "x", "Mounts": [{"Type": "volume", "Target": "/h",
+                "VolumeOptions": {"DriverConfig": {"Name": "local-persist"}}}]}}),
+                "volume driver `local-persist`",
+            ),
+        ] {
+            let e = service_fields(&service(task.clone()), &none).unwrap_err();
+            assert!(e.contains(says), "{task}: {e}");
+        }
+        let network = |v: Value| -> NetworkCreateRequest { serde_json::from_value(v).unwrap() };
+        network_fields(
+            &network(
+                json!({"Name": "n", "Options": {"com.docker.network.bridge.name": "wharf-test-br9",
+                "com.docker.network.bridge.inhibit_ipv4": "true"}}),
+            ),
+            &none,
         )
         .unwrap();
     }

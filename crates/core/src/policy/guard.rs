@@ -342,25 +342,12 @@ pub enum ObjectData {
 /// a larger file is refused before it is read whole.
 const MAX_OBJECT_DATA: u64 = 1 << 20;
 
-/// A small regular file under the roots. Opened without blocking and checked to be a
-/// regular file before it is read: opening a FIFO would block the thread for good.
+/// A small regular file under the roots, opened beneath its root
+/// ([`AllowedRoots::open_file`]): never a FIFO, which would block the thread for good.
 fn read_small_file(roots: &AllowedRoots, path: &str) -> Result<Vec<u8>> {
     use std::io::Read;
-    let real = roots.existing(path)?;
     let unreadable = |e: std::io::Error| DockerError::invalid(format!("cannot read `{path}`: {e}"));
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
-    }
-    let file = options.open(&real).map_err(unreadable)?;
-    if !file.metadata().map_err(unreadable)?.is_file() {
-        return Err(DockerError::invalid(format!(
-            "`{path}` is not a regular file"
-        )));
-    }
+    let file = roots.open_file(path)?;
     let mut bytes = Vec::new();
     file.take(MAX_OBJECT_DATA + 1)
         .read_to_end(&mut bytes)
@@ -372,6 +359,64 @@ fn read_small_file(roots: &AllowedRoots, path: &str) -> Result<Vec<u8>> {
         )));
     }
     Ok(bytes)
+}
+
+/// A temporary file beside `name` in `dir`, moved onto it once complete, or removed.
+struct Beside<'d> {
+    dir: &'d cap_std::fs::Dir,
+    temp: String,
+    name: std::ffi::OsString,
+    kept: bool,
+}
+
+impl<'d> Beside<'d> {
+    fn new(dir: &'d cap_std::fs::Dir, name: &std::ffi::OsStr) -> std::io::Result<Self> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let temp = format!(
+            ".{}.wharf-{}-{n}.part",
+            name.to_string_lossy(),
+            std::process::id()
+        );
+        dir.open_with(
+            &temp,
+            cap_std::fs::OpenOptions::new().write(true).create_new(true),
+        )?;
+        Ok(Beside {
+            dir,
+            temp,
+            name: name.to_owned(),
+            kept: false,
+        })
+    }
+
+    fn file(&self) -> std::io::Result<std::fs::File> {
+        Ok(self
+            .dir
+            .open_with(&self.temp, cap_std::fs::OpenOptions::new().write(true))?
+            .into_std())
+    }
+
+    /// Onto the destination, replacing what is there only with `overwrite` (a link, then
+    /// the temporary name removed, fails if the destination appeared meanwhile).
+    fn persist(mut self, overwrite: bool) -> std::io::Result<()> {
+        if overwrite {
+            self.dir.rename(&self.temp, self.dir, &self.name)?;
+        } else {
+            self.dir.hard_link(&self.temp, self.dir, &self.name)?;
+            let _ = self.dir.remove_file(&self.temp);
+        }
+        self.kept = true;
+        Ok(())
+    }
+}
+
+impl Drop for Beside<'_> {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = self.dir.remove_file(&self.temp);
+        }
+    }
 }
 
 fn io_error(what: &str, e: std::io::Error) -> DockerError {
@@ -601,32 +646,27 @@ impl<'a> Guard<'a> {
         if images.is_empty() {
             return Err(DockerError::invalid("name at least one image to save"));
         }
-        let path = self.rules.roots.writable(host_path)?;
-        let dir = path
-            .parent()
-            .filter(|d| d.is_dir())
-            .ok_or_else(|| {
-                DockerError::new(
-                    ErrorKind::NotFound,
-                    format!("the directory of `{host_path}` does not exist"),
-                )
-            })?
-            .to_owned();
-        if path.is_dir() {
-            return Err(DockerError::invalid(format!(
-                "`{host_path}` is a directory; give a file name like images.tar"
-            )));
+        // Every step goes through the directory's handle, opened beneath its root, so a
+        // directory on the path swapped for a symlink meanwhile changes nothing.
+        let (dir, name) = self.rules.roots.parent_dir(host_path)?;
+        match dir.symlink_metadata(&name) {
+            Ok(m) if m.is_dir() => {
+                return Err(DockerError::invalid(format!(
+                    "`{host_path}` is a directory; give a file name like images.tar"
+                )));
+            }
+            Ok(_) if !overwrite => {
+                return Err(DockerError::new(
+                    ErrorKind::Conflict,
+                    format!("`{host_path}` exists; set overwrite to replace it"),
+                ));
+            }
+            _ => {}
         }
-        if path.exists() && !overwrite {
-            return Err(DockerError::new(
-                ErrorKind::Conflict,
-                format!("`{host_path}` exists; set overwrite to replace it"),
-            ));
-        }
-        let temp = tempfile::NamedTempFile::new_in(&dir)
+        let temp = Beside::new(&dir, &name)
             .map_err(|e| io_error("cannot create a file beside the destination", e))?;
         let file = temp
-            .reopen()
+            .file()
             .map_err(|e| io_error("cannot write the tar", e))?;
         let mut file = tokio::fs::File::from_std(file);
         let mut tar = self.engine.export_images(images).await?;
@@ -641,12 +681,13 @@ impl<'a> Guard<'a> {
         file.sync_all()
             .await
             .map_err(|e| io_error("cannot write the tar", e))?;
-        let persisted = if overwrite {
-            temp.persist(&path)
-        } else {
-            temp.persist_noclobber(&path)
-        };
-        persisted.map_err(|e| io_error("cannot move the tar into place", e.error))?;
+        temp.persist(overwrite).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => DockerError::new(
+                ErrorKind::Conflict,
+                format!("`{host_path}` exists; set overwrite to replace it"),
+            ),
+            _ => io_error("cannot move the tar into place", e),
+        })?;
         Ok(written)
     }
 
@@ -654,13 +695,7 @@ impl<'a> Guard<'a> {
     pub async fn load_images(&self, host_path: &str) -> Result<Vec<String>> {
         self.rules
             .change(Change::Write, format_args!("load images from {host_path}"))?;
-        let path = self.rules.roots.existing(host_path)?;
-        if !path.is_file() {
-            return Err(DockerError::invalid(format!("`{host_path}` is not a file")));
-        }
-        let file = tokio::fs::File::open(&path)
-            .await
-            .map_err(|e| io_error("cannot open the tar", e))?;
+        let file = tokio::fs::File::from_std(self.rules.roots.open_file(host_path)?);
         let tar = futures::StreamExt::map(tokio_util::io::ReaderStream::new(file), |chunk| {
             chunk.map_err(|e| io_error("cannot read the tar", e))
         });
@@ -914,11 +949,24 @@ impl<'a> Guard<'a> {
     /// networks, volumes, secrets and configs in scope.
     /// The caller holds [`binds::CREATING`] while it makes the change, if the spec binds
     /// host paths.
-    async fn service_spec(&self, mut spec: ServiceSpec) -> Result<ServiceSpec> {
+    ///
+    /// An update sends the whole spec back (a scale, say), so a setting the service
+    /// already has (`current`) is kept, not refused as if it were asked for now.
+    async fn service_spec(
+        &self,
+        mut spec: ServiceSpec,
+        current: Option<&ServiceSpec>,
+    ) -> Result<ServiceSpec> {
         self.rules.label(&mut spec.labels);
         let socket = self.engine.socket_path();
-        super::check_service(&spec, self.rules.allow, self.rules.roots, socket.as_deref())
-            .map_err(DockerError::denied)?;
+        let check = |s: &ServiceSpec| {
+            super::check_service(s, self.rules.allow, self.rules.roots, socket.as_deref())
+        };
+        if let Err(e) = check(&spec)
+            && current.map(check) != Some(Err(e.clone()))
+        {
+            return Err(DockerError::denied(e));
+        }
         self.service_host_network(&spec).await?;
         self.service_references(&mut spec).await?;
         self.nesting(&binds::of_service(&spec), "this service")
@@ -1034,7 +1082,7 @@ impl<'a> Guard<'a> {
     pub async fn create_service(&self, spec: ServiceSpec) -> Result<ServiceCreated> {
         self.rules.change(Change::Write, "create a service")?;
         let _turn = binds::turn(!binds::of_service(&spec).is_empty()).await;
-        let spec = self.service_spec(spec).await?;
+        let spec = self.service_spec(spec, None).await?;
         let login = self.image_login(&spec).await?;
         self.engine.create_service(spec, login).await
     }
@@ -1050,17 +1098,27 @@ impl<'a> Guard<'a> {
             .target(Change::Write, "update", Kind::Service, id)
             .await?;
         let current = self.engine.inspect_service(&id).await?;
-        // A rollback brings back the previous spec, whatever spec is sent: its binds are
-        // the ones that will be mounted.
-        let previous: Option<ServiceSpec> = match rollback {
-            true => serde_json::from_value(current["PreviousSpec"].clone()).ok(),
-            false => None,
+        let unreadable = |what: &str, e: serde_json::Error| {
+            DockerError::new(ErrorKind::Engine, format!("the service's {what}: {e}"))
+        };
+        let kept: Option<ServiceSpec> = match &current["Spec"] {
+            Json::Null => None,
+            s => Some(serde_json::from_value(s.clone()).map_err(|e| unreadable("spec", e))?),
+        };
+        // A rollback brings back the previous spec, whatever spec is sent: that is the
+        // one checked, as if it were asked for now.
+        let previous: Option<ServiceSpec> = match (rollback, &current["PreviousSpec"]) {
+            (true, Json::Null) | (false, _) => None,
+            (true, p) => Some(
+                serde_json::from_value(p.clone()).map_err(|e| unreadable("previous spec", e))?,
+            ),
         };
         let restored = previous.as_ref().map(binds::of_service).unwrap_or_default();
         let _turn = binds::turn(!binds::of_service(&spec).is_empty() || !restored.is_empty()).await;
-        self.nesting(&restored, "the spec this rollback restores")
-            .await?;
-        let mut spec = self.service_spec(spec).await?;
+        if let Some(previous) = previous {
+            self.service_spec(previous, None).await?;
+        }
+        let mut spec = self.service_spec(spec, kept.as_ref()).await?;
         // A service wharf did not make is not marked as if it had.
         if current["Spec"]["Labels"][PROVENANCE.0] != PROVENANCE.1
             && let Some(labels) = spec.labels.as_mut()

@@ -1,5 +1,6 @@
 //! Host paths the host may read or write on a plugin's behalf: only under allowed roots.
 
+use cap_std::fs::Dir;
 use std::path::{Component, Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -12,6 +13,18 @@ pub enum PathError {
     Missing(String),
     #[error("`{path}`: {reason}")]
     Invalid { path: String, reason: String },
+}
+
+/// A host path that could not be opened: a component swapped for a symlink leading out of
+/// its root reads as "a path led outside of the filesystem".
+fn unusable(path: &str, e: &std::io::Error) -> PathError {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => PathError::Missing(path.to_owned()),
+        _ => PathError::Invalid {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        },
+    }
 }
 
 /// Canonical directories under which host paths are allowed.
@@ -75,6 +88,74 @@ impl AllowedRoots {
     pub fn holds(&self, path: &Path) -> bool {
         let written: PathBuf = path.components().collect();
         self.roots.iter().any(|r| written.starts_with(r))
+    }
+
+    /// The root `real` (a resolved path) lies under, and the rest of it.
+    fn beneath<'a>(&self, original: &str, real: &'a Path) -> Result<(Dir, &'a Path), PathError> {
+        let root = self
+            .roots
+            .iter()
+            .filter(|r| real.starts_with(r))
+            .max_by_key(|r| r.as_os_str().len())
+            .ok_or_else(|| self.outside(original))?;
+        let dir = Dir::open_ambient_dir(root, cap_std::ambient_authority())
+            .map_err(|e| unusable(original, &e))?;
+        Ok((dir, real.strip_prefix(root).unwrap_or(real)))
+    }
+
+    /// A regular file under a root, opened for reading. The path is resolved and checked as
+    /// [`existing`](Self::existing) does, then opened by handle beneath its root: if a
+    /// directory on it is swapped for a symlink meanwhile, the kernel still resolves the
+    /// open beneath the root, never outside it. A FIFO or a device is refused without
+    /// blocking on it.
+    pub fn open_file(&self, path: &str) -> Result<std::fs::File, PathError> {
+        let real = self.existing(path)?;
+        let (dir, rest) = self.beneath(path, &real)?;
+        let not_a_file = || PathError::Invalid {
+            path: path.to_owned(),
+            reason: "not a regular file".into(),
+        };
+        if rest.as_os_str().is_empty() {
+            return Err(not_a_file());
+        }
+        let mut options = cap_std::fs::OpenOptions::new();
+        options.read(true);
+        #[cfg(unix)]
+        {
+            use cap_std::fs::OpenOptionsExt;
+            options.custom_flags(libc::O_NONBLOCK);
+        }
+        let file = dir
+            .open_with(rest, &options)
+            .map_err(|e| unusable(path, &e))?
+            .into_std();
+        match file.metadata() {
+            Ok(m) if m.is_file() => Ok(file),
+            Ok(_) => Err(not_a_file()),
+            Err(e) => Err(unusable(path, &e)),
+        }
+    }
+
+    /// The directory a file `path` would be written in, opened by handle beneath its root
+    /// (it must exist), and the file's name in it. What is then made through the handle
+    /// lands in that directory however its path is swapped meanwhile.
+    pub fn parent_dir(&self, path: &str) -> Result<(Dir, std::ffi::OsString), PathError> {
+        let real = self.writable(path)?;
+        let (Some(parent), Some(name)) = (real.parent(), real.file_name()) else {
+            return Err(PathError::Invalid {
+                path: path.to_owned(),
+                reason: "names no file".into(),
+            });
+        };
+        let (root, rest) = self.beneath(path, parent)?;
+        if rest.as_os_str().is_empty() {
+            return Ok((root, name.to_owned()));
+        }
+        let dir = root.open_dir(rest).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => PathError::Missing(parent.display().to_string()),
+            _ => unusable(path, &e),
+        })?;
+        Ok((dir, name.to_owned()))
     }
 
     fn join(&self, path: &str) -> Result<PathBuf, PathError> {
@@ -176,6 +257,88 @@ mod tests {
             roots.existing("missing"),
             Err(PathError::Missing(_))
         ));
+    }
+
+    /// A thread swaps a directory under the root for a symlink to a directory outside
+    /// and back, as a container writing the root through a bind can, while files beneath
+    /// it are opened, and written in it: nothing outside is ever read or written.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_directory_swapped_for_a_symlink_never_leads_outside() {
+        use std::io::{Read, Write};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let (dir, roots) = setup();
+        let outside = dir.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join("f"), "OUTSIDE").unwrap();
+        let root = dir.path().join("in").canonicalize().unwrap();
+        let d = root.join("d");
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        std::fs::create_dir(&d).unwrap();
+        std::fs::write(d.join("f"), "inside").unwrap();
+        let alt = root.join("alt");
+        std::os::unix::fs::symlink(&outside, &alt).unwrap();
+        let swapper = {
+            let (d, alt, stop) = (d.clone(), alt.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let c = |p: &Path| std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+                let (d, alt) = (c(&d), c(&alt));
+                while !stop.load(Ordering::Relaxed) {
+                    // The directory and the symlink trade places in one step.
+                    let swapped = unsafe {
+                        libc::renameat2(
+                            libc::AT_FDCWD,
+                            d.as_ptr(),
+                            libc::AT_FDCWD,
+                            alt.as_ptr(),
+                            libc::RENAME_EXCHANGE,
+                        )
+                    };
+                    assert_eq!(swapped, 0, "{}", std::io::Error::last_os_error());
+                }
+            })
+        };
+        let path = d.join("f").display().to_string();
+        let written = d.join("new").display().to_string();
+        for _ in 0..5000 {
+            if let Ok(mut f) = roots.open_file(&path) {
+                let mut text = String::new();
+                let _ = f.read_to_string(&mut text);
+                assert_ne!(text, "OUTSIDE", "read outside the root");
+            }
+            if let Ok((dir, name)) = roots.parent_dir(&written)
+                && let Ok(mut f) = dir.create(&name)
+            {
+                let _ = f.write_all(b"x");
+                let _ = dir.remove_file(&name);
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        swapper.join().unwrap();
+        assert_eq!(
+            std::fs::read_dir(&outside).unwrap().count(),
+            1,
+            "written outside the root"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_are_opened_and_a_fifo_does_not_block() {
+        let (dir, roots) = setup();
+        let fifo = dir.path().join("in/fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = roots.open_file("fifo").unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        assert!(
+            roots
+                .open_file(dir.path().join("in").to_str().unwrap())
+                .is_err()
+        );
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut roots.open_file("file").unwrap(), &mut text).unwrap();
+        assert_eq!(text, "x");
     }
 
     #[cfg(unix)]

@@ -820,3 +820,36 @@ async fn a_service_bind_may_not_nest_under_what_another_writes() {
     );
     assert!(e.contains("which container `writer` can write"), "{e}");
 }
+
+/// An update sends the whole spec back, so what the service already has (a gelf log
+/// driver made elsewhere) is kept; a setting it does not have yet is refused.
+#[tokio::test]
+async fn an_update_keeps_what_the_service_has_and_refuses_what_is_new() {
+    let spec = |task: serde_json::Value| -> ServiceSpec {
+        serde_json::from_value(serde_json::json!({ "Name": "svc-web", "TaskTemplate": task }))
+            .unwrap()
+    };
+    let gelf = serde_json::json!({ "ContainerSpec": { "Image": "busybox" },
+                                   "LogDriver": { "Name": "gelf" } });
+    let mut engine = engine();
+    engine.spec = Some(serde_json::to_value(spec(gelf.clone())).unwrap());
+    let setup = Setup::new();
+    let g = setup.guard(&engine);
+    g.update_service("svc-web", 1, spec(gelf.clone()), false)
+        .await
+        .unwrap();
+    let e = denied(
+        g.update_service(
+            "svc-web",
+            1,
+            spec(serde_json::json!({ "ContainerSpec": { "Image": "busybox" },
+                                     "LogDriver": { "Name": "syslog" } })),
+            false,
+        )
+        .await,
+    );
+    assert!(e.starts_with("log driver `syslog`"), "{e}");
+    // A new service gets no such grace.
+    let e = denied(g.create_service(spec(gelf)).await);
+    assert!(e.starts_with("log driver `gelf`"), "{e}");
+}
