@@ -1061,3 +1061,34 @@ async fn a_directory_swapped_for_a_symlink_while_wharf_saves_and_loads_never_lea
         "the tar outside the root was loaded"
     );
 }
+
+/// The engine removes a container started with auto-remove (`--rm`) once it stops, so in
+/// no-destructive mode `stop_container` on one is refused like a removal.
+#[tokio::test]
+async fn no_destructive_mode_refuses_stopping_a_container_that_removes_itself() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let temp = cleanup.container(&unique("auto-remove"));
+    run_fixture(&temp, &["--rm"], &["sleep", "300"]);
+    let w = Wharf::start_with(&[], Some("mode = \"no-destructive\"\n")).await;
+    let e = w.err("stop_container", json!({"container": temp})).await;
+    assert_eq!(
+        e,
+        format!(
+            "denied: wharf runs in no-destructive mode: `stop_container` asked to stop (and so \
+             remove) container {temp}, which cannot be undone"
+        )
+    );
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &temp]),
+        "true",
+        "it still runs"
+    );
+    let kept = cleanup.container(&unique("kept"));
+    run_fixture(&kept, &[], &["sleep", "300"]);
+    w.ok(
+        "stop_container",
+        json!({"container": kept, "timeout_secs": 1}),
+    )
+    .await;
+}

@@ -19,6 +19,7 @@ pub(super) fn swarm_path(kind: Kind) -> &'static str {
 impl Lookup for Engine {
     async fn lookup(&self, kind: Kind, reference: &str) -> Result<Found, DockerError> {
         let mut namespaces = Namespaces::default();
+        let mut auto_remove = false;
         let (id, labels) = match kind {
             Kind::Container => {
                 let c = self
@@ -28,6 +29,7 @@ impl Lookup for Engine {
                     })
                     .await?;
                 if let Some(h) = c.host_config {
+                    auto_remove = h.auto_remove == Some(true);
                     namespaces = Namespaces {
                         network: h.network_mode.unwrap_or_default(),
                         pid: h.pid_mode.unwrap_or_default(),
@@ -68,6 +70,7 @@ impl Lookup for Engine {
             id,
             labels: labels.unwrap_or_default(),
             namespaces,
+            auto_remove,
         })
     }
 

@@ -57,6 +57,7 @@ impl Fake {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
             namespaces: Default::default(),
+            auto_remove: false,
         };
         for name in names {
             self.objects.push((kind, name, found.clone()));

@@ -55,6 +55,8 @@ pub struct Found {
     pub labels: HashMap<String, String>,
     /// A container's namespaces, as its host config sets them.
     pub namespaces: Namespaces,
+    /// A container the engine removes once it stops (`--rm`).
+    pub auto_remove: bool,
 }
 
 /// Where a container's network, PID and IPC namespaces come from, as its host config says:

@@ -1339,9 +1339,17 @@ impl<'a> Guard<'a> {
     }
 
     pub async fn stop_container(&self, id: &str, timeout_secs: Option<u32>) -> Result<()> {
-        let id = self
-            .target(Change::Write, "stop", Kind::Container, id)
-            .await?;
+        // The engine removes a container started with auto-remove once it stops.
+        let removes = self
+            .engine
+            .lookup(Kind::Container, id)
+            .await
+            .is_ok_and(|found| found.auto_remove);
+        let (change, verb) = match removes {
+            true => (Change::Destroy, "stop (and so remove)"),
+            false => (Change::Write, "stop"),
+        };
+        let id = self.target(change, verb, Kind::Container, id).await?;
         self.engine.stop_container(&id, timeout_secs).await
     }
 

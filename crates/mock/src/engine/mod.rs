@@ -44,10 +44,12 @@ impl Lookup for MockDocker {
     async fn lookup(&self, kind: Kind, reference: &str) -> Result<Found> {
         let m = self.model();
         let mut namespaces = Namespaces::default();
+        let mut auto_remove = false;
         let (id, labels) = match kind {
             Kind::Container => {
                 let c = m.container(reference)?;
                 namespaces.network = c.network_mode.clone();
+                auto_remove = c.auto_remove;
                 (c.id.clone(), c.labels.clone())
             }
             Kind::Network => {
@@ -64,6 +66,7 @@ impl Lookup for MockDocker {
             id,
             labels: labels.into_iter().collect(),
             namespaces,
+            auto_remove,
         })
     }
 

@@ -853,3 +853,28 @@ async fn an_update_keeps_what_the_service_has_and_refuses_what_is_new() {
     let e = denied(g.create_service(spec(gelf)).await);
     assert!(e.starts_with("log driver `gelf`"), "{e}");
 }
+
+/// Stopping a container started with auto-remove removes it, so in no-destructive mode
+/// it is refused like a removal; a container that stays once stopped may be stopped.
+#[tokio::test]
+async fn stopping_a_container_that_removes_itself_is_a_removal() {
+    let mut engine = engine();
+    let rm = Found {
+        id: "c0rm".into(),
+        auto_remove: true,
+        ..Default::default()
+    };
+    engine.objects.push((Kind::Container, "temp", rm));
+    let setup = Setup::new()
+        .no_destructive()
+        .calling("stop_container", Default::default());
+    let g = setup.guard(&engine);
+    let e = denied(g.stop_container("temp", None).await);
+    assert_eq!(
+        e,
+        "wharf runs in no-destructive mode: `stop_container` asked to stop (and so remove) \
+         container temp, which cannot be undone"
+    );
+    g.stop_container("web", None).await.unwrap();
+    assert_eq!(engine.reached(), ["stop web"]);
+}
