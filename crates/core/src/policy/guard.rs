@@ -546,10 +546,12 @@ impl<'a> Guard<'a> {
         host_path: &str,
         container_dir: &str,
     ) -> Result<CopyReport> {
-        let container = self
-            .copy_target(Change::Write, "copy files into", container)
+        let roots = self.rules.roots;
+        let (container, source) = self
+            .copy_target(Change::Write, "copy files into", container, || {
+                Ok(roots.existing(host_path)?)
+            })
             .await?;
-        let source = self.rules.roots.existing(host_path)?;
         let (archive, report) = tokio::task::spawn_blocking(move || copy::pack(&source))
             .await
             .map_err(|e| DockerError::new(ErrorKind::Engine, e.to_string()))??;
@@ -571,11 +573,12 @@ impl<'a> Guard<'a> {
             true => "copy files, replacing any, out of",
             false => "copy files out of",
         };
-        let container = self
-            .copy_target(Change::replacing(overwrite), verb, container)
-            .await?;
         let roots = self.rules.roots;
-        let dest = roots.writable(host_dir)?;
+        let (container, dest) = self
+            .copy_target(Change::replacing(overwrite), verb, container, || {
+                Ok(roots.writable(host_dir)?)
+            })
+            .await?;
         let archive = self
             .engine
             .get_archive(&container, container_path, MAX_ARCHIVE)
@@ -1303,19 +1306,28 @@ impl<'a> Guard<'a> {
             .try_for_each(|m| binds::still_inside(m, self.rules.roots, socket.as_deref()))
     }
 
-    /// A copy into or out of a container mounts its binds afresh in the daemon, following
-    /// symlinks, running or not: each must still lead inside the roots.
-    async fn copy_target(&self, change: Change, verb: &str, reference: &str) -> Result<String> {
+    /// The id of the container a copy works on, and its host path (checked by `host_path`).
+    /// A copy mounts the container's binds afresh in the daemon, following symlinks, running
+    /// or not: each must still lead inside the roots.
+    async fn copy_target<T>(
+        &self,
+        change: Change,
+        verb: &str,
+        reference: &str,
+        host_path: impl FnOnce() -> Result<T>,
+    ) -> Result<(String, T)> {
         // What a copy may destroy is on the host, so a container this call made changes
         // nothing about that.
         let request = super::changes::cut(format!("{verb} container {reference}"));
         self.rules.admit(change, &request)?;
         let checks = async {
+            // The host path first: it needs no engine.
+            let path = host_path()?;
             let (id, own, _) = self.mounts_of(reference).await?;
             self.still_inside(&own).map_err(|e| {
                 DockerError::denied(format!("cannot {verb} container `{reference}`: {e}"))
             })?;
-            Ok(id)
+            Ok((id, path))
         };
         self.rules.checked(&request, checks.await)
     }
