@@ -370,41 +370,46 @@ struct Beside<'d> {
 }
 
 impl<'d> Beside<'d> {
-    fn new(dir: &'d cap_std::fs::Dir, name: &std::ffi::OsStr) -> std::io::Result<Self> {
+    /// The temporary file, made new (never one a container put there) and readable by
+    /// this user only: image layers may hold secrets. Its handle is the one written to.
+    fn new(
+        dir: &'d cap_std::fs::Dir,
+        name: &std::ffi::OsStr,
+    ) -> std::io::Result<(Self, std::fs::File)> {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let temp = format!(
-            ".{}.wharf-{}-{n}.part",
-            name.to_string_lossy(),
-            std::process::id()
-        );
-        dir.open_with(
-            &temp,
-            cap_std::fs::OpenOptions::new().write(true).create_new(true),
-        )?;
-        Ok(Beside {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        // Cut so the name stays within a file name's 255 bytes.
+        let stem: String = name.to_string_lossy().chars().take(160).collect();
+        let temp = format!(".{stem}.wharf-{}-{n}-{nanos:x}.part", std::process::id());
+        let mut options = cap_std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use cap_std::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = dir.open_with(&temp, &options)?.into_std();
+        let beside = Beside {
             dir,
             temp,
             name: name.to_owned(),
             kept: false,
-        })
+        };
+        Ok((beside, file))
     }
 
-    fn file(&self) -> std::io::Result<std::fs::File> {
-        Ok(self
-            .dir
-            .open_with(&self.temp, cap_std::fs::OpenOptions::new().write(true))?
-            .into_std())
-    }
-
-    /// Onto the destination, replacing what is there only with `overwrite` (a link, then
-    /// the temporary name removed, fails if the destination appeared meanwhile).
+    /// Onto the destination, replacing what is there only with `overwrite`: without it, a
+    /// link that fails if the destination appeared meanwhile, then the temporary name
+    /// removed.
     fn persist(mut self, overwrite: bool) -> std::io::Result<()> {
         if overwrite {
             self.dir.rename(&self.temp, self.dir, &self.name)?;
         } else {
             self.dir.hard_link(&self.temp, self.dir, &self.name)?;
-            let _ = self.dir.remove_file(&self.temp);
+            self.dir.remove_file(&self.temp)?;
         }
         self.kept = true;
         Ok(())
@@ -666,11 +671,8 @@ impl<'a> Guard<'a> {
             }
             _ => {}
         }
-        let temp = Beside::new(&dir, &name)
+        let (temp, file) = Beside::new(&dir, &name)
             .map_err(|e| io_error("cannot create a file beside the destination", e))?;
-        let file = temp
-            .file()
-            .map_err(|e| io_error("cannot write the tar", e))?;
         let mut file = tokio::fs::File::from_std(file);
         let mut tar = self.engine.export_images(images).await?;
         let mut written = 0u64;
@@ -1347,16 +1349,21 @@ impl<'a> Guard<'a> {
 
     /// Whether a refusal may name `holder`: not when it is outside the scope.
     fn shown(&self, holder: &Holder) -> bool {
-        self.rules.scope.is_none_or(|s| s.matches(&holder.labels))
+        self.shown_labels(&holder.labels)
+    }
+
+    fn shown_labels(&self, labels: &HashMap<String, String>) -> bool {
+        self.rules.scope.is_none_or(|s| s.matches(labels))
     }
 
     pub async fn stop_container(&self, id: &str, timeout_secs: Option<u32>) -> Result<()> {
-        // The engine removes a container started with auto-remove once it stops.
+        // The engine removes a container started with auto-remove once it stops. One
+        // outside the scope is left for the scope check to refuse, saying no more.
         let removes = self
             .engine
             .lookup(Kind::Container, id)
             .await
-            .is_ok_and(|found| found.auto_remove);
+            .is_ok_and(|found| found.auto_remove && self.shown_labels(&found.labels));
         let (change, verb) = match removes {
             true => (Change::Destroy, "stop (and so remove)"),
             false => (Change::Write, "stop"),

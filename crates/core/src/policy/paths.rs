@@ -92,11 +92,13 @@ impl AllowedRoots {
 
     /// The root `real` (a resolved path) lies under, and the rest of it.
     fn beneath<'a>(&self, original: &str, real: &'a Path) -> Result<(Dir, &'a Path), PathError> {
+        // The outermost root: opening an inner one by its path would follow a symlink
+        // swapped in for it by whoever writes the outer one.
         let root = self
             .roots
             .iter()
             .filter(|r| real.starts_with(r))
-            .max_by_key(|r| r.as_os_str().len())
+            .min_by_key(|r| r.as_os_str().len())
             .ok_or_else(|| self.outside(original))?;
         let dir = Dir::open_ambient_dir(root, cap_std::ambient_authority())
             .map_err(|e| unusable(original, &e))?;
@@ -118,12 +120,20 @@ impl AllowedRoots {
         if rest.as_os_str().is_empty() {
             return Err(not_a_file());
         }
+        // Looked at before it is opened: opening a device has effects of its own (a
+        // watchdog arms), and a container with the default MKNOD capability can make one
+        // in a directory it binds. The open then refuses a symlink swapped in since.
+        match dir.symlink_metadata(rest) {
+            Ok(m) if m.is_file() => {}
+            Ok(_) => return Err(not_a_file()),
+            Err(e) => return Err(unusable(path, &e)),
+        }
         let mut options = cap_std::fs::OpenOptions::new();
         options.read(true);
         #[cfg(unix)]
         {
             use cap_std::fs::OpenOptionsExt;
-            options.custom_flags(libc::O_NONBLOCK);
+            options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY);
         }
         let file = dir
             .open_with(rest, &options)
@@ -261,7 +271,8 @@ mod tests {
 
     /// A thread swaps a directory under the root for a symlink to a directory outside
     /// and back, as a container writing the root through a bind can, while files beneath
-    /// it are opened, and written in it: nothing outside is ever read or written.
+    /// it are opened, and written in it: nothing outside is ever read or written. (Opened
+    /// again by path after the check, the file outside was read 8 times in 5,000 here.)
     #[cfg(target_os = "linux")]
     #[test]
     fn a_directory_swapped_for_a_symlink_never_leads_outside() {
@@ -276,6 +287,9 @@ mod tests {
         let stop = std::sync::Arc::new(AtomicBool::new(false));
         std::fs::create_dir(&d).unwrap();
         std::fs::write(d.join("f"), "inside").unwrap();
+        // Also with the swapped directory a root of its own inside the other: opening
+        // the inner root by its path would follow the symlink.
+        let nested = AllowedRoots::new([root.clone(), d.clone()]);
         let alt = root.join("alt");
         std::os::unix::fs::symlink(&outside, &alt).unwrap();
         let swapper = {
@@ -300,7 +314,8 @@ mod tests {
         };
         let path = d.join("f").display().to_string();
         let written = d.join("new").display().to_string();
-        for _ in 0..5000 {
+        for i in 0..5000 {
+            let roots = if i % 2 == 0 { &roots } else { &nested };
             if let Ok(mut f) = roots.open_file(&path) {
                 let mut text = String::new();
                 let _ = f.read_to_string(&mut text);
