@@ -68,8 +68,15 @@ impl MockHostBuilder {
     /// release mode into `dir/target/wharf-component` first: what a plugin's own tests
     /// pass as `env!("CARGO_MANIFEST_DIR")`.
     pub fn plugin_crate(mut self, dir: impl AsRef<Path>) -> Self {
-        match build_crate(dir.as_ref()) {
-            Ok(wasm) => self.plugin_file(wasm),
+        match built_crate(dir.as_ref()) {
+            Ok((name, wasm)) => {
+                self.sources.push(PluginSource::bytes(
+                    &name,
+                    wasm.as_ref().clone(),
+                    Capability::ALL.to_vec(),
+                ));
+                self
+            }
             Err(error) => {
                 self.error = Some(MockHostError::Build {
                     dir: dir.as_ref().display().to_string(),
@@ -170,6 +177,31 @@ impl MockHostBuilder {
             docker: self.docker,
         })
     }
+}
+
+/// The crate at `dir` built once per test process: its plugin name and component bytes.
+/// Tests run side by side, and a second cargo build, even one with nothing to do, links
+/// the `.wasm` afresh, so a test reading it while another builds could find no file.
+fn built_crate(dir: &Path) -> Result<(String, Arc<Vec<u8>>), String> {
+    type Built = Result<(String, Arc<Vec<u8>>), String>;
+    static BUILT: std::sync::Mutex<Vec<(PathBuf, Built)>> = std::sync::Mutex::new(Vec::new());
+    let key = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, done)) = built.iter().find(|(d, _)| *d == key) {
+        return done.clone();
+    }
+    let done = build_crate(&key).and_then(|path| {
+        let name = path
+            .file_stem()
+            .and_then(|f| f.to_str())
+            .map(|n| n.replace('_', "-"))
+            .ok_or_else(|| format!("cargo built {}, not a .wasm file", path.display()))?;
+        let wasm = std::fs::read(&path)
+            .map_err(|e| format!("cannot read the component {}: {e}", path.display()))?;
+        Ok((name, Arc::new(wasm)))
+    });
+    built.push((key, done.clone()));
+    done
 }
 
 /// Build the crate at `dir`; its component's path.
