@@ -4,11 +4,12 @@
 #[path = "support/mod.rs"]
 mod support;
 
+use rmcp::model::ElicitationAction;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
-use support::{Cleanup, FIXTURE, LocalRegistry, Wharf, docker, require_docker, unique};
+use support::{Cleanup, FIXTURE, LocalRegistry, Recorder, Wharf, docker, require_docker, unique};
 
 const BASE: &str = "services:
   web:
@@ -268,15 +269,18 @@ async fn up_is_seen_by_docker_compose_recreates_only_what_changed_and_keeps_volu
         "echo kept > /data/file",
     ]);
 
-    // Nothing changed: nothing recreated.
+    // Nothing changed: nothing recreated, and so nothing asked.
+    let asked = w.recorder.questions.lock().unwrap().len();
     let out = w.ok("compose_up", up.clone()).await;
     assert!(
         !out.contains("recreated") && !out.contains(": created"),
         "{out}"
     );
     assert_eq!(project_containers(&project), wharf_made);
+    assert_eq!(w.recorder.questions.lock().unwrap().len(), asked);
 
     // One service's environment changed: that service only is recreated.
+    let before = w.recorder.asked().len();
     let out = w
         .ok(
             "compose_up",
@@ -286,6 +290,16 @@ async fn up_is_seen_by_docker_compose_recreates_only_what_changed_and_keeps_volu
     assert!(
         out.contains(&format!("{project}-web-1: recreated")),
         "{out}"
+    );
+    // The user was asked first, once, shown the containers to be replaced and no others.
+    let asked = w.recorder.asked();
+    assert_eq!(asked.len(), before + 1, "{asked:?}");
+    let question = &asked[before];
+    assert!(
+        question.contains(&format!("- replace container {project}-web-1\n"))
+            && question.contains(&format!("- replace container {project}-web-2\n"))
+            && !question.contains("-db-"),
+        "{question}"
     );
     let after = project_containers(&project);
     for (name, id) in &wharf_made {
@@ -356,12 +370,29 @@ async fn a_project_docker_compose_brought_up_is_listed_and_taken_down_by_wharf()
     );
     assert!(ps.contains("  app  running"), "{ps}");
 
+    let containers = project_containers(&project);
+    assert_eq!(containers.len(), 2, "{containers:?}");
+    let before = w.recorder.asked().len();
     let out = w
         .ok(
             "compose_down",
             json!({ "project_name": project, "volumes": true }),
         )
         .await;
+    // It was asked about once, with what it would remove, found by its dry run.
+    let asked = w.recorder.asked();
+    assert_eq!(asked.len(), before + 1, "{asked:?}");
+    let question = &asked[before];
+    let lines = containers
+        .keys()
+        .map(|c| format!("- remove container {c}\n"))
+        .chain([
+            format!("- remove network {project}_default\n"),
+            format!("- remove volume {project}_store\n"),
+        ]);
+    for line in lines {
+        assert!(question.contains(&line), "{line} missing from {question}");
+    }
     assert!(
         out.contains(&format!("removed networks: {project}_default")),
         "{out}"
@@ -436,6 +467,134 @@ async fn no_destructive_mode_keeps_compose_up_from_removing_containers() {
             "{name} must still run"
         );
     }
+}
+
+/// In full mode `compose_up` is labelled as only writing, yet with `remove_orphans` it
+/// removed, unasked, a container of the project another tool had made (seen with a project
+/// docker-compose made). Now its dry run plans the removal, the user is asked with the plan
+/// in the question, and a no leaves the container; `dry_run` alone shows the same plan and
+/// changes nothing.
+#[tokio::test]
+async fn compose_up_shows_what_it_would_remove_and_removes_it_only_after_a_yes() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let project = cleanup.project(&unique("plan"));
+    let decline = Wharf::start_client(
+        &[],
+        None,
+        &[],
+        Recorder::answering(Some(ElicitationAction::Decline)),
+    )
+    .await;
+    let dir = decline.dir.path().to_str().unwrap();
+    std::fs::write(
+        decline.dir.path().join("docker-compose.yml"),
+        format!("services:\n  app:\n    image: {FIXTURE}\n    command: {LOOP}\n"),
+    )
+    .unwrap();
+    // The other tool's container: Compose's labels, made with the docker CLI.
+    let other = format!("{project}-side-1");
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &other,
+        "--label",
+        &format!("com.docker.compose.project={project}"),
+        "--label",
+        "com.docker.compose.service=side",
+        "--label",
+        "com.docker.compose.container-number=1",
+        "--label",
+        "com.docker.compose.oneoff=False",
+        FIXTURE,
+        "sleep",
+        "300",
+    ]);
+
+    // Another tool made it: compose_up leaves it alone unless told to adopt it.
+    let e = decline
+        .err(
+            "compose_up",
+            json!({ "project_name": project, "remove_orphans": true }),
+        )
+        .await;
+    assert!(
+        e.contains(&format!(
+            "container {other} was not created by wharf (docker compose made it, say), and \
+             compose_up would remove it: adopt=true lets it"
+        )),
+        "{e}"
+    );
+    assert!(decline.recorder.questions.lock().unwrap().is_empty());
+
+    let r = decline
+        .call(
+            "compose_up",
+            json!({ "project_name": project, "remove_orphans": true, "adopt": true, "dry_run": true }),
+        )
+        .await;
+    let out = support::text(&r);
+    assert_ne!(r.is_error, Some(true), "{out}");
+    assert!(
+        out.contains(&format!("{other}: would be removed (orphan)")),
+        "{out}"
+    );
+    let plan = &r.structured_content.as_ref().unwrap()["plan"];
+    assert_eq!(plan[0]["action"], "remove", "{plan}");
+    assert_eq!(
+        plan[0]["name"].as_str().unwrap().trim_start_matches('/'),
+        other
+    );
+    assert!(
+        decline.recorder.questions.lock().unwrap().is_empty(),
+        "a dry run asks nothing"
+    );
+    assert_eq!(
+        project_containers(&project).keys().collect::<Vec<_>>(),
+        [&other],
+        "a dry run changes nothing"
+    );
+
+    let e = decline
+        .err(
+            "compose_up",
+            json!({ "project_name": project, "remove_orphans": true, "adopt": true }),
+        )
+        .await;
+    assert!(e.contains("declined"), "{e}");
+    let asked = decline.recorder.questions.lock().unwrap().clone();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert!(
+        asked[0].starts_with("Allow wharf to run `compose_up`")
+            && asked[0].contains(&format!("- remove container {other}")),
+        "{}",
+        asked[0]
+    );
+    assert_eq!(
+        project_containers(&project).keys().collect::<Vec<_>>(),
+        [&other],
+        "after a no, nothing was created or removed"
+    );
+
+    let accept = Wharf::start_with(&["--allowed-root", dir], None).await;
+    let out = accept
+        .ok(
+            "compose_up",
+            json!({
+                "project_name": project,
+                "project_dir": dir,
+                "remove_orphans": true,
+                "adopt": true,
+            }),
+        )
+        .await;
+    assert!(out.contains(&format!("{other}: removed (orphan)")), "{out}");
+    let asked = accept.recorder.questions.lock().unwrap().clone();
+    assert!(asked.len() == 1 && asked[0].contains(&other), "{asked:?}");
+    let left = project_containers(&project);
+    assert!(!left.contains_key(&other), "{left:?}");
+    assert_eq!(left.len(), 1, "the app's container: {left:?}");
 }
 
 #[tokio::test]

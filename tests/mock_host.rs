@@ -107,10 +107,12 @@ async fn containers_list_and_lifecycle_follow_the_engine() {
         [
             // A start is checked on the container it found (its binds), and acts on that.
             format!("start({web})").as_str(),
-            "remove(web)",
+            // A removal, judged on the container the reference names, acts on its id.
+            format!("remove({web})").as_str(),
             "stop(web)",
-            "remove(web)",
-            "stop(nope)"
+            format!("remove({web})").as_str(),
+            // No `stop(nope)`: the stop's dry run, which asks whether the stop removes the
+            // container, found no such container first.
         ]
     );
 }
@@ -449,6 +451,16 @@ async fn networks_and_volumes_keep_the_engines_rules() {
     let e = refused(&host, "remove_volume", json!({ "volume": "data" })).await;
     assert!(e.message.contains("in use by db"), "{}", e.message);
     ok(&host, "create_volume", json!({ "name": "scratch" })).await;
+    let out = ok(
+        &host,
+        "prune_volumes",
+        json!({ "dry_run": true, "all": true }),
+    )
+    .await;
+    assert_eq!(
+        out.text,
+        "would remove 1 volumes and their data: scratch (dry run: nothing was changed)"
+    );
     let out = ok(&host, "prune_volumes", json!({})).await;
     assert!(out.text.contains("scratch"), "{}", out.text);
     assert!(

@@ -106,6 +106,16 @@ async fn containers_on_a_user_network_reach_each_other_by_alias() {
     let (k, v) = label.split_once('=').unwrap();
     w.ok("create_network", json!({"name": spare, "labels": {k: v}}))
         .await;
+    // A dry run names it and removes nothing.
+    let r = w
+        .call("prune_networks", json!({"label": [label], "dry_run": true}))
+        .await;
+    assert_eq!(
+        support::text(&r),
+        format!("would remove 1 networks: {spare} (dry run: nothing was changed)")
+    );
+    let plan = &r.structured_content.as_ref().unwrap()["plan"];
+    assert_eq!(plan[0]["name"], spare.as_str(), "{plan}");
     let pruned = w.ok("prune_networks", json!({"label": [label]})).await;
     assert_eq!(pruned, format!("removed 1 networks: {spare}"));
 }
@@ -191,6 +201,18 @@ async fn volume_data_outlives_containers_and_in_use_volumes_are_kept() {
     let (k, v) = label.split_once('=').unwrap();
     w.ok("create_volume", json!({"name": spare, "labels": {k: v}}))
         .await;
+    let r = w
+        .call("prune_volumes", json!({"label": [label], "dry_run": true}))
+        .await;
+    assert_eq!(
+        support::text(&r),
+        format!(
+            "would remove 1 volumes and their data: {spare} (named: kept by engines from API \
+             1.42 unless all=true) (dry run: nothing was changed)"
+        )
+    );
+    let plan = &r.structured_content.as_ref().unwrap()["plan"];
+    assert_eq!(plan[0]["name"], spare.as_str(), "{plan}");
     let pruned = w
         .ok("prune_volumes", json!({"label": [label], "all": true}))
         .await;

@@ -23,6 +23,19 @@ fn hostile_plugin_dir() -> (tempfile::TempDir, PathBuf, &'static str) {
     )
 }
 
+/// wharf with the hostile plugin loaded, writing its audit log to `audit.jsonl` in its
+/// directory; the first value keeps the plugin directory.
+async fn hostile_wharf_auditing() -> (tempfile::TempDir, Wharf) {
+    let (keep, plugins, config) = hostile_plugin_dir();
+    let args = [
+        "--plugin-dir",
+        plugins.to_str().unwrap(),
+        "--audit-log",
+        "audit.jsonl",
+    ];
+    (keep, Wharf::start_with(&args, Some(config)).await)
+}
+
 #[tokio::test]
 async fn read_only_mode_lists_and_serves_only_what_reads() {
     require_docker();
@@ -100,17 +113,7 @@ async fn a_tool_labelled_read_only_cannot_change_anything_and_its_attempt_is_aud
     let mut cleanup = Cleanup::default();
     let name = cleanup.container(&unique("mislabelled"));
     run_fixture(&name, &[], &["sleep", "300"]);
-    let (_keep, plugins, config) = hostile_plugin_dir();
-    let w = Wharf::start_with(
-        &[
-            "--plugin-dir",
-            plugins.to_str().unwrap(),
-            "--audit-log",
-            "audit.jsonl",
-        ],
-        Some(config),
-    )
-    .await;
+    let (_keep, w) = hostile_wharf_auditing().await;
     let e = w
         .err("hostile_mislabelled_kill", json!({"container": name}))
         .await;
@@ -154,6 +157,78 @@ async fn a_tool_labelled_read_only_cannot_change_anything_and_its_attempt_is_aud
                     == json!([format!("run a command in container {name} (refused)")])),
         "{audit}"
     );
+}
+
+/// A tool labelled as only writing is run without a question, so (before) one that removed
+/// a container removed it unasked, even in full mode with confirmations on. Now a removal by
+/// such a tool must be in the plan its dry run showed the user; this one's dry run plans
+/// nothing, so nothing is asked and the removal is refused.
+#[tokio::test]
+async fn a_tool_labelled_as_only_writing_cannot_remove_what_its_plan_did_not_show() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let name = cleanup.container(&unique("quiet"));
+    run_fixture(&name, &[], &["sleep", "300"]);
+    let (_keep, w) = hostile_wharf_auditing().await;
+    let e = w
+        .err("hostile_quiet_remove", json!({"container": name}))
+        .await;
+    assert!(
+        e.contains(&format!(
+            "`hostile_quiet_remove` is not labelled destructive, so it may remove only what \
+             the user was shown and said yes to, and it asked to remove container {name}"
+        )),
+        "{e}"
+    );
+    assert!(w.recorder.questions.lock().unwrap().is_empty());
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &name]),
+        "true",
+        "the container must survive"
+    );
+    let audit = std::fs::read_to_string(w.dir.path().join("audit.jsonl")).unwrap();
+    assert!(
+        audit.contains(&format!("remove container {name} (refused)")),
+        "{audit}"
+    );
+}
+
+/// A plan shows names, and the removal that follows names an id. A dry run that showed a
+/// harmless container's name with the victim's id had the user say yes to removing the
+/// harmless one and the victim removed (before: covered by the id the plugin gave). Now the
+/// host looks each planned name up and refuses a plan whose id is another object's.
+#[tokio::test]
+async fn a_plan_cannot_show_one_container_and_remove_another() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let victim = cleanup.container(&unique("victim"));
+    let harmless = cleanup.container(&unique("harmless"));
+    run_fixture(&victim, &[], &["sleep", "300"]);
+    run_fixture(&harmless, &[], &["sleep", "300"]);
+    let (_keep, plugins, config) = hostile_plugin_dir();
+    let w = Wharf::start_with(&["--plugin-dir", plugins.to_str().unwrap()], Some(config)).await;
+    let id = docker(&["inspect", "-f", "{{.Id}}", &victim]);
+    let e = w
+        .err(
+            "hostile_quiet_remove",
+            json!({"container": victim, "shown": harmless, "id": id}),
+        )
+        .await;
+    assert!(
+        e.contains(&format!(
+            "`hostile_quiet_remove` was not run: the `plan` of its dry run shows container \
+             `{harmless}` with the id"
+        )) && e.contains("which is another container's"),
+        "{e}"
+    );
+    assert!(w.recorder.questions.lock().unwrap().is_empty());
+    for name in [&victim, &harmless] {
+        assert_eq!(
+            docker(&["inspect", "-f", "{{.State.Running}}", name]),
+            "true",
+            "{name} must survive"
+        );
+    }
 }
 
 #[tokio::test]
@@ -1060,6 +1135,72 @@ async fn a_directory_swapped_for_a_symlink_while_wharf_saves_and_loads_never_lea
             .is_ok_and(|o| !o.status.success()),
         "the tar outside the root was loaded"
     );
+}
+
+/// In full mode `stop_container` is labelled as only writing, so it ran unasked, and on a
+/// container started with auto-remove the engine then removed that container (before: gone,
+/// no question). Now the stop's dry run plans the removal and the user is asked first; a
+/// stop that keeps its container is still not asked about.
+#[tokio::test]
+async fn stopping_a_container_that_removes_itself_asks_first() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let temp = cleanup.container(&unique("auto-remove"));
+    run_fixture(&temp, &["--rm"], &["sleep", "300"]);
+    let kept = cleanup.container(&unique("kept"));
+    run_fixture(&kept, &[], &["sleep", "300"]);
+    let decline = Wharf::start_client(
+        &[],
+        None,
+        &[],
+        Recorder::answering(Some(ElicitationAction::Decline)),
+    )
+    .await;
+    let e = decline
+        .err(
+            "stop_container",
+            json!({"container": temp, "timeout_secs": 1}),
+        )
+        .await;
+    assert!(e.contains("declined"), "{e}");
+    let asked = decline.recorder.questions.lock().unwrap().clone();
+    assert!(
+        asked.len() == 1 && asked[0].contains(&format!("- remove container {temp}")),
+        "{asked:?}"
+    );
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.Running}}", &temp]),
+        "true",
+        "after a no it still runs"
+    );
+    decline
+        .ok(
+            "stop_container",
+            json!({"container": kept, "timeout_secs": 1}),
+        )
+        .await;
+    assert_eq!(decline.recorder.questions.lock().unwrap().len(), 1);
+
+    let accept = Wharf::start().await;
+    accept
+        .ok(
+            "stop_container",
+            json!({"container": temp, "timeout_secs": 1}),
+        )
+        .await;
+    assert_eq!(accept.recorder.questions.lock().unwrap().len(), 1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::process::Command::new("docker")
+        .args(["inspect", &temp])
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the engine did not remove {temp}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
 
 /// The engine removes a container started with auto-remove (`--rm`) once it stops, so in

@@ -122,7 +122,7 @@ async fn capabilities_come_from_imports_and_must_be_granted() {
             Capability::Http
         ]
     );
-    assert_eq!(p.tools().len(), 18);
+    assert_eq!(p.tools().len(), 19);
     let wrong_name = runtime()
         .load("other", &wasm, &all, limits())
         .await
@@ -507,7 +507,7 @@ fn plugin_check_reports_what_loading_would_decide() {
         ),
         "{text}"
     );
-    assert!(text.contains("ok    tools    18: hostile_echo,"), "{text}");
+    assert!(text.contains("ok    tools    19: hostile_echo,"), "{text}");
 
     std::fs::copy(HOSTILE, dir.path().join("renamed.wasm")).unwrap();
     let (ok, text) = check("renamed.wasm");

@@ -915,6 +915,16 @@ async fn a_stack_is_seen_by_docker_stack_and_the_other_way_round() {
         "docker stack deploy: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // wharf changes it only when told to adopt it; refused before anything is changed.
+    let e = w
+        .err("stack_deploy", json!({ "project_name": theirs }))
+        .await;
+    assert!(
+        e.contains(&format!(
+            "services {theirs}_db, {theirs}_web were not created by wharf"
+        )) && e.contains("adopt=true lets it"),
+        "{e}"
+    );
     let list = w.ok("stack_list", json!({})).await;
     assert!(list.contains(&format!("{theirs} | 2")), "{list}");
     let out = w.ok("stack_remove", json!({ "stack": theirs })).await;
@@ -937,6 +947,52 @@ async fn a_stack_is_seen_by_docker_stack_and_the_other_way_round() {
         ])
         .is_empty()
     );
+
+    // Without db in the files, prune removes db: the dry run plans it and changes nothing,
+    // and the deploy asks with that plan before removing it.
+    let db = STACK.find("  db:\n").unwrap();
+    let end = STACK.find("networks:\n  front").unwrap();
+    std::fs::write(
+        dir.join("web.yaml"),
+        format!("{}{}", &STACK[..db], &STACK[end..]),
+    )
+    .unwrap();
+    let prune = json!({ "project_name": ours, "files": ["web.yaml"], "prune": true });
+    let mut dry = prune.clone();
+    dry["dry_run"] = json!(true);
+    let r = w.call("stack_deploy", dry).await;
+    let out = support::text(&r);
+    assert!(
+        out.contains(&format!("service {ours}_db: would be removed (prune)")),
+        "{out}"
+    );
+    let plan = &r.structured_content.as_ref().unwrap()["plan"];
+    assert_eq!(plan[0]["name"], format!("{ours}_db"), "{plan}");
+    assert_eq!(plan.as_array().unwrap().len(), 1, "{plan}");
+    let services = || {
+        docker(&[
+            "service",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("name={ours}_db"),
+        ])
+    };
+    assert!(!services().is_empty(), "a dry run removes nothing");
+    let asked = w.recorder.questions.lock().unwrap().len();
+    let out = w.ok("stack_deploy", prune).await;
+    assert!(
+        out.contains(&format!("service {ours}_db: removed (prune)")),
+        "{out}"
+    );
+    let questions = w.recorder.questions.lock().unwrap().clone();
+    assert_eq!(questions.len(), asked + 1, "{questions:?}");
+    assert!(
+        questions[asked].contains(&format!("- remove service {ours}_db\n")),
+        "{}",
+        questions[asked]
+    );
+    assert!(services().is_empty());
 
     // And docker stack removes wharf's.
     docker(&["stack", "rm", &ours]);

@@ -229,6 +229,11 @@ impl Recorder {
             ..Recorder::default()
         }
     }
+
+    /// The questions asked so far.
+    pub fn asked(&self) -> Vec<String> {
+        self.questions.lock().unwrap().clone()
+    }
 }
 
 impl ClientHandler for Recorder {

@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use wharf_plugin_sdk::docker::{containers_write, images_read, images_write, networks, volumes};
+use wharf_plugin_sdk::plan::{Planned, Removal, dry_run_text};
 use wharf_plugin_sdk::{Context, Filters, Output, ToolError, ToolResult};
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -27,6 +28,9 @@ pub struct DownArgs {
     /// Seconds each container gets to stop before it is killed (default 10).
     #[serde(default)]
     timeout_secs: Option<u32>,
+    /// Change nothing: say what would be removed, listing it under `plan` too.
+    #[serde(default)]
+    dry_run: bool,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
@@ -44,6 +48,9 @@ pub struct DownOutput {
     images: Vec<String>,
     /// Volumes kept because `volumes` was not set.
     kept_volumes: Vec<String>,
+    /// A dry run's removals: the lists above say what would go.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plan: Option<Vec<Planned>>,
 }
 
 pub fn compose_down(a: DownArgs, ctx: &Context) -> ToolResult<Output> {
@@ -54,6 +61,26 @@ pub fn compose_down(a: DownArgs, ctx: &Context) -> ToolResult<Output> {
     let timeout = a.timeout_secs.unwrap_or(STOP_TIMEOUT);
 
     let used_images: BTreeSet<String> = members.iter().map(|m| m.summary.image.clone()).collect();
+    let images: Vec<String> = match a.images {
+        None => Vec::new(),
+        Some(Images::All) => used_images.into_iter().collect(),
+        Some(Images::Built) => {
+            let f = Filters::new().any("label", vec![names::is(label::PROJECT, &a.project)]);
+            images_read::list(false, f.as_slice())?
+                .into_iter()
+                .flat_map(|i| {
+                    if i.tags.is_empty() {
+                        vec![i.id]
+                    } else {
+                        i.tags
+                    }
+                })
+                .collect()
+        }
+    };
+    if a.dry_run {
+        return Ok(plan(&a.project, &members, nets, vols, images, a.volumes));
+    }
     // Stop everything before removing anything: dependents stop while what they depend on
     // still answers.
     for m in members.iter().filter(|m| m.running()) {
@@ -83,23 +110,6 @@ pub fn compose_down(a: DownArgs, ctx: &Context) -> ToolResult<Output> {
     } else {
         out.kept_volumes = vols;
     }
-    let images: Vec<String> = match a.images {
-        None => Vec::new(),
-        Some(Images::All) => used_images.into_iter().collect(),
-        Some(Images::Built) => {
-            let f = Filters::new().any("label", vec![names::is(label::PROJECT, &a.project)]);
-            images_read::list(false, f.as_slice())?
-                .into_iter()
-                .flat_map(|i| {
-                    if i.tags.is_empty() {
-                        vec![i.id]
-                    } else {
-                        i.tags
-                    }
-                })
-                .collect()
-        }
-    };
     for i in images {
         check(ctx)?;
         images_write::remove(&i, false, false)
@@ -107,27 +117,79 @@ pub fn compose_down(a: DownArgs, ctx: &Context) -> ToolResult<Output> {
         out.images.push(i);
     }
 
-    let mut text = if out.containers.is_empty() && out.networks.is_empty() && out.volumes.is_empty()
-    {
-        format!("project {}: nothing to remove\n", a.project)
-    } else {
-        format!("project {}: down\n", a.project)
+    Ok(Output::structured(out.text(&a.project, "removed"), &out))
+}
+
+/// `compose_down` with `dry_run`: what it would remove, found by reading only.
+fn plan(
+    project: &str,
+    members: &[Member],
+    nets: Vec<String>,
+    vols: Vec<String>,
+    images: Vec<String>,
+    with_volumes: bool,
+) -> Output {
+    let mut plan: Vec<Planned> = members
+        .iter()
+        .map(|m| Planned::new(Removal::Remove, "container", &m.name, Some(&m.id)))
+        .collect();
+    plan.extend(
+        nets.iter()
+            .map(|n| Planned::new(Removal::Remove, "network", n, None)),
+    );
+    let (volumes, kept_volumes) = match with_volumes {
+        true => (vols, Vec::new()),
+        false => (Vec::new(), vols),
     };
-    for (what, list) in [
-        ("removed containers", &out.containers),
-        ("removed networks", &out.networks),
-        ("removed volumes", &out.volumes),
-        ("removed images", &out.images),
-        (
-            "kept volumes (volumes=true removes them)",
-            &out.kept_volumes,
-        ),
-    ] {
-        if !list.is_empty() {
-            text.push_str(&format!("{what}: {}\n", list.join(", ")));
+    plan.extend(
+        volumes
+            .iter()
+            .map(|v| Planned::new(Removal::Remove, "volume", v, None)),
+    );
+    plan.extend(
+        images
+            .iter()
+            .map(|i| Planned::new(Removal::Remove, "image", i, None)),
+    );
+    let mut out = DownOutput {
+        containers: members.iter().map(|m| m.name.clone()).collect(),
+        networks: nets,
+        volumes,
+        images,
+        kept_volumes,
+        plan: None,
+    };
+    let text = dry_run_text(&out.text(project, "would remove"));
+    out.plan = Some(plan);
+    Output::structured(text, &out)
+}
+
+impl DownOutput {
+    fn text(&self, project: &str, done: &str) -> String {
+        let mut text =
+            if self.containers.is_empty() && self.networks.is_empty() && self.volumes.is_empty() {
+                format!("project {project}: nothing to remove\n")
+            } else {
+                format!("project {project}: down\n")
+            };
+        for (what, list) in [
+            ("containers", &self.containers),
+            ("networks", &self.networks),
+            ("volumes", &self.volumes),
+            ("images", &self.images),
+        ] {
+            if !list.is_empty() {
+                text.push_str(&format!("{done} {what}: {}\n", list.join(", ")));
+            }
         }
+        if !self.kept_volumes.is_empty() {
+            text.push_str(&format!(
+                "kept volumes (volumes=true removes them): {}\n",
+                self.kept_volumes.join(", ")
+            ));
+        }
+        text
     }
-    Ok(Output::structured(text, &out))
 }
 
 fn check(ctx: &Context) -> ToolResult<()> {

@@ -4,6 +4,7 @@
 use crate::names::{self, label};
 use wharf_plugin_sdk::docker::containers_read::{self, ContainerSummary};
 use wharf_plugin_sdk::docker::{networks, volumes};
+use wharf_plugin_sdk::plan::made_by_wharf;
 use wharf_plugin_sdk::{Filters, ToolResult};
 
 /// One of a project's containers.
@@ -16,6 +17,8 @@ pub struct Member {
     pub number: u32,
     pub oneoff: bool,
     pub config_hash: String,
+    /// It carries wharf's provenance label: wharf created it.
+    pub made_by_wharf: bool,
     pub summary: ContainerSummary,
 }
 
@@ -36,6 +39,7 @@ impl Member {
             // docker-compose writes "True"/"False", Compose v2 the same.
             oneoff: get(label::ONEOFF).eq_ignore_ascii_case("true"),
             config_hash: get(label::CONFIG_HASH),
+            made_by_wharf: made_by_wharf(c.labels.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
             summary: c,
         }
     }

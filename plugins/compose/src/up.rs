@@ -12,11 +12,13 @@ use crate::state::{self, Member};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 use wharf_compose_project::{Opened, open, project_args};
 use wharf_compose_spec::{Condition, Network, Project, Volume};
 use wharf_plugin_sdk::docker::containers_read::{self, WaitOutcome, WaitUntil};
 use wharf_plugin_sdk::docker::types::ErrorKind as DockerErrorKind;
 use wharf_plugin_sdk::docker::{containers_write, networks, volumes};
+use wharf_plugin_sdk::plan::{Planned, Removal};
 use wharf_plugin_sdk::{Context, ErrorKind, Output, ToolError, ToolResult};
 
 const DEFAULT_WAIT_SECS: u32 = 120;
@@ -43,15 +45,26 @@ project_args! {
         /// Seconds to wait for each depends_on condition (default 120).
         #[serde(default)]
         pub wait_timeout_secs: Option<u32>,
+        /// Let it recreate or remove the project's containers that wharf did not create
+        /// (docker compose made them, say); without it such a call is refused.
+        #[serde(default)]
+        pub adopt: bool,
+        /// Change nothing: say what would be done, and list under `plan` the containers
+        /// that would be removed or replaced.
+        #[serde(default)]
+        pub dry_run: bool,
     }
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct UpOutput {
     project: String,
-    /// What was done, in order: (object, action).
+    /// What was done (in a dry run: would be done), in order: (object, action).
     steps: Vec<(String, String)>,
     warnings: Vec<String>,
+    /// A dry run's removals and replacements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plan: Option<Vec<Planned>>,
 }
 
 pub fn compose_up(args: UpArgs, ctx: &Context) -> ToolResult<Output> {
@@ -82,16 +95,35 @@ pub fn compose_up(args: UpArgs, ctx: &Context) -> ToolResult<Output> {
             })
         })
         .collect();
+    for name in &order {
+        let s = &p.services[*name];
+        if s.container_name.is_some() && s.replicas > 1 {
+            return Err(ToolError::invalid(format!(
+                "services.{name}: container_name is set, so it cannot have {} replicas",
+                s.replicas
+            )));
+        }
+    }
+    if args.dry_run {
+        return dry_run(
+            &args,
+            &opened,
+            &order,
+            &used_networks,
+            &used_volumes,
+            warnings,
+        );
+    }
     let replicas: u32 = order.iter().map(|s| p.services[*s].replicas).sum();
     let total =
         (used_networks.len() + used_volumes.len() + 2 * order.len()) as u64 + replicas as u64;
     let mut steps = Steps::new(ctx, total);
 
-    for (key, net) in used_networks {
+    for (key, net) in used_networks.iter().copied() {
         let action = ensure_network(p, key, net)?;
         steps.done(format!("network {}", net.name), action)?;
     }
-    for (key, vol) in used_volumes {
+    for (key, vol) in used_volumes.iter().copied() {
         let action = ensure_volume(p, key, vol)?;
         steps.done(format!("volume {}", vol.name), action)?;
     }
@@ -103,12 +135,6 @@ pub fn compose_up(args: UpArgs, ctx: &Context) -> ToolResult<Output> {
     let mut blueprints = Vec::new();
     for name in &order {
         let s = &p.services[*name];
-        if s.container_name.is_some() && s.replicas > 1 {
-            return Err(ToolError::invalid(format!(
-                "services.{name}: container_name is set, so it cannot have {} replicas",
-                s.replicas
-            )));
-        }
         let (reference, id, obtained) = ensure(&opened, name, s, args.build, ctx)?;
         let action = match obtained {
             Obtained::Present => "present",
@@ -141,6 +167,7 @@ pub fn compose_up(args: UpArgs, ctx: &Context) -> ToolResult<Output> {
             s.replicas,
             &mine,
             args.force_recreate,
+            args.adopt,
             &mut steps,
         )?;
         steps.done(format!("service {}", bp.service), "ready")?;
@@ -152,30 +179,148 @@ pub fn compose_up(args: UpArgs, ctx: &Context) -> ToolResult<Output> {
         .collect();
     for m in orphans {
         if args.remove_orphans {
-            remove_container(m)?;
+            remove_container(m, args.adopt)?;
             steps.note(m.name.clone(), "removed (orphan)");
         } else {
-            warnings.push(format!(
-                "container {} belongs to service {}, which the files no longer define; \
-                 remove_orphans=true removes it",
-                m.name, m.service
-            ));
+            warnings.push(orphan_warning(m));
         }
     }
 
-    let mut text = format!("project {}: up\n", p.name);
-    for (object, action) in steps.lines() {
-        text.push_str(&format!("{object}: {action}\n"));
-    }
-    for w in &warnings {
-        text.push_str(&format!("warning: {w}\n"));
-    }
+    let header = format!("project {}: up", p.name);
+    let text = report(
+        &header,
+        steps.lines().iter().map(|(o, a)| (o, a)),
+        &warnings,
+    );
     Ok(Output::structured(
         text,
         &UpOutput {
             project: p.name.clone(),
             steps: steps.into_lines(),
             warnings,
+            plan: None,
+        },
+    ))
+}
+
+/// `compose_up` with `dry_run`: what it would do, found by reading only. An image that
+/// would be pulled or built may differ from any there now, so the containers made from it
+/// are planned as replaced.
+fn dry_run(
+    args: &UpArgs,
+    opened: &Opened,
+    order: &[&str],
+    used_networks: &[(&String, &Network)],
+    used_volumes: &[(&String, &Volume)],
+    mut warnings: Vec<String>,
+) -> ToolResult<Output> {
+    let p = opened.project();
+    let mut steps: Vec<(String, String)> = Vec::new();
+    let mut step = |object: String, action: &str| steps.push((object, action.to_owned()));
+    for (_, net) in used_networks {
+        let there = networks::inspect(&net.name).is_ok();
+        step(
+            format!("network {}", net.name),
+            if there { "exists" } else { "would be created" },
+        );
+    }
+    for (_, vol) in used_volumes {
+        let there = volumes::inspect(&vol.name).is_ok();
+        step(
+            format!("volume {}", vol.name),
+            if there { "exists" } else { "would be created" },
+        );
+    }
+    let site = Site {
+        dir: &opened.dir,
+        config_files: &opened.files,
+    };
+    let members = state::containers(&p.name, false)?;
+    let mut plan = Vec::new();
+    let mut planned = |m: &Member, action: Removal| -> ToolResult<()> {
+        let verb = match action {
+            Removal::Remove => "remove",
+            Removal::Replace => "replace",
+        };
+        adoptable(m, args.adopt, verb)?;
+        plan.push(Planned::new(action, "container", &m.name, Some(&m.id)));
+        Ok(())
+    };
+    // The images the run would build or pull first, as `ensure` decides: every service
+    // using one of them, its own or not, gets an image that may differ from today's.
+    let mut images = BTreeMap::new();
+    for name in order {
+        let s = &p.services[*name];
+        let reference = crate::images::reference(&p.name, name, s);
+        let have = crate::images::local_id(&reference)?;
+        let obtain = match (&s.build, &have) {
+            (Some(_), None) => Some("would be built"),
+            (Some(_), Some(_)) if args.build => Some("would be built"),
+            (None, None) => Some("would be pulled"),
+            _ => None,
+        };
+        let known = images.entry(reference.clone()).or_insert((have, None));
+        known.1 = known.1.or(obtain);
+    }
+    for name in order {
+        let s = &p.services[*name];
+        let reference = crate::images::reference(&p.name, name, s);
+        let (have, obtain) = &images[&reference];
+        step(format!("image {reference}"), obtain.unwrap_or("present"));
+        // The config hash the containers would carry, when the image is known.
+        let hash = match (obtain, have) {
+            (None, Some(id)) => {
+                let env = opened.environment(s)?;
+                Some(blueprint(p, name, s, &env, &reference, id, &site)?.hash)
+            }
+            _ => None,
+        };
+        let mine: Vec<&Member> = members.iter().filter(|m| m.service == *name).collect();
+        for n in 1..=s.replicas {
+            match mine.iter().find(|m| m.number == n) {
+                Some(m) if !args.force_recreate && hash.as_deref() == Some(&m.config_hash) => {
+                    let action = if m.running() {
+                        "up to date"
+                    } else {
+                        "would be started"
+                    };
+                    step(m.name.clone(), action);
+                }
+                Some(m) => {
+                    planned(m, Removal::Replace)?;
+                    step(m.name.clone(), "would be recreated");
+                }
+                None => step(format!("service {name} replica {n}"), "would be created"),
+            }
+        }
+        for m in mine
+            .iter()
+            .filter(|m| m.number > s.replicas || m.number == 0)
+        {
+            planned(m, Removal::Remove)?;
+            step(m.name.clone(), "would be removed (scaled down)");
+        }
+    }
+    for m in members
+        .iter()
+        .filter(|m| !p.services.contains_key(&m.service))
+    {
+        if args.remove_orphans {
+            planned(m, Removal::Remove)?;
+            step(m.name.clone(), "would be removed (orphan)");
+        } else {
+            warnings.push(orphan_warning(m));
+        }
+    }
+    let header = format!("project {}: up (dry run: nothing was changed)", p.name);
+    let text = report(&header, steps.iter().map(|(o, a)| (o, a)), &warnings);
+    Ok(Output::structured(
+        text,
+        &UpOutput {
+            project: p.name.clone(),
+            steps,
+            warnings,
+            plan: Some(plan),
         },
     ))
 }
@@ -301,6 +446,7 @@ fn reconcile(
     replicas: u32,
     existing: &[&Member],
     force: bool,
+    adopt: bool,
     steps: &mut Steps,
 ) -> ToolResult<()> {
     let project = &opened.project().name;
@@ -316,7 +462,7 @@ fn reconcile(
                 }
             }
             Some(m) => {
-                remove_container(m)?;
+                remove_container(m, adopt)?;
                 let name = create_and_start(project, bp, n)?;
                 steps.done(name, "recreated")?;
             }
@@ -330,13 +476,50 @@ fn reconcile(
         .iter()
         .filter(|m| m.number > replicas || m.number == 0)
     {
-        remove_container(m)?;
+        remove_container(m, adopt)?;
         steps.note(m.name.clone(), "removed (scaled down)");
     }
     Ok(())
 }
 
-pub fn remove_container(m: &Member) -> ToolResult<()> {
+fn orphan_warning(m: &Member) -> String {
+    format!(
+        "container {} belongs to service {}, which the files no longer define; \
+         remove_orphans=true removes it",
+        m.name, m.service
+    )
+}
+
+/// `header`, then a line per step and per warning.
+fn report<'a>(
+    header: &str,
+    steps: impl Iterator<Item = (&'a String, &'a String)>,
+    warnings: &[String],
+) -> String {
+    let mut text = format!("{header}\n");
+    for (object, action) in steps {
+        text.push_str(&format!("{object}: {action}\n"));
+    }
+    for w in warnings {
+        text.push_str(&format!("warning: {w}\n"));
+    }
+    text
+}
+
+/// `m` may be removed or replaced: wharf created it, or the call adopts it.
+fn adoptable(m: &Member, adopt: bool, action: &str) -> ToolResult<()> {
+    if m.made_by_wharf || adopt {
+        return Ok(());
+    }
+    Err(ToolError::invalid(format!(
+        "container {} was not created by wharf (docker compose made it, say), and compose_up \
+         would {action} it: adopt=true lets it",
+        m.name
+    )))
+}
+
+pub fn remove_container(m: &Member, adopt: bool) -> ToolResult<()> {
+    adoptable(m, adopt, "remove")?;
     let was_running = m.running();
     if was_running {
         containers_write::stop(&m.id, Some(STOP_TIMEOUT))

@@ -3,7 +3,8 @@
 use crate::args::ContainerArg;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use wharf_plugin_sdk::docker::containers_write;
+use wharf_plugin_sdk::docker::{containers_read, containers_write};
+use wharf_plugin_sdk::plan::{self, Planned, Removal};
 use wharf_plugin_sdk::{Context, Hints, Output, ToolResult, Toolbox};
 
 pub fn register(t: Toolbox) -> Toolbox {
@@ -73,6 +74,19 @@ pub struct StopArgs {
     /// Seconds to wait after SIGTERM before SIGKILL (default 10).
     #[serde(default)]
     timeout_secs: Option<u32>,
+    /// Change nothing: say whether stopping would remove the container (it was started
+    /// with auto-remove), listing it under `plan`.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestartArgs {
+    container: String,
+    /// Seconds to wait after SIGTERM before SIGKILL (default 10).
+    #[serde(default)]
+    timeout_secs: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -114,11 +128,38 @@ fn start(a: ContainerArg, _: &Context) -> ToolResult<Output> {
 }
 
 fn stop(a: StopArgs, _: &Context) -> ToolResult<Output> {
+    if a.dry_run {
+        return stop_plan(&a.container);
+    }
     containers_write::stop(&a.container, a.timeout_secs)?;
     done("stopped", &a.container)
 }
 
-fn restart(a: StopArgs, _: &Context) -> ToolResult<Output> {
+/// A stop's dry run: the engine removes a container started with auto-remove once it
+/// stops, so that stop is planned as its removal.
+fn stop_plan(container: &str) -> ToolResult<Output> {
+    let found: serde_json::Value = serde_json::from_str(&containers_read::inspect(container)?)?;
+    let name = found["Name"].as_str().unwrap_or(container);
+    let name = name.trim_start_matches('/');
+    // As the host judges it: a container started with auto-remove counts as removed by a
+    // stop, running or not.
+    let removes = found["HostConfig"]["AutoRemove"].as_bool() == Some(true);
+    let (text, plan) = match removes {
+        false => (format!("stopping {name} keeps it"), vec![]),
+        true => (
+            format!("stopping {name} would remove it: it was started with auto-remove"),
+            vec![Planned::new(
+                Removal::Remove,
+                "container",
+                name,
+                found["Id"].as_str(),
+            )],
+        ),
+    };
+    Ok(plan::dry_run(text, plan))
+}
+
+fn restart(a: RestartArgs, _: &Context) -> ToolResult<Output> {
     containers_write::restart(&a.container, a.timeout_secs)?;
     done("restarted", &a.container)
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use wharf_plugin_sdk::docker::networks::{self, NetworkSummary};
+use wharf_plugin_sdk::plan::{self, Planned, Removal};
 use wharf_plugin_sdk::text::short_id;
 use wharf_plugin_sdk::{
     Context, Filters, Hints, Output, Plugin, PluginInfo, ToolError, ToolResult, Toolbox,
@@ -351,9 +352,34 @@ struct PruneArgs {
     /// Only networks with these labels, each `key` or `key=value`.
     #[serde(default)]
     label: Vec<String>,
+    /// Change nothing: list under `plan` the networks that would be removed.
+    #[serde(default)]
+    dry_run: bool,
 }
 
 fn prune_networks(a: PruneArgs, _: &Context) -> ToolResult<Output> {
+    if a.dry_run {
+        // What prune removes: networks no container or service uses, bar the predefined.
+        let unused = networks::list(
+            filters(None, None, a.label)
+                .opt("dangling", Some(true))
+                .as_slice(),
+        )?;
+        let names: Vec<&str> = unused.iter().map(|n| n.name.as_str()).collect();
+        let text = match names.is_empty() {
+            true => "No unused networks to remove.".to_owned(),
+            false => format!(
+                "would remove {} networks: {}",
+                names.len(),
+                names.join(", ")
+            ),
+        };
+        let plan = unused
+            .iter()
+            .map(|n| Planned::new(Removal::Remove, "network", &n.name, Some(&n.id)))
+            .collect();
+        return Ok(plan::dry_run(text, plan));
+    }
     let removed = networks::prune(filters(None, None, a.label).as_slice())?;
     Ok(Output::text(if removed.is_empty() {
         "No unused networks to remove.".to_owned()

@@ -24,6 +24,7 @@ mod filters;
 pub mod jobs;
 pub mod logs;
 mod output;
+pub mod plan;
 pub mod redact;
 pub mod spec;
 pub mod text;

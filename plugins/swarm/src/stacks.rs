@@ -17,6 +17,7 @@ use wharf_compose_spec::{FileObject, MountKind, Project, Service, UpdateConfig};
 use wharf_plugin_sdk::docker::swarm_write::ObjectData;
 use wharf_plugin_sdk::docker::types::ErrorKind as DockerErrorKind;
 use wharf_plugin_sdk::docker::{networks, swarm_read, swarm_write};
+use wharf_plugin_sdk::plan::{self, PROVENANCE, Planned, Removal};
 use wharf_plugin_sdk::spec::parse_duration;
 use wharf_plugin_sdk::text::short_id;
 use wharf_plugin_sdk::{Context, Filters, Hints, Output, ToolError, ToolResult, Toolbox};
@@ -80,6 +81,14 @@ project_args! {
         /// How long to wait for all of them (default 120, at most 600).
         #[serde(default)]
         pub wait_secs: Option<u32>,
+        /// Let it update or remove services of the stack that wharf did not create
+        /// (docker stack deploy made them, say); without it such a call is refused.
+        #[serde(default)]
+        pub adopt: bool,
+        /// Change nothing: say what would be done, and list under `plan` the services
+        /// that would be removed.
+        #[serde(default)]
+        pub dry_run: bool,
     }
 }
 
@@ -479,6 +488,12 @@ pub fn stack_deploy(a: DeployArgs, ctx: &Context) -> ToolResult<Output> {
         warnings: opened.loaded.warnings.clone(),
     };
     r.warnings.extend(ignored(p));
+    let existing = stack_services_by_name(&stack)?;
+    let defined: Vec<String> = p.services.keys().map(|k| format!("{stack}_{k}")).collect();
+    adoptable(&existing, &defined, a.prune, a.adopt)?;
+    if a.dry_run {
+        return dry_run(&stack, &existing, &defined, a.prune, r);
+    }
 
     let mut used_networks: Vec<&String> = p
         .services
@@ -515,7 +530,6 @@ pub fn stack_deploy(a: DeployArgs, ctx: &Context) -> ToolResult<Output> {
         &mut r,
     )?;
 
-    let existing = stack_services_by_name(&stack)?;
     let mut goals = Vec::new();
     for (key, s) in &p.services {
         let mut spec = service_spec(&opened, &stack, key, s, &secrets, &configs)?;
@@ -578,7 +592,6 @@ pub fn stack_deploy(a: DeployArgs, ctx: &Context) -> ToolResult<Output> {
             }
         }
     }
-    let defined: Vec<String> = p.services.keys().map(|k| format!("{stack}_{k}")).collect();
     for (name, s) in &existing {
         if defined.contains(name) {
             continue;
@@ -615,6 +628,84 @@ pub fn stack_deploy(a: DeployArgs, ctx: &Context) -> ToolResult<Output> {
     Ok(Output::structured(
         out,
         &json!({ "stack": stack, "changes": r.lines, "warnings": r.warnings }),
+    ))
+}
+
+/// The services a deploy would update, or with `prune` remove, must be wharf's own unless
+/// the call adopts them: another tool (docker stack deploy, say) made the others.
+fn adoptable(
+    existing: &BTreeMap<String, Value>,
+    defined: &[String],
+    prune: bool,
+    adopt: bool,
+) -> ToolResult<()> {
+    let foreign: Vec<&str> = existing
+        .iter()
+        .filter(|(name, s)| {
+            (prune || defined.contains(name)) && s["Spec"]["Labels"][PROVENANCE.0] != PROVENANCE.1
+        })
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if adopt || foreign.is_empty() {
+        return Ok(());
+    }
+    let (what, were, them) = match foreign.len() {
+        1 => ("service", "was", "it"),
+        _ => ("services", "were", "them"),
+    };
+    Err(ToolError::invalid(format!(
+        "{what} {} {were} not created by wharf (docker stack deploy made {them}, say), and \
+         stack_deploy would update or remove {them}: adopt=true lets it",
+        foreign.join(", ")
+    )))
+}
+
+/// `stack_deploy` with `dry_run`: the services it would create, update and (with `prune`)
+/// remove, found by reading only.
+fn dry_run(
+    stack: &str,
+    existing: &BTreeMap<String, Value>,
+    defined: &[String],
+    prune: bool,
+    mut r: Report,
+) -> ToolResult<Output> {
+    for name in defined {
+        let action = match existing.contains_key(name) {
+            true => "would be updated",
+            false => "would be created",
+        };
+        r.lines.push(format!("service {name}: {action}"));
+    }
+    let mut plan = Vec::new();
+    for (name, s) in existing {
+        if defined.contains(name) {
+            continue;
+        }
+        if prune {
+            plan.push(Planned::new(
+                Removal::Remove,
+                "service",
+                name,
+                Some(text(&s["ID"])),
+            ));
+            r.lines
+                .push(format!("service {name}: would be removed (prune)"));
+        } else {
+            r.warnings.push(format!(
+                "service {name} is in the stack but not in the files; prune removes it"
+            ));
+        }
+    }
+    let mut out = format!(
+        "stack {stack} (dry run: nothing was changed):\n{}",
+        r.lines.join("\n")
+    );
+    for w in &r.warnings {
+        out.push_str(&format!("\nwarning: {w}"));
+    }
+    Ok(Output::structured(
+        out,
+        &json!({ "stack": stack, "changes": r.lines, "warnings": r.warnings, "plan": plan }),
     ))
 }
 
@@ -692,29 +783,78 @@ pub fn stack_ps(a: PsArgs, _: &Context) -> ToolResult<Output> {
 /// A network a stack's tasks used is freed only once they are gone.
 const NETWORK_GRACE: Duration = Duration::from_secs(30);
 
-pub fn stack_remove(a: StackArgs, ctx: &Context) -> ToolResult<Output> {
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveArgs {
+    /// The stack's name.
+    stack: String,
+    /// Change nothing: list under `plan` what would be removed.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+pub fn stack_remove(a: RemoveArgs, ctx: &Context) -> ToolResult<Output> {
     let label = Filters::new().opt("label", Some(format!("{NAMESPACE}={}", a.stack)));
     let services = stack_services_by_name(&a.stack)?;
+    let secrets = rows::array(&swarm_read::list_secrets(label.as_slice())?)?;
+    let configs = rows::array(&swarm_read::list_configs(label.as_slice())?)?;
+    let nets = networks::list(label.as_slice())?;
+    if a.dry_run {
+        let mut plan = Vec::new();
+        let objects = services
+            .values()
+            .map(|s| ("service", s))
+            .chain(secrets.iter().map(|s| ("secret", s)))
+            .chain(configs.iter().map(|c| ("config", c)));
+        for (kind, o) in objects {
+            let name = text(&o["Spec"]["Name"]);
+            plan.push(Planned::new(
+                Removal::Remove,
+                kind,
+                name,
+                Some(text(&o["ID"])),
+            ));
+        }
+        for n in &nets {
+            plan.push(Planned::new(
+                Removal::Remove,
+                "network",
+                &n.name,
+                Some(&n.id),
+            ));
+        }
+        if plan.is_empty() {
+            return Err(ToolError::not_found(format!("no stack named {}", a.stack)));
+        }
+        let lines: Vec<String> = plan
+            .iter()
+            .map(|p| format!("{} {}: would be removed", p.kind, p.name))
+            .collect();
+        return Ok(plan::dry_run(
+            format!("stack {}:\n{}", a.stack, lines.join("\n")),
+            plan,
+        ));
+    }
     let mut lines = Vec::new();
     for (name, s) in &services {
         swarm_write::remove_service(text(&s["ID"]))
             .map_err(|e| ToolError::from(e).context(format!("service {name}")))?;
         lines.push(format!("service {name}: removed"));
     }
-    for s in rows::array(&swarm_read::list_secrets(label.as_slice())?)? {
+    for s in &secrets {
         let name = text(&s["Spec"]["Name"]);
         swarm_write::remove_secret(text(&s["ID"]))
             .map_err(|e| ToolError::from(e).context(format!("secret {name}")))?;
         lines.push(format!("secret {name}: removed"));
     }
-    for c in rows::array(&swarm_read::list_configs(label.as_slice())?)? {
+    for c in &configs {
         let name = text(&c["Spec"]["Name"]);
         swarm_write::remove_config(text(&c["ID"]))
             .map_err(|e| ToolError::from(e).context(format!("config {name}")))?;
         lines.push(format!("config {name}: removed"));
     }
     let deadline = Instant::now() + NETWORK_GRACE;
-    for n in networks::list(label.as_slice())? {
+    for n in nets {
         loop {
             match networks::remove(&n.id) {
                 Ok(()) => {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use wharf_plugin_sdk::docker::{containers_read, volumes};
+use wharf_plugin_sdk::plan::{self, Planned, Removal};
 use wharf_plugin_sdk::text::human_bytes;
 use wharf_plugin_sdk::{
     Context, Filters, Hints, Output, Plugin, PluginInfo, ToolError, ToolResult, Toolbox,
@@ -228,9 +229,15 @@ struct PruneArgs {
     /// both).
     #[serde(default)]
     all: bool,
+    /// Change nothing: list under `plan` the volumes that would be removed.
+    #[serde(default)]
+    dry_run: bool,
 }
 
 fn prune_volumes(a: PruneArgs, _: &Context) -> ToolResult<Output> {
+    if a.dry_run {
+        return prune_plan(a);
+    }
     let f = Filters::new()
         .any("label", a.label)
         .opt("all", a.all.then_some(true));
@@ -245,4 +252,43 @@ fn prune_volumes(a: PruneArgs, _: &Context) -> ToolResult<Output> {
             r.deleted.join(", ")
         )
     }))
+}
+
+/// What `prune_volumes` would remove: the local volumes no container uses. Without `all`,
+/// engines from API 1.42 keep named ones, which the plan still lists, saying so: a plan
+/// may show more than goes, never less.
+fn prune_plan(a: PruneArgs) -> ToolResult<Output> {
+    let f = Filters::new()
+        .any("label", a.label)
+        .opt("dangling", Some(true))
+        .opt("driver", Some("local"));
+    let unused = volumes::list(f.as_slice())?;
+    let anonymous = |v: &volumes::VolumeSummary| {
+        v.labels
+            .iter()
+            .any(|(k, _)| k == "com.docker.volume.anonymous")
+    };
+    let names: Vec<String> = unused
+        .iter()
+        .map(|v| match a.all || anonymous(v) {
+            true => v.name.clone(),
+            false => format!(
+                "{} (named: kept by engines from API 1.42 unless all=true)",
+                v.name
+            ),
+        })
+        .collect();
+    let text = match names.is_empty() {
+        true => "No unused volumes to remove.".to_owned(),
+        false => format!(
+            "would remove {} volumes and their data: {}",
+            names.len(),
+            names.join(", ")
+        ),
+    };
+    let plan = unused
+        .iter()
+        .map(|v| Planned::new(Removal::Remove, "volume", &v.name, None))
+        .collect();
+    Ok(plan::dry_run(text, plan))
 }

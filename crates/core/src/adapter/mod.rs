@@ -116,6 +116,8 @@ impl AdapterData {
         let rules = Rules {
             read_only: services.read_only || engine.is_read_only(),
             no_destructive: services.no_destructive,
+            dry_run: s.hooks.dry_run,
+            removals: &s.hooks.removals,
             called: &s.called,
             changes: &s.hooks.changes,
             scope: services.scope.as_ref(),

@@ -83,6 +83,8 @@ pub struct HttpHost<'a> {
     /// Read-only mode: requests that may change state (anything but GET and HEAD) are
     /// refused, as Docker writes are.
     read_only: bool,
+    /// A dry run: the same, since it changes nothing.
+    dry_run: bool,
     /// Token services the call's registries named in their 401 answers: where a
     /// registry's login may go besides the registry itself.
     realms: &'a mut Vec<Realm>,
@@ -114,6 +116,7 @@ impl HttpData {
             credentials: &s.services.credentials,
             network: &*s.services.network,
             read_only: s.services.read_only,
+            dry_run: s.hooks.dry_run,
             realms: &mut s.realms,
         }
     }
@@ -289,13 +292,14 @@ impl HttpHost<'_> {
                 ));
             }
         };
-        if self.read_only && method != Method::GET && method != Method::HEAD {
+        if (self.read_only || self.dry_run) && method != Method::GET && method != Method::HEAD {
+            let why = match self.read_only {
+                true => "wharf is in read-only mode",
+                false => "a dry run changes nothing",
+            };
             return Err(error(
                 ErrorKind::Denied,
-                format!(
-                    "wharf is in read-only mode: the http capability sends GET and HEAD only, \
-                     not {method}"
-                ),
+                format!("{why}: the http capability sends GET and HEAD only, not {method}"),
             ));
         }
         let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
@@ -744,6 +748,7 @@ mod tests {
             credentials: &credentials,
             network: &network,
             read_only: false,
+            dry_run: false,
             realms: &mut realms,
         };
         let token = "https://auth.example/token?scope=repository:x:pull";

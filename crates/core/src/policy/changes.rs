@@ -23,13 +23,16 @@ pub enum Change {
     Write,
     /// Removes, kills or prunes: what it does cannot be undone.
     Destroy,
+    /// Replaces host files under an allowed root, which the call's arguments asked for by
+    /// name: cannot be undone either, but removes no Docker object a plan could list.
+    Overwrite,
 }
 
 impl Change {
-    /// A write to host files that destroys when it may replace what is there.
+    /// A write to host files that may replace what is there.
     pub fn replacing(overwrite: bool) -> Change {
         if overwrite {
-            Change::Destroy
+            Change::Overwrite
         } else {
             Change::Write
         }

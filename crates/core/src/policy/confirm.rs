@@ -85,6 +85,13 @@ impl ConfirmPolicy {
         self.destructive && a.destructive && !a.read_only && !self.safe_tools.contains(&tool.name)
     }
 
+    /// Whether a call of `tool`, not labelled destructive, may remove only what the user
+    /// was shown and said yes to (see [`super::plan`]).
+    pub fn holds_to_plan(&self, tool: &ToolDef) -> bool {
+        let a = tool.annotations;
+        self.destructive && !a.destructive && !a.read_only && !self.safe_tools.contains(&tool.name)
+    }
+
     pub fn proceeds_without_asking(&self) -> bool {
         self.without_elicitation == Fallback::Proceed
     }
@@ -97,6 +104,27 @@ pub fn question(tool: &ToolDef, args: &serde_json::Map<String, serde_json::Value
     format!(
         "Allow wharf to run `{}` ({})? It is destructive: what it does cannot be \
          undone.\nArguments: {args}",
+        tool.name, tool.title
+    )
+}
+
+/// The question for a call whose dry run was run first: what it would remove or replace,
+/// then its arguments (secrets redacted).
+pub fn plan_question(
+    tool: &ToolDef,
+    plan: &super::Plan,
+    args: &serde_json::Map<String, serde_json::Value>,
+) -> String {
+    let args = serde_json::Value::Object(super::audit::redact(args, &tool.input_schema));
+    let what = match plan.is_empty() {
+        true => "It is destructive, though its dry run found nothing to remove now.".to_owned(),
+        false => format!(
+            "It would remove what is there, which cannot be undone:\n{}",
+            plan.lines()
+        ),
+    };
+    format!(
+        "Allow wharf to run `{}` ({})? {what}\nArguments: {args}",
         tool.name, tool.title
     )
 }

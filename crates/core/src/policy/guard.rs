@@ -24,7 +24,7 @@ use crate::engine::{
     NetworkSummary, ProcessList, Pruned, Stream, VolumeCreateRequest, VolumeSummary, WaitOutcome,
     WaitUntil,
 };
-use crate::engine::{DockerError, ErrorKind, Holder, HostMount, MountKind};
+use crate::engine::{DockerError, ErrorKind, Found, Holder, HostMount, MountKind};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -40,6 +40,10 @@ pub struct Rules<'a> {
     pub read_only: bool,
     /// No-destructive mode: nothing is removed, killed or pruned, whatever tool asks.
     pub no_destructive: bool,
+    /// A dry run: every change is refused, whatever the tool's label.
+    pub dry_run: bool,
+    /// What the call may remove when its tool is not labelled destructive.
+    pub removals: &'a super::Removals,
     /// The tool the call runs: its requests are held to its label.
     pub called: &'a Called,
     /// Where the call's requests for changes are recorded, for the audit.
@@ -64,21 +68,47 @@ impl<'a> Rules<'a> {
     }
 
     /// [`Rules::change`]'s refusal, recorded as refused, but the request itself not yet
-    /// recorded: for a request other checks may still refuse (see [`Rules::checked`]).
+    /// recorded: for a request other checks may still refuse (see [`Rules::checked`]). A
+    /// removal of no one object (a prune) needs a tool labelled destructive.
     fn admit(&self, change: Change, request: &str) -> Result<()> {
+        self.admit_on(change, request, self.removals.allows_any())
+    }
+
+    /// [`Rules::admit`] for a request whose removal, if it is one, `removable` says the
+    /// call may make: a tool not labelled destructive may remove only what the user said
+    /// yes to.
+    fn admit_on(&self, change: Change, request: &str, removable: bool) -> Result<()> {
         let tool = &self.called.tool;
-        let refusal = if self.read_only {
+        let refusal = if self.dry_run {
+            Some(DockerError::denied(format!(
+                "a dry run changes nothing: `{tool}` asked to {request}"
+            )))
+        } else if self.read_only {
             Some(read_only_refusal())
         } else if self.called.annotations.read_only {
             Some(DockerError::denied(format!(
                 "`{tool}` is labelled read-only, so wharf refuses the Docker changes it asks \
                  for (here: {request})"
             )))
-        } else if change == Change::Destroy && self.no_destructive {
+        } else if change != Change::Write && self.no_destructive {
             Some(DockerError::denied(format!(
                 "wharf runs in no-destructive mode: `{tool}` asked to {request}, which cannot \
                  be undone"
             )))
+        } else if change == Change::Destroy && !removable {
+            Some(DockerError::denied(if self.removals.plans() {
+                format!(
+                    "`{tool}` is not labelled destructive, so it may remove only what the user \
+                     was shown and said yes to, and it asked to {request}: call it with \
+                     dry_run=true to see what it would remove"
+                )
+            } else {
+                format!(
+                    "`{tool}` is not labelled destructive, so it may remove only what it \
+                     created, and it asked to {request}: use a tool labelled destructive, \
+                     which asks first"
+                )
+            }))
         } else {
             None
         };
@@ -125,14 +155,25 @@ impl<'a> Rules<'a> {
         reference: &str,
     ) -> Result<String> {
         let request = super::changes::cut(format!("{verb} {kind} {reference}"));
-        // Removing what this very call created destroys nothing that was there before.
-        let change = match change {
-            Change::Destroy if self.changes.made(kind, reference) => Change::Write,
-            other => other,
+        if change != Change::Destroy {
+            self.admit(change, &request)?;
+            let found = self.in_scope(engine, kind, reference).await;
+            return self.checked(&request, found);
+        }
+        // A removal is judged on the object the reference names now, by its full id, and
+        // acts on that id: a rename cannot pass another object off as one the call created
+        // or the user was shown. An object that is not there is left for the lookup's
+        // error to say so.
+        let found = engine.lookup(kind, reference).await;
+        let (change, removable) = match &found {
+            // Removing what this very call created destroys nothing that was there before.
+            Ok(f) if self.changes.made(kind, &f.id) => (Change::Write, true),
+            Ok(f) => (Change::Destroy, self.removals.allows(kind, &f.id)),
+            Err(_) => (Change::Destroy, true),
         };
-        self.admit(change, &request)?;
-        let found = self.in_scope(engine, kind, reference).await;
-        self.checked(&request, found)
+        self.admit_on(change, &request, removable)?;
+        let checks = found.and_then(|f| scoped_id(self.scope, kind, reference, f));
+        self.checked(&request, checks)
     }
 
     /// `filters` narrowed to the scope, for a list or a prune.
@@ -299,7 +340,19 @@ pub async fn in_scope(
     let Some(scope) = scope else {
         return Ok(reference.to_owned());
     };
-    let found = engine.lookup(kind, reference).await?;
+    scoped_id(
+        Some(scope),
+        kind,
+        reference,
+        engine.lookup(kind, reference).await?,
+    )
+}
+
+/// The full id of `found`, which `reference` named, if it carries the scope label.
+fn scoped_id(scope: Option<&Scope>, kind: Kind, reference: &str, found: Found) -> Result<String> {
+    let Some(scope) = scope else {
+        return Ok(found.id);
+    };
     if scope.matches(&found.labels) {
         Ok(found.id)
     } else {
@@ -1089,7 +1142,9 @@ impl<'a> Guard<'a> {
         let _turn = binds::turn(!binds::of_service(&spec).is_empty()).await;
         let spec = self.service_spec(spec, None).await?;
         let login = self.image_login(&spec).await?;
-        self.engine.create_service(spec, login).await
+        let created = self.engine.create_service(spec, login).await?;
+        self.rules.changes.created(Kind::Service, &created.id);
+        Ok(created)
     }
 
     pub async fn update_service(
@@ -1158,7 +1213,9 @@ impl<'a> Guard<'a> {
             data: Some(self.object_data(data)?),
             ..Default::default()
         };
-        self.engine.create_secret(spec).await
+        let id = self.engine.create_secret(spec).await?;
+        self.rules.changes.created(Kind::Secret, &id);
+        Ok(id)
     }
 
     pub async fn remove_secret(&self, id: &str) -> Result<()> {
@@ -1182,7 +1239,9 @@ impl<'a> Guard<'a> {
             data: Some(self.object_data(data)?),
             ..Default::default()
         };
-        self.engine.create_config(spec).await
+        let id = self.engine.create_config(spec).await?;
+        self.rules.changes.created(Kind::Config, &id);
+        Ok(id)
     }
 
     pub async fn remove_config(&self, id: &str) -> Result<()> {
@@ -1235,12 +1294,9 @@ impl<'a> Guard<'a> {
             self.nesting(&wanted, "this container").await
         };
         self.rules.checked(&request, checks.await)?;
-        let given = name.clone();
         let created = self.engine.create_container(name, body).await?;
+        // By id only: a name can be given to another container later in the call.
         self.rules.changes.created(Kind::Container, &created.id);
-        if let Some(name) = given {
-            self.rules.changes.created(Kind::Container, &name);
-        }
         Ok(created)
     }
 
@@ -1430,7 +1486,9 @@ impl<'a> Guard<'a> {
             super::fields::network_fields(&spec, self.rules.allow).map_err(DockerError::denied);
         self.rules.checked(&request, fields)?;
         self.rules.label(&mut spec.labels);
-        self.engine.create_network(spec).await
+        let id = self.engine.create_network(spec).await?;
+        self.rules.changes.created(Kind::Network, &id);
+        Ok(id)
     }
 
     pub async fn remove_network(&self, id: &str) -> Result<()> {
@@ -1510,7 +1568,12 @@ impl<'a> Guard<'a> {
             ));
         }
         self.rules.label(&mut spec.labels);
-        self.engine.create_volume(spec).await
+        let created = self.engine.create_volume(spec).await?;
+        // A volume's name is its id.
+        if let Some(name) = created["Name"].as_str() {
+            self.rules.changes.created(Kind::Volume, name);
+        }
+        Ok(created)
     }
 
     pub async fn remove_volume(&self, name: &str, force: bool) -> Result<()> {

@@ -17,6 +17,7 @@ mod fields;
 pub mod guard;
 mod modes;
 mod paths;
+pub mod plan;
 mod scope;
 
 pub use audit::AuditLog;
@@ -27,4 +28,5 @@ pub use create::{CreateAllowances, check_create, check_service};
 pub use guard::{Guard, Rules};
 pub use modes::{Mode, ToolPolicy};
 pub use paths::{AllowedRoots, PathError};
+pub use plan::{Plan, Removals};
 pub use scope::{InvalidScope, PROVENANCE, Scope};

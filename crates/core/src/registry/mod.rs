@@ -9,10 +9,11 @@ mod schemas;
 
 pub use load::{Builtin, PluginSource, check_plugin_tools};
 
-use crate::engine::Engines;
+use crate::engine::{DockerEngine, Engines};
 use crate::policy::audit::{AuditLog, Call};
-use crate::policy::confirm::question;
-use crate::policy::{Changes, Confirm, ConfirmPolicy, ToolPolicy};
+use crate::policy::confirm::{plan_question, question};
+use crate::policy::plan::{self, DRY_RUN};
+use crate::policy::{Changes, Confirm, ConfirmPolicy, Mode, Plan, Removals, ToolPolicy};
 use crate::runtime::{CallError, CallHooks, Output, Plugin, ToolDef};
 use schemas::SchemaCheck;
 use serde_json::{Map, Value};
@@ -62,6 +63,10 @@ pub enum RegistryError {
         problems: String,
         text: String,
     },
+    /// The dry run the host ran first gave no plan it can put to the user: the call was
+    /// not made.
+    #[error("failed: `{tool}` was not run: {problem}")]
+    Unplanned { tool: String, problem: String },
     #[error(transparent)]
     Call(#[from] CallError),
 }
@@ -215,18 +220,117 @@ impl Registry {
         let mut args = pipeline::arguments(entry, args)?;
         let plugin = &self.plugins[entry.slot.plugin];
         let def = &entry.served;
-        // The question shows the arguments as the client sent them, engine included; built
-        // only for the calls that ask.
-        let question = self
-            .confirm
-            .needs_confirmation(def)
-            .then(|| question(def, args.as_object().unwrap_or(&Map::new())));
+        // A dry run changes nothing (the guard refuses every change in it), so it asks
+        // nothing.
+        let dry_run = plan::offers_dry_run(&def.input_schema)
+            && args.get(DRY_RUN) == Some(&Value::Bool(true));
+        // The question shows the arguments as the client sent them, engine included.
+        let shown = args.as_object().cloned().unwrap_or_default();
         let docker = plugin.capabilities().iter().any(|c| c.is_docker());
         let engine = pipeline::route(&self.engines, docker, tool, &mut args)?;
         pipeline::engine_allows(engine.as_ref(), def)?;
-        pipeline::confirmed(&self.confirm, confirm, tool, question).await?;
-        let hooks = CallHooks { engine, ..hooks };
+        let removals = if dry_run {
+            Removals::Any
+        } else if self.policy.mode != Mode::Full {
+            // These modes serve no destructive tool and remove nothing, whatever asks.
+            let question = self
+                .confirm
+                .needs_confirmation(def)
+                .then(|| question(def, &shown));
+            pipeline::confirmed(&self.confirm, confirm, tool, question).await?;
+            Removals::Any
+        } else {
+            self.confirmed(
+                entry,
+                plugin,
+                &args,
+                &shown,
+                engine.as_ref(),
+                &hooks,
+                confirm,
+            )
+            .await?
+        };
+        let hooks = CallHooks {
+            engine,
+            removals,
+            dry_run,
+            ..hooks
+        };
         let output = plugin.call(tool, &args.to_string(), hooks).await?;
         pipeline::checked_result(entry, &plugin.info().name, output)
+    }
+
+    /// Asks the user when the call needs it, and says what the call may then remove. A tool
+    /// with a dry run is run that way first and the question shows its plan: always for a
+    /// destructive tool; for one labelled as only writing when the plan removes anything,
+    /// and the call may then remove only what the plan named. A tool labelled as only
+    /// writing without a dry run may remove only what it created.
+    #[allow(clippy::too_many_arguments)]
+    async fn confirmed(
+        &self,
+        entry: &Entry,
+        plugin: &Plugin,
+        args: &Value,
+        shown: &Map<String, Value>,
+        engine: Option<&Arc<dyn DockerEngine>>,
+        hooks: &CallHooks,
+        confirm: &impl Confirm,
+    ) -> Result<Removals, RegistryError> {
+        let def = &entry.served;
+        let destructive = self.confirm.needs_confirmation(def);
+        let holds = self.confirm.holds_to_plan(def);
+        if !destructive && !holds {
+            return Ok(Removals::Any);
+        }
+        if !plan::offers_dry_run(&def.input_schema) {
+            let question = destructive.then(|| question(def, shown));
+            pipeline::confirmed(&self.confirm, confirm, &def.name, question).await?;
+            return Ok(match destructive {
+                true => Removals::Any,
+                false => Removals::Created,
+            });
+        }
+        let mut dry = args.clone();
+        dry[DRY_RUN] = Value::Bool(true);
+        // The dry run's requests go to the call's audit record: one it made is refused
+        // there, and shows in the audit.
+        let planning = CallHooks {
+            engine: engine.cloned(),
+            cancel: hooks.cancel.clone(),
+            changes: hooks.changes.clone(),
+            dry_run: true,
+            ..CallHooks::default()
+        };
+        let output = plugin.call(&def.name, &dry.to_string(), planning).await?;
+        let unplanned = |problem: String| RegistryError::Unplanned {
+            tool: def.name.clone(),
+            problem,
+        };
+        if let Some(asked) = hooks.changes.listed().requests.first() {
+            return Err(unplanned(format!(
+                "its dry run asked to change something ({asked}), which a dry run never does"
+            )));
+        }
+        let plan = Plan::of_result(output.structured.as_ref()).map_err(unplanned)?;
+        let plan = match engine {
+            Some(engine) => plan.resolved(engine.as_ref()).await.map_err(unplanned)?,
+            None if plan.is_empty() => plan,
+            None => {
+                return Err(unplanned(
+                    "its dry run plans removals, but its plugin has no Docker capability"
+                        .to_owned(),
+                ));
+            }
+        };
+        if destructive || !plan.is_empty() {
+            let question = plan_question(def, &plan, shown);
+            pipeline::confirmed(&self.confirm, confirm, &def.name, Some(question)).await?;
+        }
+        // A destructive tool was asked about as a whole; its prunes name no one object.
+        Ok(match destructive {
+            true => Removals::Any,
+            false => Removals::Confirmed(Arc::new(plan)),
+        })
     }
 }

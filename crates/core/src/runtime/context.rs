@@ -31,6 +31,10 @@ pub struct CallHooks {
     /// Where the guard records the Docker changes the call asks for; the caller reads it
     /// after the call (the audit).
     pub changes: Arc<crate::policy::Changes>,
+    /// What the call may remove (see [`crate::policy::plan`]).
+    pub removals: crate::policy::Removals,
+    /// A dry run: the guard refuses every change, whatever the tool's label.
+    pub dry_run: bool,
 }
 
 /// Where a call's progress reports go. Only the latest report is kept: a reader that lags

@@ -37,6 +37,8 @@ struct Setup {
     scope: Option<Scope>,
     read_only: bool,
     no_destructive: bool,
+    dry_run: bool,
+    removals: crate::policy::Removals,
     called: Called,
     changes: Changes,
     allow: CreateAllowances,
@@ -50,6 +52,8 @@ impl Setup {
             scope: None,
             read_only: false,
             no_destructive: false,
+            dry_run: false,
+            removals: crate::policy::Removals::Any,
             called: Called {
                 tool: "a_tool".into(),
                 annotations: Default::default(),
@@ -76,6 +80,18 @@ impl Setup {
         self
     }
 
+    /// The call may remove only what `plan` (a dry run's structured result) lists.
+    fn planned(mut self, plan: serde_json::Value) -> Self {
+        let plan = crate::policy::Plan::of_result(Some(&plan)).unwrap();
+        self.removals = crate::policy::Removals::Confirmed(std::sync::Arc::new(plan));
+        self
+    }
+
+    fn dry_run(mut self) -> Self {
+        self.dry_run = true;
+        self
+    }
+
     /// The call runs `tool`, labelled as `annotations` say.
     fn calling(mut self, tool: &str, annotations: crate::runtime::Annotations) -> Self {
         self.called = Called {
@@ -91,6 +107,8 @@ impl Setup {
             Rules {
                 read_only: self.read_only,
                 no_destructive: self.no_destructive,
+                dry_run: self.dry_run,
+                removals: &self.removals,
                 called: &self.called,
                 changes: &self.changes,
                 scope: self.scope.as_ref(),
@@ -206,7 +224,7 @@ async fn a_tool_is_held_to_its_label_and_what_it_asks_is_recorded() {
     );
 
     // No-destructive mode: a tool labelled as only writing may write, never destroy.
-    let engine = self::engine();
+    let engine = self::engine().with(Kind::Container, &["new", "scratch"], "new", &[]);
     let setup = Setup::new()
         .no_destructive()
         .calling("compose_up", Annotations::default());
@@ -301,16 +319,16 @@ async fn a_scope_refuses_objects_without_its_label_and_acts_on_the_id_it_checked
 }
 
 #[tokio::test]
-async fn without_a_scope_references_pass_as_given_and_nothing_is_looked_up() {
+async fn without_a_scope_references_pass_as_given_and_removals_act_on_the_id_found() {
     let engine = engine();
     let setup = Setup::new();
     let g = setup.guard(&engine);
     g.stop_container("db", None).await.unwrap();
-    g.remove_network("unknown-to-the-fake").await.unwrap();
-    assert_eq!(
-        engine.reached(),
-        ["stop db", "remove network unknown-to-the-fake"]
-    );
+    // A removal is judged on the object its reference names now, and acts on that one.
+    g.remove_network("front").await.unwrap();
+    let e = g.remove_network("unknown-to-the-fake").await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound, "{e:?}");
+    assert_eq!(engine.reached(), ["stop db", "remove network n0front"]);
 }
 
 #[tokio::test]
@@ -877,4 +895,120 @@ async fn stopping_a_container_that_removes_itself_is_a_removal() {
     );
     g.stop_container("web", None).await.unwrap();
     assert_eq!(engine.reached(), ["stop web"]);
+}
+
+#[tokio::test]
+async fn a_tool_not_labelled_destructive_removes_only_what_its_plan_named() {
+    // The engine names the container the call creates `new`; `scratch`, the name the call
+    // gives it, names db by the time of the removal (a rename in between).
+    let engine = engine().with(Kind::Container, &["new"], "new", &[]).with(
+        Kind::Container,
+        &["scratch"],
+        DB,
+        &[],
+    );
+    let s = Setup::new().planned(serde_json::json!({"plan": [
+        {"action": "replace", "kind": "container", "name": "web", "id": WEB}
+    ]}));
+    let g = s.guard(&engine);
+    g.remove_container(WEB, true, false).await.unwrap();
+    let e = denied(g.remove_container(DB, true, false).await);
+    assert!(
+        e.contains("`a_tool` is not labelled destructive")
+            && e.contains(&format!("remove container {DB}"))
+            && e.contains("dry_run=true"),
+        "{e}"
+    );
+    // A prune removes no one object a plan could name.
+    let e = denied(g.prune_volumes(Filters::default()).await);
+    assert!(e.contains("prune volumes"), "{e}");
+    // What the call made itself it may remove again.
+    let made = g
+        .create_container(
+            Some("scratch".into()),
+            create_body(serde_json::json!({ "Image": "busybox" })),
+        )
+        .await
+        .unwrap();
+    g.remove_container(&made.id, true, false).await.unwrap();
+    // Its name is not what it made: the object the name names now is judged.
+    let e = denied(g.remove_container("scratch", true, false).await);
+    assert!(e.contains("remove container scratch"), "{e}");
+    let requests = s.changes.listed().requests;
+    assert!(
+        requests.contains(&format!("remove container {DB} (refused)")),
+        "{requests:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_plan_covers_an_object_by_any_reference_that_resolves_to_its_id() {
+    let engine = engine();
+    let s = Setup::new().planned(serde_json::json!({"plan": [
+        {"action": "remove", "kind": "container", "name": "shop-web-1", "id": WEB}
+    ]}));
+    let g = s.guard(&engine);
+    // `web` is not the planned name, but it is the planned container.
+    g.remove_container("web", true, false).await.unwrap();
+    denied(g.remove_container("db", true, false).await);
+}
+
+#[tokio::test]
+async fn a_plan_is_held_to_the_objects_its_names_show() {
+    // `c0ffee00d` names nothing but is a prefix of db's id, as the engine resolves it.
+    let engine = Fake::default()
+        .with(Kind::Container, &["web", WEB], WEB, &[])
+        .with(Kind::Container, &["db", DB, "c0ffee00d"], DB, &[]);
+    let plan = |entry: serde_json::Value| {
+        crate::policy::Plan::of_result(Some(&serde_json::json!({ "plan": [entry] }))).unwrap()
+    };
+    let e =
+        plan(serde_json::json!({"action": "remove", "kind": "container", "name": "web", "id": DB}))
+            .resolved(&engine)
+            .await
+            .unwrap_err();
+    assert!(e.contains("which is another container's"), "{e}");
+    let e = plan(serde_json::json!({"action": "remove", "kind": "container", "name": "c0ffee00d"}))
+        .resolved(&engine)
+        .await
+        .unwrap_err();
+    assert!(e.contains("is a prefix of container"), "{e}");
+    let p = plan(serde_json::json!({"action": "remove", "kind": "container", "name": "web"}))
+        .resolved(&engine)
+        .await
+        .unwrap();
+    assert!(p.covers(Kind::Container, WEB) && !p.covers(Kind::Container, DB));
+    let gone = plan(serde_json::json!({"action": "remove", "kind": "container", "name": "gone"}))
+        .resolved(&engine)
+        .await
+        .unwrap();
+    assert!(gone.is_empty(), "nothing to remove");
+}
+
+#[tokio::test]
+async fn a_tool_without_a_dry_run_removes_only_what_it_created() {
+    let engine = engine();
+    let mut s = Setup::new();
+    s.removals = crate::policy::Removals::Created;
+    let g = s.guard(&engine);
+    let e = denied(g.remove_container(WEB, true, false).await);
+    assert!(
+        e.contains("may remove only what it created")
+            && e.contains(&format!("remove container {WEB}"))
+            && !e.contains("dry_run"),
+        "{e}"
+    );
+    g.stop_container(WEB, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_dry_run_changes_nothing_whatever_the_label() {
+    let engine = engine();
+    let s = Setup::new().dry_run();
+    let g = s.guard(&engine);
+    let e = denied(g.start_container(WEB).await);
+    assert!(e.contains("a dry run changes nothing"), "{e}");
+    g.list_containers(true, None, Filters::default())
+        .await
+        .unwrap();
 }
