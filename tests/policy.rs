@@ -23,6 +23,43 @@ fn hostile_plugin_dir() -> (tempfile::TempDir, PathBuf, &'static str) {
     )
 }
 
+/// A thread that makes two paths (a directory and a symlink) trade places in one step, again
+/// and again until stopped: what a container writing them through a bind can do.
+struct Swapper {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Swapper {
+    fn start(a: &std::path::Path, b: &std::path::Path) -> Swapper {
+        use std::sync::atomic::Ordering;
+        let c = |p: &std::path::Path| std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+        let (a, b) = (c(a), c(b));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !stopped.load(Ordering::Relaxed) {
+                let swapped = unsafe {
+                    libc::renameat2(
+                        libc::AT_FDCWD,
+                        a.as_ptr(),
+                        libc::AT_FDCWD,
+                        b.as_ptr(),
+                        libc::RENAME_EXCHANGE,
+                    )
+                };
+                assert_eq!(swapped, 0, "{}", std::io::Error::last_os_error());
+            }
+        });
+        Swapper { stop, thread }
+    }
+
+    fn stop(self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().unwrap();
+    }
+}
+
 /// wharf with the hostile plugin loaded, writing its audit log to `audit.jsonl` in its
 /// directory; the first value keeps the plugin directory.
 async fn hostile_wharf_auditing() -> (tempfile::TempDir, Wharf) {
@@ -1063,7 +1100,6 @@ async fn a_plugin_cannot_create_what_the_allowlist_does_not_know() {
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn a_directory_swapped_for_a_symlink_while_wharf_saves_and_loads_never_leads_outside() {
-    use std::sync::atomic::{AtomicBool, Ordering};
     require_docker();
     let mut cleanup = Cleanup::default();
     let w = Wharf::start_with(&[], None).await;
@@ -1086,27 +1122,7 @@ async fn a_directory_swapped_for_a_symlink_while_wharf_saves_and_loads_never_lea
         .await;
 
     std::os::unix::fs::symlink(&out, root.join("alt")).unwrap();
-    let stop = std::sync::Arc::new(AtomicBool::new(false));
-    let swapper = {
-        let c = |p: std::path::PathBuf| std::ffi::CString::new(p.to_str().unwrap()).unwrap();
-        let (real, alt) = (c(root.join("real")), c(root.join("alt")));
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                // The directory and the symlink trade places in one step.
-                let swapped = unsafe {
-                    libc::renameat2(
-                        libc::AT_FDCWD,
-                        real.as_ptr(),
-                        libc::AT_FDCWD,
-                        alt.as_ptr(),
-                        libc::RENAME_EXCHANGE,
-                    )
-                };
-                assert_eq!(swapped, 0, "{}", std::io::Error::last_os_error());
-            }
-        })
-    };
+    let swapper = Swapper::start(&root.join("real"), &root.join("alt"));
     let saved = root.join("real/saved.tar").display().to_string();
     for _ in 0..60 {
         // Each may fail, finding the symlink in its way; neither may go outside.
@@ -1117,8 +1133,7 @@ async fn a_directory_swapped_for_a_symlink_while_wharf_saves_and_loads_never_lea
         .await;
         w.call("load_images", json!({"path": inside})).await;
     }
-    stop.store(true, Ordering::Relaxed);
-    swapper.join().unwrap();
+    swapper.stop();
     let landed: Vec<_> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -1135,6 +1150,103 @@ async fn a_directory_swapped_for_a_symlink_while_wharf_saves_and_loads_never_lea
             .is_ok_and(|o| !o.status.success()),
         "the tar outside the root was loaded"
     );
+}
+
+/// A directory inside a tree wharf copies into a container or sends as a build context is
+/// swapped for a symlink to a directory outside the roots and back, as a container writing
+/// the tree through a bind can. The walk went by path, so it followed the symlink whenever
+/// the swap landed between its listing and its descent: the outside file reached the
+/// container (shown against the old walk). Now each directory is opened beneath its
+/// parent's handle without following a symlink, which is archived as a link; a copy out is
+/// written through its destination's handle.
+#[tokio::test]
+async fn a_directory_swapped_for_a_symlink_while_wharf_copies_and_builds_never_leads_outside() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let w = Wharf::start_with(&[], None).await;
+    let root = w.dir.path().canonicalize().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    // The same name inside and outside, so a path opened again finds a file either way;
+    // only the content tells them apart.
+    let secret = unique("outside-only");
+    std::fs::write(outside.path().join("inside.txt"), &secret).unwrap();
+    let tree = root.join("tree");
+    std::fs::create_dir_all(tree.join("sub")).unwrap();
+    std::fs::write(tree.join("sub/inside.txt"), "inside").unwrap();
+    std::fs::write(
+        tree.join("Dockerfile"),
+        format!("FROM {FIXTURE}\nCOPY . /ctx/\n"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(outside.path(), tree.join("alt")).unwrap();
+    let target = cleanup.container(&unique("copy-target"));
+    run_fixture(&target, &[], &["sleep", "300"]);
+
+    let swapper = Swapper::start(&tree.join("sub"), &tree.join("alt"));
+    // A destination of its own for each copy: a later copy cannot hide what an earlier one
+    // brought in.
+    let copies = 40;
+    let dirs: Vec<String> = (0..copies).map(|i| format!("/tmp/c{i}")).collect();
+    let mut mkdir = vec!["exec", target.as_str(), "mkdir", "-p"];
+    mkdir.extend(dirs.iter().map(String::as_str));
+    docker(&mkdir);
+    for dir in &dirs {
+        // Each may fail, finding the symlink in its way; none may read outside.
+        w.call(
+            "copy_to_container",
+            json!({"container": target, "source": "tree", "destination": dir}),
+        )
+        .await;
+    }
+    // And out of it: into a directory of the same tree, which the swap turns into the
+    // outside one.
+    docker(&[
+        "exec",
+        &target,
+        "sh",
+        "-c",
+        "mkdir /payload && echo out > /payload/f",
+    ]);
+    for i in 0..copies {
+        w.call(
+            "copy_from_container",
+            json!({"container": target, "source": "/payload", "destination": format!("tree/sub/o{i}")}),
+        )
+        .await;
+    }
+    let mut built = Vec::new();
+    for _ in 0..6 {
+        let tag = cleanup.image(&format!("{}:1", unique("swapped-ctx")));
+        let r = w
+            .call("build_image", json!({"context_dir": "tree", "tags": [tag]}))
+            .await;
+        if r.is_error != Some(true) {
+            built.push(tag);
+        }
+    }
+    swapper.stop();
+
+    let landed: Vec<_> = std::fs::read_dir(outside.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        landed,
+        ["inside.txt"],
+        "nothing is written outside the root"
+    );
+    let grep = format!("grep -rl {secret} /tmp /ctx 2>/dev/null; true");
+    let found = docker(&["exec", &target, "sh", "-c", &grep]);
+    assert_eq!(found, "", "the outside file reached the container");
+    assert!(
+        !docker(&["exec", &target, "find", "/tmp", "-name", "inside.txt"]).is_empty(),
+        "the copies went through"
+    );
+    assert!(!built.is_empty(), "no build went through");
+    for tag in &built {
+        let found = docker(&["run", "--rm", tag, "sh", "-c", &grep]);
+        assert_eq!(found, "", "the outside file reached the image {tag}");
+    }
 }
 
 /// In full mode `stop_container` is labelled as only writing, so it ran unasked, and on a

@@ -5,7 +5,9 @@
 //! disk for the build's duration, never the host's heap.
 
 use super::dockerignore::DockerIgnore;
+use super::tree::{self, Node};
 use crate::engine::DockerError;
+use cap_std::fs::Dir;
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{Seek, Write};
@@ -16,7 +18,8 @@ const INLINE_DOCKERFILE: &str = ".wharf.Dockerfile";
 
 /// What to put in the context.
 pub struct Spec<'a> {
-    pub dir: Option<&'a Path>,
+    /// The context directory, opened beneath its root: walked by handle (`super::tree`).
+    pub dir: Option<&'a Dir>,
     pub dockerfile: Option<&'a str>,
     pub dockerfile_path: Option<&'a str>,
     pub files: &'a [(String, Vec<u8>)],
@@ -77,10 +80,14 @@ pub fn pack(spec: &Spec<'_>) -> Result<Packed, DockerError> {
     let mut counts = (0u64, 0u64);
     let replaced: BTreeSet<&str> = inline.iter().map(|(p, _)| p.as_str()).collect();
     if let Some(dir) = spec.dir {
-        let ignore = match std::fs::read_to_string(dir.join(".dockerignore")) {
-            Ok(text) => {
+        let ignore = match tree::open(dir, ".dockerignore".as_ref()) {
+            Ok(Node::File(mut file)) => {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut file, &mut text)
+                    .map_err(|e| io("cannot read .dockerignore", e))?;
                 DockerIgnore::parse(&text).map_err(|e| DockerError::invalid(e.to_string()))?
             }
+            Ok(_) => return Err(io("cannot read .dockerignore", "not a regular file")),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => DockerIgnore::default(),
             Err(e) => return Err(io("cannot read .dockerignore", e)),
         };
@@ -90,7 +97,7 @@ pub fn pack(spec: &Spec<'_>) -> Result<Packed, DockerError> {
             keep: [dockerfile.as_str(), ".dockerignore"],
             replaced: &replaced,
         };
-        walk.dir(&mut tar, dir, "", &mut counts)?;
+        walk.dir(&mut tar, dir, "", 0, &mut counts)?;
     }
     if let Some(text) = spec.dockerfile {
         append(&mut tar, &dockerfile, text.as_bytes(), &mut counts)?;
@@ -144,84 +151,99 @@ impl Walk<'_> {
     fn dir(
         &self,
         tar: &mut tar::Builder<File>,
-        dir: &Path,
+        dir: &Dir,
         prefix: &str,
+        depth: usize,
         counts: &mut (u64, u64),
     ) -> Result<(), DockerError> {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .map_err(|e| io(&format!("cannot read {}", dir.display()), e))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| io(&format!("cannot read {}", dir.display()), e))?;
-        // A stable order makes the same context give the same tar.
-        entries.sort_by_key(|e| e.file_name());
-        for entry in entries {
-            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-                return Err(io(
-                    &format!("{}", entry.path().display()),
-                    "file names must be UTF-8",
-                ));
+        let at = |what: &str| match prefix.is_empty() {
+            true => what.to_owned(),
+            false => format!("{prefix}/{what}"),
+        };
+        if depth > tree::MAX_DEPTH {
+            return Err(io(
+                &at(""),
+                format!("nested more than {} directories deep", tree::MAX_DEPTH),
+            ));
+        }
+        let names = tree::names(dir).map_err(|e| io(&format!("cannot read {}", at(".")), e))?;
+        for name in names {
+            let Some(name) = name.to_str().map(str::to_owned) else {
+                return Err(io(&at(&name.to_string_lossy()), "file names must be UTF-8"));
             };
-            let rel = if prefix.is_empty() {
-                name
-            } else {
-                format!("{prefix}/{name}")
+            let rel = at(&name);
+            let read = |e: std::io::Error| io(&format!("cannot read {rel}"), e);
+            let kind = match dir.symlink_metadata(&name) {
+                Ok(m) => m.file_type(),
+                // Gone since it was listed: there is nothing to send.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(read(e)),
             };
-            let kind = entry
-                .file_type()
-                .map_err(|e| io(&format!("cannot read {}", entry.path().display()), e))?;
             let excluded = self.ignore.excludes(&rel) && !self.keep.contains(&rel.as_str());
-            if kind.is_dir() {
-                // An excluded directory may still hold re-included paths.
-                if excluded && !self.ignore.has_exceptions() {
-                    continue;
+            // An excluded directory may still hold re-included paths; nothing else that is
+            // excluded is opened.
+            if excluded && !(kind.is_dir() && self.ignore.has_exceptions()) {
+                continue;
+            }
+            if !kind.is_dir() && self.replaced.contains(rel.as_str()) {
+                continue;
+            }
+            match tree::open(dir, name.as_ref()) {
+                Ok(Node::Dir(sub)) => {
+                    if !excluded {
+                        let h = tree::header(&Node::Dir(sub.try_clone().map_err(read)?), MODE)
+                            .map_err(read)?;
+                        self.add(tar, h, None, &rel, counts)?;
+                    }
+                    self.dir(tar, &sub, &rel, depth + 1, counts)?;
                 }
-                if !excluded {
-                    self.add(tar, &entry.path(), &rel, counts)?;
+                Ok(node @ (Node::File(_) | Node::Symlink(_))) => {
+                    let h = tree::header(&node, MODE).map_err(read)?;
+                    self.add(tar, h, Some(node), &rel, counts)?;
                 }
-                self.dir(tar, &entry.path(), &rel, counts)?;
-            } else if !excluded
-                && !self.replaced.contains(rel.as_str())
                 // Sockets, pipes and devices have no place in an image; Docker skips them too.
-                && (kind.is_file() || kind.is_symlink())
-            {
-                self.add(tar, &entry.path(), &rel, counts)?;
+                Ok(Node::Other) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(read(e)),
             }
         }
         Ok(())
     }
 
+    /// Append `node` (none for a directory) at `rel` with header `h`.
     fn add(
         &self,
         tar: &mut tar::Builder<File>,
-        path: &Path,
+        mut h: tar::Header,
+        node: Option<Node>,
         rel: &str,
         counts: &mut (u64, u64),
     ) -> Result<(), DockerError> {
-        let meta = std::fs::symlink_metadata(path)
-            .map_err(|e| io(&format!("cannot read {}", path.display()), e))?;
-        let mut h = tar::Header::new_gnu();
-        h.set_metadata_in_mode(&meta, tar::HeaderMode::Complete);
         // The CLI sends the context as root-owned; the builder's COPY relies on that.
         h.set_uid(0);
         h.set_gid(0);
         let _ = h.set_username("");
         let _ = h.set_groupname("");
-        let err = |e: std::io::Error| io(&format!("cannot add {}", path.display()), e);
-        if meta.file_type().is_symlink() {
-            let target = std::fs::read_link(path).map_err(err)?;
-            tar.append_link(&mut h, rel, target).map_err(err)?;
-        } else if meta.is_dir() {
-            tar.append_data(&mut h, rel, std::io::empty())
-                .map_err(err)?;
-        } else {
-            let file = File::open(path).map_err(err)?;
-            tar.append_data(&mut h, rel, file).map_err(err)?;
-            counts.1 += meta.len();
+        let err = |e: std::io::Error| io(&format!("cannot add {rel}"), e);
+        match node {
+            Some(Node::Symlink(target)) => tar.append_link(&mut h, rel, target).map_err(err)?,
+            Some(Node::File(file)) => {
+                let size = h.size().map_err(err)?;
+                tar.append_data(&mut h, rel, tree::exactly(file, size))
+                    .map_err(err)?;
+                counts.1 += size;
+            }
+            _ => tar
+                .append_data(&mut h, rel, std::io::empty())
+                .map_err(err)?,
         }
         counts.0 += 1;
         Ok(())
     }
 }
+
+/// Headers as the Docker CLI makes them: modes and times kept, owners made root's.
+const MODE: tar::HeaderMode = tar::HeaderMode::Complete;
 
 #[cfg(test)]
 mod tests {
@@ -246,8 +268,12 @@ mod tests {
         std::fs::write(d.join("secret.key"), "k").unwrap();
         std::fs::create_dir(d.join("logs")).unwrap();
         std::fs::write(d.join("logs/a.log"), "l").unwrap();
+        // A pipe is skipped without being opened: opening it would block.
+        let fifo = std::ffi::CString::new(d.join("pipe").to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let d = Dir::open_ambient_dir(d, cap_std::ambient_authority()).unwrap();
         let packed = pack(&Spec {
-            dir: Some(d),
+            dir: Some(&d),
             dockerfile: None,
             dockerfile_path: None,
             files: &[],

@@ -1,9 +1,14 @@
 //! Copies between the allowed host roots and containers: the tar archives Docker speaks are
 //! built and unpacked here, by the host, never by a plugin, and never outside the roots.
 
+use super::tree::{self, Node};
 use crate::engine::{DockerError, ErrorKind};
+use cap_std::fs::Dir;
+use std::ffi::OsStr;
 use std::io::{self, Write};
-use std::path::{Component, Path, PathBuf};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Component, Path};
+use std::time::Duration;
 
 /// What a copy wrote: entries, bytes of file content, and entries skipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -69,22 +74,14 @@ impl Write for Capped {
     }
 }
 
-/// A tar of `source` under its own name. Symlinks are archived as links, not followed, so a
-/// link inside an allowed root cannot pull in a file from outside it.
-pub(crate) fn pack(source: &Path) -> Result<(Vec<u8>, CopyReport), DockerError> {
-    let name = source
-        .file_name()
-        .map(PathBuf::from)
-        .ok_or_else(|| DockerError::invalid("cannot copy a filesystem root"))?;
+/// A tar of the tree `top`, opened beneath its root ([`super::AllowedRoots::open_tree`]),
+/// under its own name. Symlinks are archived as links, not followed, so a link inside an
+/// allowed root cannot pull in a file from outside it; FIFOs, sockets and devices are left
+/// out unopened, and counted as skipped.
+pub(crate) fn pack(top: Node, name: &OsStr) -> Result<(Vec<u8>, CopyReport), DockerError> {
     let mut builder = tar::Builder::new(Capped(Vec::new()));
-    builder.follow_symlinks(false);
-    let meta = std::fs::symlink_metadata(source).map_err(|e| io_err("reading the source", &e))?;
-    let result = if meta.is_dir() {
-        builder.append_dir_all(&name, source)
-    } else {
-        builder.append_path_with_name(source, &name)
-    };
-    result.map_err(|e| {
+    let mut skipped = 0;
+    add(&mut builder, top, Path::new(name), 0, &mut skipped).map_err(|e| {
         if is_too_large(&e) {
             too_big()
         } else {
@@ -95,8 +92,51 @@ pub(crate) fn pack(source: &Path) -> Result<(Vec<u8>, CopyReport), DockerError> 
         .into_inner()
         .map_err(|e| io_err("archiving the source", &e))?
         .0;
-    let report = count(&archive)?;
+    let mut report = count(&archive)?;
+    report.skipped = skipped;
     Ok((archive, report))
+}
+
+fn add(
+    b: &mut tar::Builder<Capped>,
+    node: Node,
+    path: &Path,
+    depth: usize,
+    skipped: &mut u32,
+) -> io::Result<()> {
+    if depth > tree::MAX_DEPTH {
+        return Err(io::Error::other(format!(
+            "`{}` is nested more than {} directories deep",
+            path.display(),
+            tree::MAX_DEPTH
+        )));
+    }
+    if let Node::Other = node {
+        *skipped += 1;
+        return Ok(());
+    }
+    let mut h = tree::header(&node, tar::HeaderMode::Complete)?;
+    match node {
+        Node::Dir(dir) => {
+            b.append_data(&mut h, path, io::empty())?;
+            for name in tree::names(&dir)? {
+                let child = match tree::open(&dir, &name) {
+                    Ok(child) => child,
+                    // Gone since it was listed: there is nothing to copy.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e),
+                };
+                add(b, child, &path.join(&name), depth + 1, skipped)?;
+            }
+        }
+        Node::File(file) => {
+            let size = h.size()?;
+            b.append_data(&mut h, path, tree::exactly(file, size))?;
+        }
+        Node::Symlink(target) => b.append_link(&mut h, path, target)?,
+        Node::Other => {}
+    }
+    Ok(())
 }
 
 fn count(archive: &[u8]) -> Result<CopyReport, DockerError> {
@@ -116,89 +156,115 @@ fn count(archive: &[u8]) -> Result<CopyReport, DockerError> {
     Ok(report)
 }
 
-/// Unpack into `dest`, refusing to replace existing files unless `overwrite`. Regular
-/// files, directories, hard links and symbolic links that stay inside the copy are written;
-/// the tar crate keeps every entry inside `dest`. Directories are written last, deepest
-/// first, so a read-only directory does not stop its own contents.
+/// Unpack into `dest`, a directory opened beneath its root, refusing to replace existing
+/// files unless `overwrite`. Regular files, directories, hard links and symbolic links that
+/// stay inside the copy are written, each through `dest`'s handle: the kernel resolves every
+/// path beneath it, so a symlink met on the way (one the archive made, or one swapped in
+/// meanwhile) cannot lead outside. Modes keep their permission bits only (no setuid).
+/// Directories get their modes last, deepest first, so a read-only directory does not stop
+/// its own contents.
 pub(crate) fn unpack(
     archive: &[u8],
-    dest: &Path,
+    dest: &Dir,
     overwrite: bool,
 ) -> Result<CopyReport, DockerError> {
     let read = |e: io::Error| io_err("reading the archive", &e);
+    let write = |e: io::Error| io_err("writing the copy", &e);
     let mut a = tar::Archive::new(archive);
     for entry in a.entries().map_err(read)? {
         let entry = entry.map_err(read)?;
         let path = entry.path().map_err(read)?.into_owned();
-        if path
-            .components()
-            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+        safe(&path)?;
+        if let Some(link) = entry.link_name().map_err(read)?
+            && entry.header().entry_type().is_hard_link()
         {
-            return Err(DockerError::denied(format!(
-                "the container's archive holds an unsafe path `{}`",
-                path.display()
-            )));
+            safe(&link)?;
         }
-        let target = dest.join(&path);
-        if !overwrite && !entry.header().entry_type().is_dir() && target.symlink_metadata().is_ok()
-        {
+        if !overwrite && !entry.header().entry_type().is_dir() && exists(dest, &path) {
             return Err(DockerError::new(
                 ErrorKind::Conflict,
                 format!(
                     "`{}` already exists; set overwrite=true to replace it",
-                    target.display()
+                    path.display()
                 ),
             ));
         }
     }
 
-    let mut report = CopyReport {
-        entries: 0,
-        bytes: 0,
-        skipped: 0,
-    };
-    let mut a = tar::Archive::new(archive);
-    a.set_preserve_permissions(false);
-    a.set_preserve_ownerships(false);
-    a.set_unpack_xattrs(false);
-    a.set_overwrite(overwrite);
+    let mut report = CopyReport::default();
     let mut dirs = Vec::new();
+    let mut a = tar::Archive::new(archive);
     for entry in a.entries().map_err(read)? {
         let mut entry = entry.map_err(read)?;
         let kind = entry.header().entry_type();
+        let path = entry.path().map_err(read)?.into_owned();
+        let mode = entry.header().mode().map_err(read)? & 0o777;
+        if kind.is_dir() {
+            dest.create_dir_all(&path).map_err(write)?;
+            dirs.push((path, mode));
+            report.entries += 1;
+            continue;
+        }
         let wanted = kind.is_file()
             || kind.is_hard_link()
-            || kind.is_dir()
             || (kind.is_symlink() && link_stays_inside(&entry));
         if !wanted {
             report.skipped += 1;
             continue;
         }
-        if kind.is_dir() {
-            dirs.push(entry);
-            continue;
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            dest.create_dir_all(parent).map_err(write)?;
         }
-        let size = entry.size();
-        if entry
-            .unpack_in(dest)
-            .map_err(|e| io_err("writing the copy", &e))?
-        {
-            report.entries += 1;
-            if kind.is_file() {
-                report.bytes += size;
+        if overwrite && exists(dest, &path) {
+            // Replaced, never written through: what is there may be a symlink.
+            dest.remove_file(&path).map_err(write)?;
+        }
+        if kind.is_symlink() {
+            let target = entry.link_name().map_err(read)?.unwrap_or_default();
+            dest.symlink(&target, &path).map_err(write)?;
+        } else if kind.is_hard_link() {
+            let link = entry.link_name().map_err(read)?.unwrap_or_default();
+            dest.hard_link(&link, dest, &path).map_err(write)?;
+        } else {
+            let mut options = cap_std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            let mut file = dest.open_with(&path, &options).map_err(write)?.into_std();
+            report.bytes += io::copy(&mut entry, &mut file).map_err(write)?;
+            file.set_permissions(std::fs::Permissions::from_mode(mode))
+                .map_err(write)?;
+            if let Ok(mtime) = entry.header().mtime() {
+                let _ = file.set_modified(std::time::UNIX_EPOCH + Duration::from_secs(mtime));
             }
         }
+        report.entries += 1;
     }
-    dirs.sort_by_key(|d| std::cmp::Reverse(d.path().map(|p| p.into_owned()).unwrap_or_default()));
-    for mut dir in dirs {
-        if dir
-            .unpack_in(dest)
-            .map_err(|e| io_err("writing the copy", &e))?
-        {
-            report.entries += 1;
-        }
+    dirs.sort_by(|a, b| b.0.cmp(&a.0));
+    for (path, mode) in dirs {
+        dest.set_permissions(
+            &path,
+            cap_std::fs::Permissions::from_std(std::fs::Permissions::from_mode(mode)),
+        )
+        .map_err(write)?;
     }
     Ok(report)
+}
+
+/// A path of the container's archive must stay where it is unpacked.
+fn safe(path: &Path) -> Result<(), DockerError> {
+    if path
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err(DockerError::denied(format!(
+            "the container's archive holds an unsafe path `{}`",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+fn exists(dest: &Dir, path: &Path) -> bool {
+    dest.symlink_metadata(path).is_ok()
 }
 
 /// A symbolic link whose target is relative and does not climb above the copy's top.
@@ -225,6 +291,39 @@ fn link_stays_inside(entry: &tar::Entry<'_, &[u8]>) -> bool {
 mod tests {
     use super::*;
 
+    fn open(dir: &Path) -> Dir {
+        Dir::open_ambient_dir(dir, cap_std::ambient_authority()).unwrap()
+    }
+
+    /// `pack` of `path`, opened as the guard opens it, beneath its parent.
+    fn pack_path(path: &Path) -> Result<(Vec<u8>, CopyReport), DockerError> {
+        let parent = cap_std::fs::Dir::open_ambient_dir(
+            path.parent().unwrap(),
+            cap_std::ambient_authority(),
+        )
+        .unwrap();
+        let name = path.file_name().unwrap();
+        pack(tree::open(&parent, name).unwrap(), name)
+    }
+
+    #[test]
+    fn a_pipe_in_the_tree_is_skipped_without_blocking() {
+        let src = tempfile::tempdir().unwrap();
+        std::fs::create_dir(src.path().join("d")).unwrap();
+        std::fs::write(src.path().join("d/a.txt"), "hello").unwrap();
+        let fifo = std::ffi::CString::new(src.path().join("d/pipe").to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let (archive, report) = pack_path(&src.path().join("d")).unwrap();
+        assert_eq!((report.entries, report.bytes, report.skipped), (2, 5, 1));
+        let mut a = tar::Archive::new(archive.as_slice());
+        let names: Vec<String> = a
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["d", "d/a.txt"]);
+    }
+
     fn tar_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
         let mut b = tar::Builder::new(Vec::new());
         for (name, data) in entries {
@@ -238,14 +337,28 @@ mod tests {
     }
 
     #[test]
+    fn a_symlink_in_the_destination_never_leads_outside() {
+        let outside = tempfile::tempdir().unwrap();
+        let dst = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), dst.path().join("esc")).unwrap();
+        let archive = tar_of(&[("esc/f", b"x")]);
+        for overwrite in [false, true] {
+            let e = unpack(&archive, &open(dst.path()), overwrite).unwrap_err();
+            assert!(e.message.contains("writing the copy"), "{e:?}");
+        }
+        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+        assert!(dst.path().join("esc").is_symlink(), "left as it was");
+    }
+
+    #[test]
     fn pack_then_unpack_round_trips() {
         let src = tempfile::tempdir().unwrap();
         std::fs::create_dir(src.path().join("d")).unwrap();
         std::fs::write(src.path().join("d/a.txt"), "hello").unwrap();
-        let (archive, report) = pack(&src.path().join("d")).unwrap();
+        let (archive, report) = pack_path(&src.path().join("d")).unwrap();
         assert_eq!((report.entries, report.bytes), (2, 5));
         let dst = tempfile::tempdir().unwrap();
-        let r = unpack(&archive, dst.path(), false).unwrap();
+        let r = unpack(&archive, &open(dst.path()), false).unwrap();
         assert_eq!(r.bytes, 5);
         assert_eq!(
             std::fs::read_to_string(dst.path().join("d/a.txt")).unwrap(),
@@ -258,14 +371,14 @@ mod tests {
         let dst = tempfile::tempdir().unwrap();
         std::fs::write(dst.path().join("f"), "mine").unwrap();
         let archive = tar_of(&[("f", b"theirs")]);
-        let e = unpack(&archive, dst.path(), false).unwrap_err();
+        let e = unpack(&archive, &open(dst.path()), false).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Conflict);
         assert!(e.message.contains("set overwrite=true"));
         assert_eq!(
             std::fs::read_to_string(dst.path().join("f")).unwrap(),
             "mine"
         );
-        unpack(&archive, dst.path(), true).unwrap();
+        unpack(&archive, &open(dst.path()), true).unwrap();
         assert_eq!(
             std::fs::read_to_string(dst.path().join("f")).unwrap(),
             "theirs"
@@ -281,12 +394,12 @@ mod tests {
         std::fs::create_dir(src.path().join("d")).unwrap();
         std::os::unix::fs::symlink(secret.path(), src.path().join("d/link")).unwrap();
         std::os::unix::fs::symlink("../d/x", src.path().join("d/inside")).unwrap();
-        let (archive, report) = pack(&src.path().join("d")).unwrap();
+        let (archive, report) = pack_path(&src.path().join("d")).unwrap();
         assert_eq!(report.bytes, 0, "the link's target must not be read");
         assert!(!String::from_utf8_lossy(&archive).contains("secret\0"));
         // Unpacked, the link leading out of the copy is skipped, the one inside is kept.
         let dst = tempfile::tempdir().unwrap();
-        let r = unpack(&archive, dst.path(), false).unwrap();
+        let r = unpack(&archive, &open(dst.path()), false).unwrap();
         assert_eq!((r.entries, r.skipped), (2, 1));
         assert!(dst.path().join("d/inside").symlink_metadata().is_ok());
         assert!(dst.path().join("d/link").symlink_metadata().is_err());
@@ -304,9 +417,9 @@ mod tests {
             std::fs::Permissions::from_mode(0o555),
         )
         .unwrap();
-        let (archive, _) = pack(&src.path().join("ro")).unwrap();
+        let (archive, _) = pack_path(&src.path().join("ro")).unwrap();
         let dst = tempfile::tempdir().unwrap();
-        let r = unpack(&archive, dst.path(), false).unwrap();
+        let r = unpack(&archive, &open(dst.path()), false).unwrap();
         assert_eq!(r.entries, 2);
         assert_eq!(
             std::fs::read_to_string(dst.path().join("ro/f")).unwrap(),

@@ -605,12 +605,13 @@ impl<'a> Guard<'a> {
         container_dir: &str,
     ) -> Result<CopyReport> {
         let roots = self.rules.roots;
-        let (container, source) = self
+        // Opened by handle now, walked by handle: see `super::tree`.
+        let (container, (top, name)) = self
             .copy_target(Change::Write, "copy files into", container, || {
-                Ok(roots.existing(host_path)?)
+                Ok(roots.open_tree(host_path)?)
             })
             .await?;
-        let (archive, report) = tokio::task::spawn_blocking(move || copy::pack(&source))
+        let (archive, report) = tokio::task::spawn_blocking(move || copy::pack(top, &name))
             .await
             .map_err(|e| DockerError::new(ErrorKind::Engine, e.to_string()))??;
         self.engine
@@ -632,7 +633,7 @@ impl<'a> Guard<'a> {
             false => "copy files out of",
         };
         let roots = self.rules.roots;
-        let (container, dest) = self
+        let (container, _) = self
             .copy_target(Change::replacing(overwrite), verb, container, || {
                 Ok(roots.writable(host_dir)?)
             })
@@ -641,12 +642,9 @@ impl<'a> Guard<'a> {
             .engine
             .get_archive(&container, container_path, MAX_ARCHIVE)
             .await?;
-        // The download took a while: create the destination, then check again where it
-        // really is, so a symlink planted meanwhile cannot lead the copy out of the roots.
-        tokio::fs::create_dir_all(&dest).await.map_err(|e| {
-            DockerError::new(ErrorKind::Engine, format!("creating the destination: {e}"))
-        })?;
-        let dest = roots.existing(&dest.to_string_lossy())?;
+        // The download took a while: the destination is made and opened beneath its root
+        // only now, and written through that handle (see `copy::unpack`).
+        let dest = roots.create_dir(host_dir)?;
         tokio::task::spawn_blocking(move || copy::unpack(&archive, &dest, overwrite))
             .await
             .map_err(|e| DockerError::new(ErrorKind::Engine, e.to_string()))?
@@ -797,15 +795,15 @@ impl<'a> Guard<'a> {
     pub async fn build_image(&self, request: BuildRequest) -> Result<Stream<JobEvent>> {
         self.rules.change(Change::Write, "build an image")?;
         let dir = match request.context_dir.as_deref() {
-            Some(d) => {
-                let dir = self.rules.roots.existing(d)?;
-                if !dir.is_dir() {
+            // Opened by handle now, walked by handle: see `super::tree`.
+            Some(d) => match self.rules.roots.open_tree(d)? {
+                (super::tree::Node::Dir(dir), _) => Some(dir),
+                _ => {
                     return Err(DockerError::invalid(format!(
                         "build context `{d}` is not a directory"
                     )));
                 }
-                Some(dir)
-            }
+            },
             None => None,
         };
         for t in &request.options.tags {
@@ -825,7 +823,7 @@ impl<'a> Guard<'a> {
         } = request;
         let packed = tokio::task::spawn_blocking(move || {
             super::build_context::pack(&super::build_context::Spec {
-                dir: dir.as_deref(),
+                dir: dir.as_ref(),
                 dockerfile: dockerfile.as_deref(),
                 dockerfile_path: dockerfile_path.as_deref(),
                 files: &files,

@@ -19,6 +19,7 @@ mod modes;
 mod paths;
 pub mod plan;
 mod scope;
+mod tree;
 
 pub use audit::AuditLog;
 pub use capability::{Capability, Grants, Import, UnknownCapability};

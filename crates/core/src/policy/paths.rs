@@ -146,6 +146,58 @@ impl AllowedRoots {
         }
     }
 
+    /// An existing file or directory under a root, opened by handle beneath the root
+    /// without following a last symlink (see [`super::tree::open`]), and its name: a tree
+    /// walked from there stays beneath the root however its paths are swapped meanwhile.
+    pub(crate) fn open_tree(
+        &self,
+        path: &str,
+    ) -> Result<(super::tree::Node, std::ffi::OsString), PathError> {
+        let real = self.existing(path)?;
+        let Some(name) = real.file_name().map(std::ffi::OsStr::to_owned) else {
+            return Err(PathError::Invalid {
+                path: path.to_owned(),
+                reason: "cannot copy a filesystem root".into(),
+            });
+        };
+        let (root, rest) = self.beneath(path, &real)?;
+        let node = match (rest.parent(), rest.file_name()) {
+            (Some(parent), Some(last)) => {
+                let dir = match parent.as_os_str().is_empty() {
+                    true => root,
+                    false => root.open_dir(parent).map_err(|e| unusable(path, &e))?,
+                };
+                super::tree::open(&dir, last).map_err(|e| unusable(path, &e))?
+            }
+            // The root itself.
+            _ => super::tree::Node::Dir(root),
+        };
+        Ok((node, name))
+    }
+
+    /// A directory under a root, made with its parents if missing, opened by handle
+    /// beneath the root: what is then written through it stays beneath the root however
+    /// its path is swapped meanwhile.
+    pub fn create_dir(&self, path: &str) -> Result<Dir, PathError> {
+        let real = self.writable(path)?;
+        let (root, rest) = self.beneath(path, &real)?;
+        if rest.as_os_str().is_empty() {
+            return Ok(root);
+        }
+        root.create_dir_all(rest).map_err(|e| unusable(path, &e))?;
+        root.open_dir(rest).map_err(|e| unusable(path, &e))
+    }
+
+    /// An existing directory under a root, opened by handle beneath it.
+    pub fn open_dir(&self, path: &str) -> Result<Dir, PathError> {
+        let real = self.existing(path)?;
+        let (root, rest) = self.beneath(path, &real)?;
+        if rest.as_os_str().is_empty() {
+            return Ok(root);
+        }
+        root.open_dir(rest).map_err(|e| unusable(path, &e))
+    }
+
     /// The directory a file `path` would be written in, opened by handle beneath its root
     /// (it must exist), and the file's name in it. What is then made through the handle
     /// lands in that directory however its path is swapped meanwhile.
