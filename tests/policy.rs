@@ -719,6 +719,45 @@ impl Listener {
     }
 }
 
+/// A plugin granted `http` to a host by name sends its requests wherever that name's DNS
+/// says: a name that answers 127.0.0.1 (or a cloud's metadata address) took it to services
+/// on the machine itself that its grant never named (before: the listener here received the
+/// request). Now the name is resolved once, an address on the machine itself or a
+/// link-local one is refused naming how to grant it, and the connection goes to the
+/// address that was checked.
+#[tokio::test]
+async fn a_name_granted_for_http_cannot_lead_to_the_machine_itself() {
+    let local = Listener::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(HOSTILE, dir.path().join("hostile.wasm")).unwrap();
+    let config = format!(
+        "[plugin.hostile]\ngrants = [\"http\"]\n\
+         http_hosts = [\"http://localhost:{p}\", \"http://127.0.0.1:{p}\"]\n",
+        p = local.port
+    );
+    let plugins = dir.path().to_str().unwrap();
+    let w = Wharf::start_env(&["--plugin-dir", plugins], Some(&config), &[]).await;
+    let refused = w
+        .err(
+            "hostile_send",
+            json!({"url": format!("http://localhost:{}/info", local.port)}),
+        )
+        .await;
+    assert!(
+        refused.contains("localhost resolves to")
+            && refused.contains("grant the address itself in http_hosts"),
+        "{refused}"
+    );
+    assert!(local.heads().is_empty(), "{:?}", local.heads());
+    // The address itself, granted as such, is reached.
+    w.ok(
+        "hostile_send",
+        json!({"url": format!("http://127.0.0.1:{}/info", local.port)}),
+    )
+    .await;
+    assert_eq!(local.heads().len(), 1, "{:?}", local.heads());
+}
+
 /// A plugin granted `http` to several hosts tries to get a login the host holds sent
 /// where it can read it: to another granted host, over plain HTTP, or to a port of a
 /// granted host the grant does not name; and to change state in read-only mode. Each is

@@ -6,8 +6,9 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use rustls::ClientConfig;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, LazyLock};
-use wharf_core::outgoing::{Destination, Network, NetworkError};
+use wharf_core::outgoing::{self, Destination, Network, NetworkError};
 
 /// The internet, as the machine wharf runs on reaches it.
 pub struct Internet;
@@ -24,6 +25,32 @@ static TLS: LazyLock<Result<Arc<ClientConfig>, String>> = LazyLock::new(|| {
         .map_err(|e| e.to_string())
 });
 
+/// Where to connect for `host`: an address granted as such, or the first address a granted
+/// name resolves to that a name may lead to (see [`wharf_core::outgoing::reachable_by_name`]).
+async fn address(host: &str, port: u16) -> Result<SocketAddr, NetworkError> {
+    let literal = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = literal.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, port));
+    }
+    let found: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| NetworkError::Unreachable(format!("cannot resolve {host}: {e}")))?
+        .collect();
+    match found.iter().find(|a| outgoing::reachable_by_name(a.ip())) {
+        Some(a) => Ok(*a),
+        None => Err(NetworkError::Refused(format!(
+            "{host} resolves to {} only, which a grant by name does not reach (the machine \
+             itself, or a link-local address such as a metadata service); to allow it, grant \
+             the address itself in http_hosts",
+            found
+                .iter()
+                .map(|a| a.ip().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
 #[async_trait]
 impl Network for Internet {
     async fn exchange(
@@ -37,7 +64,10 @@ impl Network for Internet {
             NetworkError::Unreachable(format!("cannot reach {host}:{port}: {e}"))
         };
         let request = request.map(Full::new);
-        let tcp = tokio::net::TcpStream::connect((host.as_str(), *port))
+        // Resolved once, checked, and connected to as checked: a name cannot answer one
+        // address to the check and another to the connection.
+        let address = address(host, *port).await?;
+        let tcp = tokio::net::TcpStream::connect(address)
             .await
             .map_err(|e| unreachable(&e))?;
         let sent = if *https {

@@ -40,6 +40,38 @@ pub enum NetworkError {
     Unreachable(String),
     #[error("the response is larger than {0} bytes")]
     TooLarge(usize),
+    /// The host's name led only to addresses a grant by name does not reach.
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// Whether a host granted by *name* may be reached at `ip`. Not at the machine itself
+/// (loopback, unspecified) nor at a link-local address (169.254.169.254 is a cloud's
+/// metadata service, handing out the machine's credentials): a name whose DNS answers one
+/// of those would take a plugin where its grant never said. A registry on the local network
+/// keeps its name. A grant of the address itself (`127.0.0.1:5000`) admits that address.
+pub fn reachable_by_name(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            !(v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                // "This network", 0.0.0.0/8: connecting there reaches the machine itself.
+                || v4.octets()[0] == 0)
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => reachable_by_name(IpAddr::V4(v4)),
+            None => {
+                !(v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_multicast()
+                    || v6.is_unicast_link_local())
+            }
+        },
+    }
 }
 
 /// What carries the http capability's requests once the policy has let them through.
@@ -392,6 +424,7 @@ impl HttpHost<'_> {
                             ErrorKind::TooLarge,
                             format!("the response from {host} is larger than {limit} bytes"),
                         ),
+                        NetworkError::Refused(m) => error(ErrorKind::Denied, m),
                     })?;
             let (parts, body) = response.into_parts();
             // Only an answer no one on the path could have written names where a login may
@@ -558,6 +591,33 @@ impl o::Host for HttpHost<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_never_leads_to_the_machine_itself_or_a_metadata_service() {
+        for refused in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "169.254.169.254",
+            "0.0.0.0",
+            "0.1.2.3",
+            "::1",
+            "::",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+        ] {
+            assert!(!reachable_by_name(refused.parse().unwrap()), "{refused}");
+        }
+        for reached in [
+            "1.1.1.1",
+            "10.1.2.3",
+            "192.168.1.5",
+            "fd00::1",
+            "2606:4700::1111",
+        ] {
+            assert!(reachable_by_name(reached.parse().unwrap()), "{reached}");
+        }
+    }
 
     fn admitted(hosts: &[&str], https: bool, host: &str, port: u16) -> bool {
         let hosts: Vec<String> = hosts.iter().map(|h| (*h).to_owned()).collect();
