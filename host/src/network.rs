@@ -39,9 +39,9 @@ async fn address(host: &str, port: u16) -> Result<SocketAddr, NetworkError> {
     match found.iter().find(|a| outgoing::reachable_by_name(a.ip())) {
         Some(a) => Ok(*a),
         None => Err(NetworkError::Refused(format!(
-            "{host} resolves to {} only, which a grant by name does not reach (the machine \
-             itself, or a link-local address such as a metadata service); to allow it, grant \
-             the address itself in http_hosts",
+            "{host} resolves to {} only, which a grant by name does not reach (loopback, \
+             or link-local such as a metadata service); to allow it, grant the address itself \
+             in http_hosts",
             found
                 .iter()
                 .map(|a| a.ip().to_string())

@@ -45,11 +45,12 @@ pub enum NetworkError {
     Refused(String),
 }
 
-/// Whether a host granted by *name* may be reached at `ip`. Not at the machine itself
-/// (loopback, unspecified) nor at a link-local address (169.254.169.254 is a cloud's
-/// metadata service, handing out the machine's credentials): a name whose DNS answers one
-/// of those would take a plugin where its grant never said. A registry on the local network
-/// keeps its name. A grant of the address itself (`127.0.0.1:5000`) admits that address.
+/// Whether a host granted by *name* may be reached at `ip`. Not at a loopback or
+/// unspecified address (services on the machine that listen on loopback only) nor at a
+/// link-local one (169.254.169.254 is a cloud's metadata service, handing out the machine's
+/// credentials): a name whose DNS answers one of those would take a plugin where its grant
+/// never said. A registry on the local network keeps its name. A grant of the address
+/// itself (`127.0.0.1:5000`) admits that address.
 pub fn reachable_by_name(ip: std::net::IpAddr) -> bool {
     use std::net::IpAddr;
     match ip {

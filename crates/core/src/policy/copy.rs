@@ -232,8 +232,14 @@ pub(crate) fn unpack(
             report.bytes += io::copy(&mut entry, &mut file).map_err(write)?;
             file.set_permissions(std::fs::Permissions::from_mode(mode))
                 .map_err(write)?;
-            if let Ok(mtime) = entry.header().mtime() {
-                let _ = file.set_modified(std::time::UNIX_EPOCH + Duration::from_secs(mtime));
+            // A time past what the clock can hold is left as it is: not a reason to fail.
+            if let Some(mtime) = entry
+                .header()
+                .mtime()
+                .ok()
+                .and_then(|t| std::time::UNIX_EPOCH.checked_add(Duration::from_secs(t)))
+            {
+                let _ = file.set_modified(mtime);
             }
         }
         report.entries += 1;

@@ -120,27 +120,20 @@ impl AllowedRoots {
         if rest.as_os_str().is_empty() {
             return Err(not_a_file());
         }
-        // Looked at before it is opened: opening a device has effects of its own (a
-        // watchdog arms), and a container with the default MKNOD capability can make one
-        // in a directory it binds. The open then refuses a symlink swapped in since.
-        match dir.symlink_metadata(rest) {
-            Ok(m) if m.is_file() => {}
-            Ok(_) => return Err(not_a_file()),
-            Err(e) => return Err(unusable(path, &e)),
-        }
-        let mut options = cap_std::fs::OpenOptions::new();
-        options.read(true);
-        #[cfg(unix)]
-        {
-            use cap_std::fs::OpenOptionsExt;
-            options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY);
-        }
-        let file = dir
-            .open_with(rest, &options)
-            .map_err(|e| unusable(path, &e))?
-            .into_std();
-        match file.metadata() {
-            Ok(m) if m.is_file() => Ok(file),
+        // Held first and opened through the hold (see `super::tree::open`): a device
+        // swapped in is never opened (opening one has effects of its own, a watchdog arms,
+        // and a container with the default MKNOD capability can make one in a directory it
+        // binds), and a FIFO never blocks.
+        let (parent, last) = match (rest.parent(), rest.file_name()) {
+            (Some(parent), Some(last)) => (parent, last),
+            _ => return Err(not_a_file()),
+        };
+        let dir = match parent.as_os_str().is_empty() {
+            true => dir,
+            false => dir.open_dir(parent).map_err(|e| unusable(path, &e))?,
+        };
+        match super::tree::open(&dir, last) {
+            Ok(super::tree::Node::File(file)) => Ok(file),
             Ok(_) => Err(not_a_file()),
             Err(e) => Err(unusable(path, &e)),
         }
