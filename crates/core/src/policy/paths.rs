@@ -181,16 +181,6 @@ impl AllowedRoots {
         root.open_dir(rest).map_err(|e| unusable(path, &e))
     }
 
-    /// An existing directory under a root, opened by handle beneath it.
-    pub fn open_dir(&self, path: &str) -> Result<Dir, PathError> {
-        let real = self.existing(path)?;
-        let (root, rest) = self.beneath(path, &real)?;
-        if rest.as_os_str().is_empty() {
-            return Ok(root);
-        }
-        root.open_dir(rest).map_err(|e| unusable(path, &e))
-    }
-
     /// The directory a file `path` would be written in, opened by handle beneath its root
     /// (it must exist), and the file's name in it. What is then made through the handle
     /// lands in that directory however its path is swapped meanwhile.
