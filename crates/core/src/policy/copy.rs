@@ -7,7 +7,7 @@ use cap_std::fs::Dir;
 use std::ffi::OsStr;
 use std::io::{self, Write};
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 /// What a copy wrote: entries, bytes of file content, and entries skipped.
@@ -159,10 +159,13 @@ fn count(archive: &[u8]) -> Result<CopyReport, DockerError> {
 /// Unpack into `dest`, a directory opened beneath its root, refusing to replace existing
 /// files unless `overwrite`. Regular files, directories, hard links and symbolic links that
 /// stay inside the copy are written, each through `dest`'s handle: the kernel resolves every
-/// path beneath it, so a symlink met on the way (one the archive made, or one swapped in
-/// meanwhile) cannot lead outside. Modes keep their permission bits only (no setuid).
-/// Directories get their modes last, deepest first, so a read-only directory does not stop
-/// its own contents.
+/// path beneath it, so a symlink swapped in meanwhile cannot lead outside. No entry's path
+/// may pass through a symlink (one the archive made, or one already there): whether a link
+/// "stays inside" is judged from its path's depth, which a symlinked parent would falsify
+/// (`a -> .` then `a/a/s -> ../..` is a link out of the copy). Modes keep their permission
+/// bits only (no setuid). Directories the copy created get their modes last, deepest first,
+/// so a read-only directory does not stop its own contents; directories already there keep
+/// theirs.
 pub(crate) fn unpack(
     archive: &[u8],
     dest: &Dir,
@@ -200,8 +203,9 @@ pub(crate) fn unpack(
         let path = entry.path().map_err(read)?.into_owned();
         let mode = entry.header().mode().map_err(read)? & 0o777;
         if kind.is_dir() {
-            dest.create_dir_all(&path).map_err(write)?;
-            dirs.push((path, mode));
+            if make_dirs(dest, &path)? {
+                dirs.push((path, mode));
+            }
             report.entries += 1;
             continue;
         }
@@ -213,7 +217,7 @@ pub(crate) fn unpack(
             continue;
         }
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            dest.create_dir_all(parent).map_err(write)?;
+            make_dirs(dest, parent)?;
         }
         if overwrite && exists(dest, &path) {
             // Replaced, never written through: what is there may be a symlink.
@@ -253,6 +257,36 @@ pub(crate) fn unpack(
         .map_err(write)?;
     }
     Ok(report)
+}
+
+/// Make each missing directory of `path` beneath `dest`, refusing a component that is
+/// there as anything but a directory. Says whether `path` itself was made.
+fn make_dirs(dest: &Dir, path: &Path) -> Result<bool, DockerError> {
+    let mut at = PathBuf::new();
+    let mut made = false;
+    for c in path.components() {
+        if matches!(c, Component::CurDir) {
+            continue;
+        }
+        at.push(c);
+        made = match dest.symlink_metadata(&at) {
+            Ok(m) if m.is_dir() => false,
+            Ok(_) => {
+                return Err(DockerError::denied(format!(
+                    "the copy would pass through `{}`, which is not a directory \
+                     (a symlink is never followed)",
+                    at.display()
+                )));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                dest.create_dir(&at)
+                    .map_err(|e| io_err("writing the copy", &e))?;
+                true
+            }
+            Err(e) => return Err(io_err("writing the copy", &e)),
+        };
+    }
+    Ok(made)
 }
 
 /// A path of the container's archive must stay where it is unpacked.
@@ -350,10 +384,68 @@ mod tests {
         let archive = tar_of(&[("esc/f", b"x")]);
         for overwrite in [false, true] {
             let e = unpack(&archive, &open(dst.path()), overwrite).unwrap_err();
-            assert!(e.message.contains("writing the copy"), "{e:?}");
+            assert_eq!(e.kind, ErrorKind::Denied, "{e:?}");
+            assert!(e.message.contains("pass through `esc`"), "{e:?}");
         }
         assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
         assert!(dst.path().join("esc").is_symlink(), "left as it was");
+    }
+
+    fn tar_with_links(entries: &[(&str, &str)]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, target) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(tar::EntryType::Symlink);
+            h.set_size(0);
+            h.set_mode(0o777);
+            b.append_link(&mut h, name, target).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    /// `a/a/s -> ../..` looks two levels deep, so its target looks inside; through `a -> .`
+    /// it lies at the top, and the link leads out of the copy.
+    #[test]
+    fn a_link_made_through_a_link_the_archive_made_is_refused() {
+        let dst = tempfile::tempdir().unwrap();
+        let archive = tar_with_links(&[("a", "."), ("a/a/s", "../..")]);
+        let e = unpack(&archive, &open(dst.path()), false).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Denied, "{e:?}");
+        assert!(e.message.contains("pass through `a`"), "{e:?}");
+        assert!(dst.path().join("s").symlink_metadata().is_err());
+        assert!(
+            dst.path().join("a").is_symlink(),
+            "the harmless link is kept"
+        );
+    }
+
+    #[test]
+    fn a_directory_already_there_keeps_its_mode() {
+        let dst = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dst.path().join("d")).unwrap();
+        std::fs::set_permissions(dst.path().join("d"), std::fs::Permissions::from_mode(0o750))
+            .unwrap();
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Directory);
+        h.set_size(0);
+        h.set_mode(0o777);
+        b.append_data(&mut h, "d", io::empty()).unwrap();
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Directory);
+        h.set_size(0);
+        h.set_mode(0o700);
+        b.append_data(&mut h, "d/new", io::empty()).unwrap();
+        unpack(&b.into_inner().unwrap(), &open(dst.path()), false).unwrap();
+        let mode = |p: &str| {
+            std::fs::metadata(dst.path().join(p))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode("d"), 0o750);
+        assert_eq!(mode("d/new"), 0o700);
     }
 
     #[test]
