@@ -49,10 +49,19 @@ pub enum NetworkError {
 /// unspecified address (services on the machine that listen on loopback only) nor at a
 /// link-local one (169.254.169.254 is a cloud's metadata service, handing out the machine's
 /// credentials): a name whose DNS answers one of those would take a plugin where its grant
-/// never said. A registry on the local network keeps its name. A grant of the address
-/// itself (`127.0.0.1:5000`) admits that address.
+/// never said. Nor at the metadata services that live outside link-local space. A
+/// registry on the local network keeps its name. A grant of the address itself
+/// (`127.0.0.1:5000`) admits that address.
 pub fn reachable_by_name(ip: std::net::IpAddr) -> bool {
-    use std::net::IpAddr;
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    // Alibaba Cloud's metadata service, and AWS's over IPv6.
+    const METADATA: [IpAddr; 2] = [
+        IpAddr::V4(Ipv4Addr::new(100, 100, 100, 200)),
+        IpAddr::V6(Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)),
+    ];
+    if METADATA.contains(&ip) {
+        return false;
+    }
     match ip {
         IpAddr::V4(v4) => {
             !(v4.is_loopback()
@@ -606,6 +615,9 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "::ffff:169.254.169.254",
+            "100.100.100.200",
+            "fd00:ec2::254",
+            "::ffff:100.100.100.200",
         ] {
             assert!(!reachable_by_name(refused.parse().unwrap()), "{refused}");
         }
@@ -614,6 +626,8 @@ mod tests {
             "10.1.2.3",
             "192.168.1.5",
             "fd00::1",
+            "fd00:ec2::253",
+            "100.100.100.201",
             "2606:4700::1111",
         ] {
             assert!(reachable_by_name(reached.parse().unwrap()), "{reached}");

@@ -173,19 +173,11 @@ impl Walk<'_> {
             };
             let rel = at(&name);
             let read = |e: std::io::Error| io(&format!("cannot read {rel}"), e);
-            let kind = match dir.symlink_metadata(&name) {
-                Ok(m) => m.file_type(),
-                // Gone since it was listed: there is nothing to send.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(read(e)),
-            };
             let excluded = self.ignore.excludes(&rel) && !self.keep.contains(&rel.as_str());
-            // An excluded directory may still hold re-included paths; nothing else that is
-            // excluded is opened.
-            if excluded && !(kind.is_dir() && self.ignore.has_exceptions()) {
-                continue;
-            }
-            if !kind.is_dir() && self.replaced.contains(rel.as_str()) {
+            // Only an excluded directory may hold re-included paths. What an entry is, and so
+            // whether it is sent, is judged from the opened node alone: a first look by name
+            // could be answered by a directory and the open by a file swapped in for it.
+            if excluded && !self.ignore.has_exceptions() {
                 continue;
             }
             match tree::open(dir, name.as_ref()) {
@@ -197,6 +189,8 @@ impl Walk<'_> {
                     }
                     self.dir(tar, &sub, &rel, depth + 1, counts)?;
                 }
+                Ok(Node::File(_) | Node::Symlink(_))
+                    if excluded || self.replaced.contains(rel.as_str()) => {}
                 Ok(node @ (Node::File(_) | Node::Symlink(_))) => {
                     let h = tree::header(&node, MODE).map_err(read)?;
                     self.add(tar, h, Some(node), &rel, counts)?;
