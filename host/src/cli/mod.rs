@@ -1,8 +1,9 @@
-//! The command line: `wharf serve`, `tools`, `call`, `doctor`, `plugin check`.
+//! The command line: `wharf serve`, `tools`, `call`, `doctor`, `precompile`, `plugin`.
 
 mod call;
 mod doctor;
 mod plugin;
+mod precompile;
 mod scaffold;
 mod setup;
 mod tools;
@@ -31,8 +32,9 @@ pub struct Cli {
     #[arg(long = "allowed-root", global = true, value_name = "DIR")]
     pub allowed_roots: Vec<PathBuf>,
     /// Serve only tools that never change state; the host refuses every Docker write too
-    /// (overrides the config's mode).
-    #[arg(long, global = true, conflicts_with = "no_destructive")]
+    /// (overrides the config's mode). WHARF_READ_ONLY=true|false says the same, for
+    /// launchers that set only the environment.
+    #[arg(long, global = true, env = "WHARF_READ_ONLY")]
     pub read_only: bool,
     /// Serve every tool but the destructive ones (overrides the config's mode).
     #[arg(long, global = true)]
@@ -64,6 +66,18 @@ pub enum Command {
         /// token, or one generated and printed at start).
         #[arg(long, value_name = "ADDR")]
         http: Option<std::net::SocketAddr>,
+        /// Allowed roots, as if each were given with --allowed-root.
+        #[arg(value_name = "DIR")]
+        roots: Vec<PathBuf>,
+    },
+    /// Compile every plugin (the built-in ones, enabled or not, and those of the plugin
+    /// directories) into the cache ahead of time, so that start-up only loads them: for a
+    /// container image or a read-only home. Exits non-zero when the cache cannot be filled.
+    Precompile {
+        /// The cache to fill (default: the config's cache_dir, else $WHARF_CACHE_DIR, else
+        /// $XDG_CACHE_HOME/wharf, else ~/.cache/wharf).
+        #[arg(long, value_name = "DIR")]
+        cache: Option<PathBuf>,
     },
     /// List every tool, grouped by plugin, with its annotations.
     Tools {
@@ -162,10 +176,16 @@ pub fn init_logging(cli: &Cli) {
         .init();
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+pub async fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
     // Checking a plugin file needs neither the config nor the built-in plugins.
     if let Command::Plugin { command } = &cli.command {
         return plugin::run(command).await;
+    }
+    if let Command::Precompile { cache } = &cli.command {
+        return precompile::run(&cli, cache.clone());
+    }
+    if let Command::Serve { roots, .. } = &mut cli.command {
+        cli.allowed_roots.append(roots);
     }
     let setup::Loaded {
         config,
@@ -174,13 +194,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         registry,
     } = setup::load(&cli).await?;
     match cli.command {
-        Command::Serve { http: None } => {
+        Command::Serve { http: None, .. } => {
             crate::transport::serve_stdio(WharfServer::new(registry)?)
                 .await
                 .map_err(|e| anyhow::anyhow!("MCP transport failed: {e}"))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { http: Some(addr) } => {
+        Command::Serve {
+            http: Some(addr), ..
+        } => {
             let access = setup::http_access(&config)?;
             let server = WharfServer::new(registry)?;
             let listener = tokio::net::TcpListener::bind(addr)
@@ -201,5 +223,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             call::run(&registry, &tool, args.as_deref(), json).await
         }
         Command::Plugin { command } => plugin::run(&command).await,
+        Command::Precompile { .. } => unreachable!("precompile runs before plugins load"),
     }
 }

@@ -286,7 +286,7 @@ pub fn check_plugin_tools(plugin: &Plugin, engines: &Engines) -> Result<(), Stri
 }
 
 /// `NAME.wasm` files of `dir`, sorted, as (name, path).
-fn plugin_files(dir: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
+pub fn plugin_files(dir: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();

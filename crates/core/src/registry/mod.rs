@@ -7,7 +7,7 @@ mod load;
 mod pipeline;
 mod schemas;
 
-pub use load::{Builtin, PluginSource, check_plugin_tools};
+pub use load::{Builtin, PluginSource, check_plugin_tools, plugin_files};
 
 use crate::engine::{DockerEngine, Engines};
 use crate::policy::audit::{AuditLog, Call};

@@ -13,7 +13,7 @@ mod output;
 mod plugin;
 pub(crate) mod state;
 
-pub use cache::ArtifactCache;
+pub use cache::{ArtifactCache, FillError, Filled};
 pub use context::{CallHooks, Progress, ProgressReceiver, ProgressSender, progress_channel};
 pub use load::{LOAD_BUDGET, LoadError};
 pub use plugin::{Annotations, CallError, Output, Plugin, PluginInfo, ToolDef, ToolError};
@@ -151,6 +151,15 @@ impl Runtime {
             services: Arc::new(services),
             cache: cache.map(Arc::new),
         })
+    }
+
+    /// Compile `wasm` into this runtime's cache, for its engine's settings, unless it is
+    /// there already (`wharf precompile`).
+    pub fn precompile(&self, wasm: &[u8], sha256: Option<&str>) -> Result<Filled, FillError> {
+        match &self.cache {
+            Some(cache) => cache.fill(&self.engine, wasm, sha256),
+            None => Err(FillError::NoCache),
+        }
     }
 
     /// The Docker engines plugin calls are routed to.
