@@ -3,17 +3,7 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use support::{Cleanup, FIXTURE, docker, require_docker, unique};
-
-fn require_python_sdk() {
-    let probe = std::process::Command::new("python3")
-        .args(["-c", "import mcp"])
-        .output();
-    assert!(
-        probe.is_ok_and(|o| o.status.success()),
-        "this test needs the Python MCP SDK: pip install mcp (.ci/run installs it)"
-    );
-}
+use support::{Cleanup, FIXTURE, docker, require_docker, require_python_sdk, unique};
 
 #[test]
 fn the_python_mcp_sdk_can_use_wharf() {

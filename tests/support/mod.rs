@@ -161,6 +161,15 @@ impl Drop for Cleanup {
     }
 }
 
+/// Fail loudly, never skip, without the Python MCP SDK.
+pub fn require_python_sdk() {
+    let probe = Command::new("python3").args(["-c", "import mcp"]).output();
+    assert!(
+        probe.is_ok_and(|o| o.status.success()),
+        "this test needs the Python MCP SDK: pip install mcp (.ci/run installs it)"
+    );
+}
+
 /// Start a detached container of the fixture image, labelled as a test's.
 pub fn run_fixture(name: &str, extra: &[&str], cmd: &[&str]) {
     let mut args = vec!["run", "-d", "--name", name, "--label", "wharf.test=1"];
