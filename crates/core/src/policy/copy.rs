@@ -4,6 +4,7 @@
 use super::tree::{self, Node};
 use crate::engine::{DockerError, ErrorKind};
 use cap_std::fs::Dir;
+use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::io::{self, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -196,6 +197,9 @@ pub(crate) fn unpack(
 
     let mut report = CopyReport::default();
     let mut dirs = Vec::new();
+    // Every directory this copy made, whichever entry made it: an archive may list a
+    // directory after its contents.
+    let mut made = std::collections::BTreeSet::new();
     let mut a = tar::Archive::new(archive);
     for entry in a.entries().map_err(read)? {
         let mut entry = entry.map_err(read)?;
@@ -203,21 +207,20 @@ pub(crate) fn unpack(
         let path = entry.path().map_err(read)?.into_owned();
         let mode = entry.header().mode().map_err(read)? & 0o777;
         if kind.is_dir() {
-            if make_dirs(dest, &path)? {
-                dirs.push((path, mode));
-            }
+            make_dirs(dest, &path, &mut made)?;
+            dirs.push((path, mode));
             report.entries += 1;
             continue;
         }
         let wanted = kind.is_file()
-            || kind.is_hard_link()
+            || (kind.is_hard_link() && !links_a_symlink(dest, &entry))
             || (kind.is_symlink() && link_stays_inside(&entry));
         if !wanted {
             report.skipped += 1;
             continue;
         }
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            make_dirs(dest, parent)?;
+            make_dirs(dest, parent, &mut made)?;
         }
         if overwrite && exists(dest, &path) {
             // Replaced, never written through: what is there may be a symlink.
@@ -248,6 +251,7 @@ pub(crate) fn unpack(
         }
         report.entries += 1;
     }
+    dirs.retain(|(path, _)| made.contains(&normal(path)));
     dirs.sort_by(|a, b| b.0.cmp(&a.0));
     for (path, mode) in dirs {
         dest.set_permissions(
@@ -259,18 +263,17 @@ pub(crate) fn unpack(
     Ok(report)
 }
 
-/// Make each missing directory of `path` beneath `dest`, refusing a component that is
-/// there as anything but a directory. Says whether `path` itself was made.
-fn make_dirs(dest: &Dir, path: &Path) -> Result<bool, DockerError> {
+/// Make each missing directory of `path` beneath `dest`, recording it in `made`, and
+/// refuse a component that is there as anything but a directory.
+fn make_dirs(dest: &Dir, path: &Path, made: &mut BTreeSet<PathBuf>) -> Result<(), DockerError> {
     let mut at = PathBuf::new();
-    let mut made = false;
     for c in path.components() {
         if matches!(c, Component::CurDir) {
             continue;
         }
         at.push(c);
-        made = match dest.symlink_metadata(&at) {
-            Ok(m) if m.is_dir() => false,
+        match dest.symlink_metadata(&at) {
+            Ok(m) if m.is_dir() => {}
             Ok(_) => {
                 return Err(DockerError::denied(format!(
                     "the copy would pass through `{}`, which is not a directory \
@@ -281,12 +284,19 @@ fn make_dirs(dest: &Dir, path: &Path) -> Result<bool, DockerError> {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 dest.create_dir(&at)
                     .map_err(|e| io_err("writing the copy", &e))?;
-                true
+                made.insert(at.clone());
             }
             Err(e) => return Err(io_err("writing the copy", &e)),
-        };
+        }
     }
-    Ok(made)
+    Ok(())
+}
+
+/// `path` without its `.` components, as [`make_dirs`] records it.
+fn normal(path: &Path) -> PathBuf {
+    path.components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .collect()
 }
 
 /// A path of the container's archive must stay where it is unpacked.
@@ -307,12 +317,27 @@ fn exists(dest: &Dir, path: &Path) -> bool {
     dest.symlink_metadata(path).is_ok()
 }
 
+/// Whether a hard link would give a symlink a second name. `linkat` does not follow the
+/// symlink, so the new name is the symlink itself at another depth, where what it points
+/// at is judged anew: `d/e/s -> ../..` stays inside, `t` linked to it would not.
+fn links_a_symlink(dest: &Dir, entry: &tar::Entry<'_, &[u8]>) -> bool {
+    match entry.link_name() {
+        Ok(Some(to)) => dest.symlink_metadata(&to).is_ok_and(|m| m.is_symlink()),
+        _ => true,
+    }
+}
+
 /// A symbolic link whose target is relative and does not climb above the copy's top.
 fn link_stays_inside(entry: &tar::Entry<'_, &[u8]>) -> bool {
     let (Ok(path), Ok(Some(target))) = (entry.path(), entry.link_name()) else {
         return false;
     };
-    let mut depth = path.components().count() as i64 - 1;
+    // Only names count: a leading `./` is no level (`./s -> ..` is at the top).
+    let names = path
+        .components()
+        .filter(|c| matches!(c, Component::Normal(_)))
+        .count();
+    let mut depth = names as i64 - 1;
     for c in target.components() {
         match c {
             Component::Normal(_) => depth += 1,
@@ -419,6 +444,54 @@ mod tests {
         );
     }
 
+    /// `./s` lies at the top however its path is spelled; `..` from there leads out.
+    #[test]
+    fn a_link_spelled_with_a_leading_dot_is_judged_at_its_real_depth() {
+        let dst = tempfile::tempdir().unwrap();
+        // Written raw: the tar builder would drop the `./` a hostile archive keeps.
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, target) in [("./s", ".."), ("./d/t", "..")] {
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(tar::EntryType::Symlink);
+            h.set_size(0);
+            h.set_mode(0o777);
+            h.set_link_name(target).unwrap();
+            h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+            h.set_cksum();
+            b.append(&h, io::empty()).unwrap();
+        }
+        let archive = b.into_inner().unwrap();
+        let r = unpack(&archive, &open(dst.path()), false).unwrap();
+        assert_eq!((r.entries, r.skipped), (1, 1));
+        assert!(dst.path().join("s").symlink_metadata().is_err());
+        assert!(
+            dst.path().join("d/t").is_symlink(),
+            "one level down, `..` stays inside"
+        );
+    }
+
+    /// A hard link names the symlink itself, not what it points at: `d/e/s -> ../..` stays
+    /// inside, the same link as `t` at the top would not.
+    #[test]
+    fn a_hard_link_never_moves_a_symlink_to_another_depth() {
+        let dst = tempfile::tempdir().unwrap();
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_size(0);
+        h.set_mode(0o777);
+        b.append_link(&mut h, "d/e/s", "../..").unwrap();
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Link);
+        h.set_size(0);
+        h.set_mode(0o777);
+        b.append_link(&mut h, "t", "d/e/s").unwrap();
+        let r = unpack(&b.into_inner().unwrap(), &open(dst.path()), false).unwrap();
+        assert_eq!((r.entries, r.skipped), (1, 1));
+        assert!(dst.path().join("d/e/s").is_symlink());
+        assert!(dst.path().join("t").symlink_metadata().is_err());
+    }
+
     #[test]
     fn a_directory_already_there_keeps_its_mode() {
         let dst = tempfile::tempdir().unwrap();
@@ -431,6 +504,13 @@ mod tests {
         h.set_size(0);
         h.set_mode(0o777);
         b.append_data(&mut h, "d", io::empty()).unwrap();
+        // Listed after its contents, as an archive may: still made by the copy, so it
+        // still gets its mode.
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_size(0);
+        h.set_mode(0o600);
+        b.append_data(&mut h, "d/new/f", io::empty()).unwrap();
         let mut h = tar::Header::new_gnu();
         h.set_entry_type(tar::EntryType::Directory);
         h.set_size(0);
