@@ -175,13 +175,18 @@ impl Walk<'_> {
             let read = |e: std::io::Error| io(&format!("cannot read {rel}"), e);
             let excluded = self.ignore.excludes(&rel) && !self.keep.contains(&rel.as_str());
             // Only an excluded directory may hold re-included paths. What an entry is, and so
-            // whether it is sent, is judged from the opened node alone: a first look by name
-            // could be answered by a directory and the open by a file swapped in for it.
+            // whether it is sent, is judged from the inode held, never from a first look by
+            // name, which a directory could answer and a file swapped in for it could follow.
+            // What is not sent is not opened, so an unreadable excluded file is no error.
             if excluded && !self.ignore.has_exceptions() {
                 continue;
             }
-            match tree::open(dir, name.as_ref()) {
-                Ok(Node::Dir(sub)) => {
+            let wanted = |kind: &std::fs::FileType| {
+                kind.is_dir() || !(excluded || self.replaced.contains(rel.as_str()))
+            };
+            match tree::open_if(dir, name.as_ref(), wanted) {
+                Ok(None) => {}
+                Ok(Some(Node::Dir(sub))) => {
                     if !excluded {
                         let h = tree::header(&Node::Dir(sub.try_clone().map_err(read)?), MODE)
                             .map_err(read)?;
@@ -189,14 +194,12 @@ impl Walk<'_> {
                     }
                     self.dir(tar, &sub, &rel, depth + 1, counts)?;
                 }
-                Ok(Node::File(_) | Node::Symlink(_))
-                    if excluded || self.replaced.contains(rel.as_str()) => {}
-                Ok(node @ (Node::File(_) | Node::Symlink(_))) => {
+                Ok(Some(node @ (Node::File(_) | Node::Symlink(_)))) => {
                     let h = tree::header(&node, MODE).map_err(read)?;
                     self.add(tar, h, Some(node), &rel, counts)?;
                 }
                 // Sockets, pipes and devices have no place in an image; Docker skips them too.
-                Ok(Node::Other) => {}
+                Ok(Some(Node::Other)) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(read(e)),
             }

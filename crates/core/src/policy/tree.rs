@@ -32,6 +32,16 @@ pub(crate) enum Node {
 /// file is then opened through the handle itself, so what is read is the very inode whose
 /// type was checked, whatever is swapped in under its name meanwhile.
 pub(crate) fn open(parent: &Dir, name: &OsStr) -> io::Result<Node> {
+    open_if(parent, name, |_| true).map(|node| node.unwrap_or(Node::Other))
+}
+
+/// [`open`], but only if `wanted` says yes to the type the hold shows; `None` otherwise,
+/// with nothing opened (an unreadable file that is not wanted is no error).
+pub(crate) fn open_if(
+    parent: &Dir,
+    name: &OsStr,
+    wanted: impl FnOnce(&std::fs::FileType) -> bool,
+) -> io::Result<Option<Node>> {
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     use std::os::unix::ffi::OsStrExt;
     // One component: nothing to resolve, so nothing to lead outside `parent`.
@@ -55,6 +65,9 @@ pub(crate) fn open(parent: &Dir, name: &OsStr) -> io::Result<Node> {
     // SAFETY: `fd` was just returned by openat and is owned by nothing else.
     let held = unsafe { OwnedFd::from_raw_fd(fd) };
     let kind = File::from(held.try_clone()?).metadata()?.file_type();
+    if !wanted(&kind) {
+        return Ok(None);
+    }
     let empty = c"";
     if kind.is_symlink() {
         let mut buf = vec![0u8; libc::PATH_MAX as usize];
@@ -71,7 +84,9 @@ pub(crate) fn open(parent: &Dir, name: &OsStr) -> io::Result<Node> {
             return Err(io::Error::last_os_error());
         }
         buf.truncate(n as usize);
-        return Ok(Node::Symlink(std::ffi::OsString::from_vec(buf).into()));
+        return Ok(Some(Node::Symlink(
+            std::ffi::OsString::from_vec(buf).into(),
+        )));
     }
     let opened = if kind.is_dir() {
         // SAFETY: "." through the held directory names that directory.
@@ -94,17 +109,17 @@ pub(crate) fn open(parent: &Dir, name: &OsStr) -> io::Result<Node> {
             )
         }
     } else {
-        return Ok(Node::Other);
+        return Ok(Some(Node::Other));
     };
     if opened < 0 {
         return Err(io::Error::last_os_error());
     }
     // SAFETY: `opened` was just returned by open(at) and is owned by nothing else.
     let file = File::from(unsafe { OwnedFd::from_raw_fd(opened) });
-    Ok(match kind.is_dir() {
+    Ok(Some(match kind.is_dir() {
         true => Node::Dir(Dir::from_std_file(file)),
         false => Node::File(file),
-    })
+    }))
 }
 
 /// The names in `dir`, in order: the same tree gives the same archive.
