@@ -70,7 +70,9 @@ impl ArtifactCache {
         private(&self.dir).map_err(|why| FillError::Unsafe(self.dir.clone(), why))?;
         let path = self.artifact(engine, wasm, sha256);
         // SAFETY: as in `load`.
-        if path.exists() && unsafe { Component::deserialize_file(engine, &path) }.is_ok() {
+        if owned_file(&path).is_ok()
+            && unsafe { Component::deserialize_file(engine, &path) }.is_ok()
+        {
             return Ok(Filled::AlreadyThere);
         }
         let component = Component::new(engine, wasm).map_err(FillError::Compile)?;
@@ -117,9 +119,16 @@ impl ArtifactCache {
             return Component::new(engine, wasm);
         }
         if path.exists() {
+            if let Err(why) = owned_file(&path) {
+                self.tell_once(format_args!(
+                    "not using the plugin cache: {why}; compiling plugins in memory at each start"
+                ));
+                return Component::new(engine, wasm);
+            }
             // SAFETY: the file is one this cache wrote for this exact engine configuration
-            // (the key covers it), in a directory only its owner (this user or root) can
-            // write; wasmtime also checks the artifact's header against the engine.
+            // (the key covers it), a regular file only its owner (this user or root) can
+            // write, in a directory only that owner can write, so nobody else can swap it
+            // before it is read; wasmtime also checks the artifact's header.
             match unsafe { Component::deserialize_file(engine, &path) } {
                 Ok(c) => {
                     tracing::debug!(path = %path.display(), "loaded a precompiled plugin");
@@ -144,10 +153,45 @@ impl ArtifactCache {
         create_owned_dir(&self.dir)?;
         let bytes = component.serialize()?;
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, bytes)?;
+        let _ = std::fs::remove_file(&tmp);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        // Whatever the umask, never writable by others: what is written here runs as code.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o644);
+        std::io::Write::write_all(&mut options.open(&tmp)?, &bytes)?;
         std::fs::rename(&tmp, path)?;
         Ok(())
     }
+}
+
+/// An artifact to deserialise is a regular file (not a symlink), of this user or root,
+/// that nobody else may write.
+#[cfg(unix)]
+fn owned_file(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if !meta.file_type().is_file() {
+        return Err(format!("{} is not a regular file", path.display()));
+    }
+    if meta.uid() != me && meta.uid() != 0 {
+        return Err(format!("{} belongs to uid {}", path.display(), meta.uid()));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "other users may write to {} (mode {:o})",
+            path.display(),
+            meta.mode() & 0o777
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn owned_file(_path: &Path) -> Result<(), String> {
+    Ok(())
 }
 
 #[cfg(all(test, unix))]
@@ -184,6 +228,31 @@ mod tests {
         assert!(cache.told.load(Ordering::Relaxed));
         let e = cache.fill(&engine, wasm, None).unwrap_err();
         assert!(matches!(e, FillError::Write(..)), "{e}");
+    }
+
+    /// An artifact others may write could hold any native code: it is never loaded.
+    #[test]
+    fn an_artifact_others_can_write_is_not_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ArtifactCache::new(dir.path().join("c"));
+        let engine = Engine::default();
+        cache.fill(&engine, EMPTY_COMPONENT, None).unwrap();
+        let artifact = std::fs::read_dir(dir.path().join("c"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let mode = std::fs::metadata(&artifact).unwrap().permissions().mode();
+        assert_eq!(mode & 0o022, 0, "{mode:o}");
+        std::fs::set_permissions(&artifact, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(
+            owned_file(&artifact)
+                .unwrap_err()
+                .contains("other users may write")
+        );
+        cache.load(&engine, EMPTY_COMPONENT, None).unwrap();
+        assert!(cache.told.load(Ordering::Relaxed), "the user is told why");
     }
 
     #[test]
