@@ -208,6 +208,7 @@ async def serve_check(cfg: dict, manifest: dict | None) -> None:
     env = dict(os.environ)
     env.update(cfg.get("env", {}))
     env.setdefault("WHARF_LOG", "wharf=warn")
+
     params = StdioServerParameters(command=cfg["command"], args=cfg["args"], env=env)
     async with stdio_client(params) as (read, write):
         async with ClientSession(read, write) as session:
@@ -238,10 +239,16 @@ def check(bundle: str) -> None:
             sys.exit(f"release: {m['server']['entry_point']} is not executable once unpacked")
         root = where / "root"
         root.mkdir()
-        cfg = launch(m, where / "bundle", {"allowed_roots": [str(root)]})
+        # The engine this machine's docker CLI would use, as the user would give it.
+        answers = {"allowed_roots": [str(root)], "docker_host": os.environ.get("DOCKER_HOST", "")}
+        cfg = launch(m, where / "bundle", answers)
         if cfg["args"] != ["serve", str(root)]:
             sys.exit(f"release: unexpected command line {cfg['args']}")
-        asyncio.run(serve_check(cfg, m))
+        # As a fresh install sees it: no config of this machine's user is read.
+        home = where / "home"
+        home.mkdir()
+        env = dict(cfg.get("env", {}), HOME=str(home), WHARF_CONFIG=str(home / "none.toml"))
+        asyncio.run(serve_check(dict(cfg, env=env), m))
 
 
 def reject_invalid(bundle: str) -> None:
@@ -270,6 +277,14 @@ def sha256(path: str) -> str:
     return h.hexdigest()
 
 
+# The one host directory an image installed from the registry may use.
+ROOT_INPUT = {
+    "description": "A host directory that bind mounts, copies and builds may use",
+    "isRequired": True,
+    "format": "filepath",
+}
+
+
 def server_json(bundle: str, image: str, out: str) -> None:
     with tempfile.TemporaryDirectory() as where:
         m = unpacked(bundle, Path(where))
@@ -292,9 +307,9 @@ def server_json(bundle: str, image: str, out: str) -> None:
                 "transport": {"type": "stdio"},
             },
             {
+                # The registry takes an image's version from its tag, and refuses a field.
                 "registryType": "oci",
                 "identifier": image,
-                "version": v,
                 "runtimeHint": "docker",
                 "runtimeArguments": [
                     {"type": "positional", "value": "-i"},
@@ -312,6 +327,18 @@ def server_json(bundle: str, image: str, out: str) -> None:
                         "isRequired": True,
                         "format": "number",
                     },
+                    {
+                        # wharf checks paths in its own file system and the engine resolves
+                        # them on the host: the root is mounted at the same path.
+                        "type": "named",
+                        "name": "-v",
+                        "value": "{root}:{root}",
+                        "variables": {"root": ROOT_INPUT},
+                    },
+                ],
+                "packageArguments": [
+                    {"type": "positional", "value": "serve"},
+                    {"type": "positional", "value": "{root}", "variables": {"root": ROOT_INPUT}},
                 ],
                 "transport": {"type": "stdio"},
             },

@@ -240,3 +240,49 @@ fn precompile_fills_the_cache_a_start_then_only_reads() {
         "a start from a filled cache wrote to it"
     );
 }
+
+/// Launchers that set only the environment (a bundle's manifest) turn read-only mode on
+/// and off with `WHARF_READ_ONLY`, spelled as people spell booleans; `false` beside
+/// `--no-destructive` is no conflict.
+#[test]
+fn read_only_mode_is_taken_from_the_environment() {
+    // The suite's shared cache: ten starts need not compile ten times.
+    let cache = support::cache_dir();
+    let listed = |args: &[&str], value: Option<&str>| {
+        let mut env: Vec<(&str, &OsStr)> = vec![("WHARF_CACHE_DIR", cache.as_os_str())];
+        env.extend(value.map(|v| ("WHARF_READ_ONLY", OsStr::new(v))));
+        let out = wharf(args, &env);
+        let (stdout, stderr) = texts(&out);
+        assert!(out.status.success(), "{args:?} {value:?}: {stderr}");
+        let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let mut names: Vec<String> = v["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let full = listed(&["tools", "--json"], None);
+    let read_only = listed(&["--read-only", "tools", "--json"], None);
+    assert!(read_only.len() < full.len());
+    for on in ["true", "1", "yes"] {
+        assert_eq!(listed(&["tools", "--json"], Some(on)), read_only, "{on}");
+    }
+    for off in ["false", "0", "no"] {
+        assert_eq!(listed(&["tools", "--json"], Some(off)), full, "{off}");
+    }
+    let no_destructive = listed(&["--no-destructive", "tools", "--json"], None);
+    assert_eq!(
+        listed(&["--no-destructive", "tools", "--json"], Some("false")),
+        no_destructive
+    );
+    let both = wharf(
+        &["--no-destructive", "tools"],
+        &[("WHARF_READ_ONLY", "true".as_ref())],
+    );
+    let (_, stderr) = texts(&both);
+    assert!(!both.status.success());
+    assert!(stderr.contains("exclude each other"), "{stderr}");
+}

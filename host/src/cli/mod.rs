@@ -32,9 +32,14 @@ pub struct Cli {
     #[arg(long = "allowed-root", global = true, value_name = "DIR")]
     pub allowed_roots: Vec<PathBuf>,
     /// Serve only tools that never change state; the host refuses every Docker write too
-    /// (overrides the config's mode). WHARF_READ_ONLY=true|false says the same, for
-    /// launchers that set only the environment.
-    #[arg(long, global = true, env = "WHARF_READ_ONLY")]
+    /// (overrides the config's mode). WHARF_READ_ONLY=true|false (or 1|0, yes|no) says
+    /// the same, for launchers that set only the environment.
+    #[arg(
+        long,
+        global = true,
+        env = "WHARF_READ_ONLY",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub read_only: bool,
     /// Serve every tool but the destructive ones (overrides the config's mode).
     #[arg(long, global = true)]
