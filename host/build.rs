@@ -4,7 +4,7 @@
 use sha2::Digest;
 use std::path::{Path, PathBuf};
 
-/// (package, file name in OUT_DIR). Keep in step with `src/plugins.rs`.
+/// (package, file name in OUT_DIR): embedded. Keep in step with `src/plugins.rs`.
 const BUILTIN: &[(&str, &str)] = &[
     ("wharf-plugin-containers", "containers.wasm"),
     ("wharf-plugin-networks", "networks.wasm"),
@@ -13,6 +13,8 @@ const BUILTIN: &[(&str, &str)] = &[
     ("wharf-plugin-monitoring", "monitoring.wasm"),
     ("wharf-plugin-compose", "compose.wasm"),
     ("wharf-plugin-swarm", "swarm.wasm"),
+    // Not a tool group: the host runs it for the `jq` argument (`PROJECTOR`).
+    ("wharf-plugin-jq", "jq.wasm"),
 ];
 
 /// Built beside the default plugins (one cargo run) but never embedded: the tests load them

@@ -61,7 +61,13 @@ async fn registry(root: &std::path::Path) -> Arc<Registry> {
         allowed_roots: vec![root.to_owned()],
         ..Config::default()
     };
-    let registry = Registry::load(&runtime, &config, wharf::plugins::BUILTIN).await;
+    let registry = Registry::load(
+        &runtime,
+        &config,
+        wharf::plugins::BUILTIN,
+        Some(&wharf::plugins::PROJECTOR),
+    )
+    .await;
     assert!(registry.failed().is_empty(), "{:?}", registry.failed());
     Arc::new(registry)
 }

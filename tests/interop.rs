@@ -78,6 +78,8 @@ fn python(
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
+    // Shown with --nocapture: the tools covered, and sizes measured.
+    println!("{stdout}");
     assert!(
         out.status.success() && stdout.contains(ok),
         "{} failed:\n{stdout}\n{}",
@@ -155,7 +157,18 @@ fn every_structured_result_passes_the_python_sdks_schema_check() {
          "args": {"image": "wharf-fixture/absent:none", "name": none}},
         {"tool": "list_images", "args": {"reference": FIXTURE}, "expect": "ok"},
         {"tool": "list_images", "args": {"label": [format!("wharf.none={none}")]}, "expect": "ok"},
+        {"tool": "inspect_container", "args": {"container": existing}, "expect": "ok"},
+        {"tool": "inspect_container", "args": {"container": existing, "full": true},
+         "expect": "ok"},
+        {"tool": "inspect_container", "args": {"container": none}, "expect": "error"},
+        {"tool": "inspect_image", "args": {"image": FIXTURE}, "expect": "ok"},
+        {"tool": "docker_events", "args": {"since": "10m", "container": [existing]},
+         "expect": "ok", "contains": ["create"]},
+        {"tool": "docker_events", "args": {"since": "10m", "container": [none]},
+         "expect": "ok", "contains": ["No events"]},
         {"tool": "list_networks", "args": {"name": network}, "expect": "ok", "contains": [network]},
+        {"tool": "inspect_network", "args": {"network": network}, "expect": "ok"},
+        {"tool": "inspect_volume", "args": {"volume": volume}, "expect": "ok"},
         {"tool": "list_networks", "args": {"name": none}, "expect": "ok"},
         {"tool": "list_volumes", "args": {"name": volume}, "expect": "ok", "contains": [volume]},
         {"tool": "list_volumes", "args": {"dangling": true, "label": [format!("wharf.none={none}")]},
@@ -188,6 +201,129 @@ fn every_structured_result_passes_the_python_sdks_schema_check() {
         docker(&["inspect", "-f", "{{.State.Status}}", &started]),
         "running"
     );
+}
+
+/// The `jq` argument through the Python SDK, which validates every projected result against
+/// the served output schema: inspect_container's whole JSON, docker_events, list_images and
+/// compose_ps, projected to what was asked and compared with what Docker says; filters that
+/// loop, allocate or print without end stopped with a clear error and the server still
+/// serving; a broken filter on a tool that changes state refused before the tool runs.
+/// Prints the bytes a model reads before and after (docs/measurements.md).
+#[test]
+fn a_jq_projection_returns_only_what_was_asked() {
+    require_docker();
+    let mut cleanup = Cleanup::default();
+    let running = cleanup.container(&unique("jq-running"));
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &running,
+        "--label",
+        "wharf.test=1",
+        FIXTURE,
+        "sleep",
+        "300",
+    ]);
+    let image = docker(&["inspect", "-f", "{{.Config.Image}}", &running]);
+    let image_id = docker(&["image", "inspect", "-f", "{{.Id}}", FIXTURE]);
+    let refused = unique("jq-refused");
+    let created = cleanup.container(&unique("jq-created"));
+    cleanup.container(&refused);
+    let project = cleanup.project(&unique("jq-project"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("compose.yaml"),
+        format!(
+            "services:\n  app:\n    image: {FIXTURE}\n    command: [sleep, '300']\n    \
+             labels: {{wharf.test: '1'}}\n  db:\n    image: {FIXTURE}\n    \
+             command: [sleep, '300']\n    labels: {{wharf.test: '1'}}\n"
+        ),
+    )
+    .unwrap();
+    let summary =
+        serde_json::json!({"name": format!("/{running}"), "running": true, "image": image});
+    let calls = serde_json::json!([
+        {"tool": "inspect_container", "args": {"container": running, "full": true},
+         "expect": "ok", "measure": "inspect_container full"},
+        {"tool": "inspect_container", "expect": "ok", "measure": "inspect_container full, projected",
+         "args": {"container": running, "full": true,
+                  "jq": "{name: .Name, running: .State.Running, image: .Config.Image}"},
+         "structured": {"projection": [summary]}, "text": format!("{summary}\n")},
+        {"tool": "docker_events", "args": {"since": "10m", "container": [running]},
+         "expect": "ok", "measure": "docker_events"},
+        {"tool": "docker_events", "expect": "ok", "measure": "docker_events, projected",
+         "args": {"since": "10m", "container": [running],
+                  "jq": "[.events[] | select(.type == \"container\") | .action]"},
+         "structured": {"projection": [["create", "start"]]}},
+        {"tool": "list_images", "args": {"reference": FIXTURE}, "expect": "ok",
+         "measure": "list_images"},
+        {"tool": "list_images", "expect": "ok", "measure": "list_images, projected",
+         "args": {"reference": FIXTURE, "jq": ".images[] | .id"},
+         "structured": {"projection": [&image_id[7..19]]}},
+        {"tool": "compose_up", "args": {"project_name": project}, "expect": "ok"},
+        {"tool": "compose_ps", "args": {"project_name": project}, "expect": "ok",
+         "measure": "compose_ps"},
+        {"tool": "compose_ps", "expect": "ok", "measure": "compose_ps, projected",
+         "args": {"project_name": project,
+                  "jq": "[.containers[] | select(.state == \"running\") | .service] | sort"},
+         "structured": {"projection": [["app", "db"]]}, "text": "[\"app\",\"db\"]\n"},
+        // Several outputs: one JSON line each.
+        {"tool": "compose_ps", "expect": "ok",
+         "args": {"project_name": project, "jq": ".containers | length, (.[0] | has(\"name\"))"},
+         "structured": {"projection": [2, true]}, "text": "2\ntrue\n"},
+        // Filters that would hold the host: each stopped, each saying why.
+        {"tool": "list_images", "args": {"jq": "def f: f; f"}, "expect": "error",
+         "contains": ["jq: the filter ran for more than 2 s", "`list_images`"]},
+        {"tool": "list_images", "args": {"jq": "[range(1e10)]"}, "expect": "error",
+         "contains": ["jq: the filter needed more than 64 MiB"]},
+        {"tool": "list_images", "args": {"jq": "range(1e9)"}, "expect": "error",
+         "contains": ["jq: the projection is over 65536 bytes"]},
+        {"tool": "list_images", "args": {"jq": ".images[] |"}, "expect": "error",
+         "contains": ["jq: expected term at the end (column 12)"]},
+        {"tool": "list_images", "args": {"jq": "nosuch(1)"}, "expect": "error",
+         "contains": ["jq: undefined filter `nosuch`"]},
+        {"tool": "list_images", "args": {"jq": ".images | error(\"stop\")"}, "expect": "error",
+         "contains": ["jq: stop"]},
+        {"tool": "list_images", "args": {"jq": "nan"}, "expect": "error",
+         "contains": ["an output is not JSON"]},
+        {"tool": "list_images", "args": {"jq": 1}, "expect": "error",
+         "contains": ["jq: 1 is not of type \"string\""]},
+        // And the server still serves, projections included.
+        {"tool": "list_images", "args": {"reference": FIXTURE, "jq": ".truncated"},
+         "expect": "ok", "structured": {"projection": [false]}},
+        // A broken filter on a tool that changes state: refused before it runs.
+        {"tool": "run_container", "expect": "error", "contains": ["jq: expected term"],
+         "args": {"image": FIXTURE, "name": refused, "command": ["true"], "start": false,
+                  "labels": {"wharf.test": "1"}, "jq": ".id |"}},
+        {"tool": "run_container", "expect": "ok",
+         "args": {"image": FIXTURE, "name": created, "command": ["true"], "start": false,
+                  "labels": {"wharf.test": "1"}, "jq": "{health, rows: (.rows | length)}"}},
+        {"tool": "compose_down", "args": {"project_name": project}, "expect": "ok"},
+    ]);
+    let config = dir.path().join("wharf.toml");
+    std::fs::write(&config, "[confirm]\nwithout_elicitation = \"proceed\"\n").unwrap();
+    python_schemas(
+        dir.path(),
+        serde_json::json!({
+            "args": ["serve", "--config", config],
+            "calls": calls,
+            "cover_all": false,
+        }),
+    );
+    let exists = |name: &str| {
+        std::process::Command::new("docker")
+            .args(["container", "inspect", name])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    assert!(
+        !exists(&refused),
+        "run_container ran with a filter it could not compile"
+    );
+    assert!(exists(&created));
 }
 
 /// A plugin whose result breaks its own output schema: without the host's check the Python

@@ -306,6 +306,117 @@ async fn no_destructive_mode_and_disabled_tools_come_from_the_config() {
     assert!(e.contains("read-only mode"), "{e}");
 }
 
+/// The names `tools/list` gives, as a real client sees them.
+async fn listed(args: &[&str], config: Option<&str>, env: &[(&str, &str)]) -> Vec<String> {
+    let w = Wharf::start_env(args, config, env).await;
+    let mut names: Vec<String> = w
+        .client
+        .list_all_tools()
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Toolsets and single tools choose what is listed, from flags, the environment or the
+/// config; what is not chosen cannot be called either, and a misspelt name is an error at
+/// start, not an empty list.
+#[tokio::test]
+async fn toolsets_and_tools_choose_what_is_served() {
+    let default = listed(&[], None, &[]).await;
+    assert_eq!(default.len(), 58, "{default:?}");
+    assert_eq!(listed(&["--toolsets", "default"], None, &[]).await, default);
+    assert!(
+        !default.iter().any(|t| t == "list_services"),
+        "swarm is off by default"
+    );
+    let images = listed(&["--toolsets", "images"], None, &[]).await;
+    let volumes = listed(&[], Some("toolsets = [\"volumes\"]\n"), &[]).await;
+    assert!(
+        images.contains(&"list_images".to_owned()) && images.len() == 11,
+        "{images:?}"
+    );
+    assert_eq!(volumes.len(), 5, "{volumes:?}");
+    let mut both = [images.clone(), volumes.clone()].concat();
+    both.sort();
+    assert_eq!(
+        listed(&[], None, &[("WHARF_TOOLSETS", "images,volumes")]).await,
+        both
+    );
+    let all = listed(&["--toolsets", "all"], None, &[]).await;
+    assert!(all.contains(&"list_services".to_owned()) && all.len() > default.len());
+    assert!(default.iter().all(|t| all.contains(t)));
+    assert_eq!(
+        listed(&["--tools", "list_containers,list_services"], None, &[]).await,
+        ["list_containers", "list_services"]
+    );
+    let mut plus = [images.clone(), vec!["list_containers".to_owned()]].concat();
+    plus.sort();
+    assert_eq!(
+        listed(
+            &["--toolsets", "images", "--tools", "list_containers"],
+            None,
+            &[]
+        )
+        .await,
+        plus
+    );
+    let excluded = listed(&["--exclude-tools", "run_container,list_images"], None, &[]).await;
+    assert_eq!(excluded.len(), 56);
+    assert!(
+        !excluded
+            .iter()
+            .any(|t| t == "run_container" || t == "list_images")
+    );
+    // A flag replaces the config's toolsets.
+    assert_eq!(
+        listed(
+            &["--toolsets", "volumes"],
+            Some("toolsets = [\"images\"]\n"),
+            &[]
+        )
+        .await,
+        volumes
+    );
+
+    let w = Wharf::start_with(&["--toolsets", "images", "--tools", "list_volumes"], None).await;
+    let e = w.err("list_networks", json!({})).await;
+    assert!(
+        e.contains("`list_networks` is not in the served toolsets"),
+        "{e}"
+    );
+    let e = w.err("inspect_volume", json!({"volume": "x"})).await;
+    assert_eq!(
+        e,
+        "denied: `inspect_volume` is not in the served toolsets (images); serve it with \
+         --toolsets volumes or --tools inspect_volume"
+    );
+    drop(w);
+
+    let dir = tempfile::tempdir().unwrap();
+    for (args, said) in [
+        (
+            &["--toolsets", "image", "tools"][..],
+            "unknown toolset `image` (known: containers, networks, volumes, images, \
+             monitoring, compose, swarm, all, default)",
+        ),
+        (
+            &["--tools", "list_image", "tools"][..],
+            "unknown tool `list_image` in tools: no loaded plugin has it",
+        ),
+    ] {
+        let out = support::wharf_cli(dir.path()).args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && stderr.contains(said),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn arguments_are_checked_against_the_schema_before_a_plugin_runs() {
     let (_keep, plugins, config) = hostile_plugin_dir();

@@ -9,7 +9,10 @@ SCENARIO.json:
    "cover_all": true,                  # every served tool with an output schema must
                                        # succeed at least once below (the default)
    "calls": [{"tool": NAME, "args": {...}, "expect": "ok" | "error",
-              "contains": [TEXT, ...]}]}  # texts the result's content must carry
+              "contains": [TEXT, ...],  # texts the result's content must carry
+              "text": TEXT,             # the result's whole text, exactly
+              "structured": JSON,       # its structuredContent, exactly
+              "measure": LABEL}]}       # print the result's size as `measured LABEL: ...`
 
 Exits non-zero, listing each failure, when any call goes otherwise. Prints the tools it
 found with an output schema, so the caller can see what was covered.
@@ -60,6 +63,23 @@ async def main(path: str) -> int:
                 if missing:
                     failures.append(f"{label}: result lacks {missing}: {body[:2000]}")
                     continue
+                if "text" in call and body != call["text"]:
+                    failures.append(f"{label}: text {body!r}, expected {call['text']!r}")
+                    continue
+                structured = result.structured_content
+                if "structured" in call and structured != call["structured"]:
+                    failures.append(
+                        f"{label}: structured {json.dumps(structured)}, "
+                        f"expected {json.dumps(call['structured'])}"
+                    )
+                    continue
+                if "measure" in call:
+                    # What a model reads: the text, and the structured result as JSON.
+                    size = len(json.dumps(structured, separators=(",", ":"))) if structured else 0
+                    print(
+                        f"measured {call['measure']}: text {len(body.encode())} bytes, "
+                        f"structured {size} bytes"
+                    )
                 if got == "ok":
                     succeeded.add(tool)
             if scenario.get("cover_all", True):

@@ -82,7 +82,7 @@
 
 use crate::credentials::Login;
 use crate::policy::Scope;
-use crate::policy::{Capability, ConfirmPolicy, CreateAllowances, Mode, ToolPolicy};
+use crate::policy::{Capability, ConfirmPolicy, CreateAllowances, Mode, ToolPolicy, Toolsets};
 use crate::runtime::Limits;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -112,6 +112,13 @@ pub struct Config {
     /// Which tools are served: all, all but the destructive ones, or only those that read.
     #[serde(default)]
     pub mode: Mode,
+    /// Tool groups served: plugin names, `default` (the plugins on by default, which is
+    /// what none means) or `all`.
+    #[serde(default)]
+    pub toolsets: Option<Vec<String>>,
+    /// Single tools served besides the toolsets' (alone, without `toolsets`: the only ones).
+    #[serde(default)]
+    pub tools: BTreeSet<String>,
     /// Tools never served, whatever the mode.
     #[serde(default)]
     pub disabled_tools: BTreeSet<String>,
@@ -276,6 +283,7 @@ impl Config {
         ToolPolicy {
             mode: self.mode,
             disabled: self.disabled_tools.clone(),
+            toolsets: Toolsets::new(self.toolsets.as_deref(), self.tools.clone()),
         }
     }
 

@@ -67,14 +67,21 @@ pub async fn run(
             registry.plugins().len()
         ),
     );
+    let budget = super::tools::summary(registry);
+    check("ok", "tools", budget);
     for plugin in registry.plugins() {
         let info = plugin.info();
         let caps: Vec<_> = plugin.capabilities().iter().map(|c| c.name()).collect();
+        let bytes: usize = registry
+            .tools_of(plugin)
+            .map(super::tools::context_bytes)
+            .sum();
         println!(
-            "               {} {}: {} tools; grants {}",
+            "               {} {}: {} tools ({}); grants {}",
             info.name,
             info.version,
             registry.tools_of(plugin).count(),
+            super::tools::size(bytes),
             if caps.is_empty() {
                 "none".into()
             } else {

@@ -44,8 +44,30 @@ pub struct Cli {
     /// Serve every tool but the destructive ones (overrides the config's mode).
     #[arg(long, global = true)]
     pub no_destructive: bool,
-    /// Do not serve this tool (repeatable; adds to the config's disabled_tools).
-    #[arg(long = "disable-tool", global = true, value_name = "TOOL")]
+    /// Serve these tool groups (comma-separated plugin names; `default`: those on by
+    /// default, which is what none means; `all`: every one, swarm included). Replaces the
+    /// config's toolsets.
+    #[arg(
+        long,
+        global = true,
+        env = "WHARF_TOOLSETS",
+        value_name = "SETS",
+        value_delimiter = ','
+    )]
+    pub toolsets: Option<Vec<String>>,
+    /// Also serve these tools (comma-separated); alone, without toolsets, serve only these.
+    /// Adds to the config's tools.
+    #[arg(long, global = true, value_name = "TOOLS", value_delimiter = ',')]
+    pub tools: Vec<String>,
+    /// Do not serve these tools (comma-separated, repeatable; adds to the config's
+    /// disabled_tools).
+    #[arg(
+        long = "exclude-tools",
+        visible_alias = "disable-tool",
+        global = true,
+        value_name = "TOOLS",
+        value_delimiter = ','
+    )]
     pub disabled_tools: Vec<String>,
     /// Append a JSON line for every call of a tool that may change state (overrides the
     /// config's audit_log).

@@ -26,6 +26,7 @@ pub fn run(cli: &Cli, dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let (_, runtime) = setup::runtime(&config, cache)?;
     let mut sources: Vec<Source> = crate::plugins::BUILTIN
         .iter()
+        .chain([&crate::plugins::PROJECTOR])
         .map(|b| Source {
             name: b.name.to_owned(),
             wasm: b.wasm.into(),

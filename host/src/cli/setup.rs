@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use wharf_core::config::Config;
 use wharf_core::engine::Engines;
+use wharf_core::policy::toolsets::{ALL, DEFAULT};
 use wharf_core::policy::{AuditLog, Mode};
-use wharf_core::registry::Registry;
+use wharf_core::registry::{Registry, plugin_files};
 use wharf_core::runtime::{ArtifactCache, HostServices, Runtime};
 use wharf_docker::endpoint::ProcessEnv;
 
@@ -17,6 +18,53 @@ pub struct Loaded {
     pub config_file: Option<(PathBuf, bool)>,
     pub engines: Arc<Engines>,
     pub registry: Arc<Registry>,
+}
+
+/// Every toolset named is a plugin wharf has (built in, or in a plugin directory), `all`
+/// or `default`: a misspelt one would serve nothing and say nothing.
+fn known_toolsets(config: &Config) -> anyhow::Result<()> {
+    let toolsets = config.tool_policy().toolsets;
+    if toolsets.named().is_empty() {
+        return Ok(());
+    }
+    let mut known: Vec<String> = crate::plugins::BUILTIN
+        .iter()
+        .map(|b| b.name.to_owned())
+        .collect();
+    for dir in &config.plugin_dirs {
+        // An unreadable directory is reported by the load itself.
+        if let Ok(files) = plugin_files(dir) {
+            known.extend(files.into_iter().map(|(name, _)| name));
+        }
+    }
+    for name in toolsets.named() {
+        if !known.contains(name) {
+            anyhow::bail!(
+                "unknown toolset `{name}` (known: {}, {ALL}, {DEFAULT})",
+                known.join(", ")
+            );
+        }
+        if config.plugin(name).enabled == Some(false) {
+            tracing::warn!(toolset = %name, "named in toolsets but disabled in the config ([plugin.{name}] enabled = false)");
+        }
+    }
+    Ok(())
+}
+
+/// Every single tool named is one a loaded plugin has, served or withheld by the mode.
+fn known_tools(config: &Config, registry: &Registry) -> anyhow::Result<()> {
+    for tool in &config.tools {
+        if registry.find(tool).is_none() && !registry.withheld().any(|(t, _)| t == tool) {
+            let failed: Vec<&str> = registry.failed().iter().map(|f| f.name.as_str()).collect();
+            let hint = if failed.is_empty() {
+                String::new()
+            } else {
+                format!("; these plugins did not load: {}", failed.join(", "))
+            };
+            anyhow::bail!("unknown tool `{tool}` in tools: no loaded plugin has it{hint}");
+        }
+    }
+    Ok(())
 }
 
 /// Config file and flags merged, plugins loaded.
@@ -30,7 +78,15 @@ pub async fn load(cli: &Cli) -> anyhow::Result<Loaded> {
         .as_deref()
         .map(AuditLog::open)
         .transpose()?;
-    let mut registry = Registry::load(&runtime, &config, crate::plugins::BUILTIN).await;
+    known_toolsets(&config)?;
+    let mut registry = Registry::load(
+        &runtime,
+        &config,
+        crate::plugins::BUILTIN,
+        Some(&crate::plugins::PROJECTOR),
+    )
+    .await;
+    known_tools(&config, &registry)?;
     if let Some(audit) = audit {
         registry.set_audit(audit);
     }
@@ -105,6 +161,14 @@ pub fn config(cli: &Cli) -> anyhow::Result<(Config, Option<(PathBuf, bool)>)> {
     config
         .disabled_tools
         .extend(cli.disabled_tools.iter().cloned());
+    if let Some(sets) = &cli.toolsets {
+        // `--toolsets ""` (an empty WHARF_TOOLSETS) says nothing rather than "none".
+        let sets: Vec<String> = sets.iter().filter(|s| !s.is_empty()).cloned().collect();
+        config.toolsets = (!sets.is_empty()).then_some(sets);
+    }
+    config
+        .tools
+        .extend(cli.tools.iter().filter(|t| !t.is_empty()).cloned());
     if let Some(scope) = &cli.scope_label {
         config.scope_label = Some(scope.clone());
     }

@@ -1,6 +1,39 @@
 use crate::transport::result::to_mcp_tool;
 use std::process::ExitCode;
 use wharf_core::registry::Registry;
+use wharf_core::runtime::ToolDef;
+
+/// What a tool costs a model's context before any call: its name, description and input
+/// schema as the tools/list JSON carries them (keys, quotes and escapes included).
+pub fn context_bytes(t: &ToolDef) -> usize {
+    serde_json::json!({
+        "name": t.name,
+        "description": t.description,
+        "inputSchema": t.input_schema,
+    })
+    .to_string()
+    .len()
+}
+
+/// `bytes` as KB and estimated tokens (a token is about 4 bytes of English and JSON).
+pub fn size(bytes: usize) -> String {
+    format!(
+        "{:.1} KB, about {:.1}k tokens",
+        bytes as f64 / 1024.0,
+        bytes as f64 / 4000.0
+    )
+}
+
+/// The served tools' count and their cost to a model's context.
+pub fn summary(registry: &Registry) -> String {
+    let (count, bytes) = registry
+        .tools()
+        .fold((0, 0), |(n, b), (_, t)| (n + 1, b + context_bytes(t)));
+    format!(
+        "{count} tools served: {} (names, descriptions and input schemas)",
+        size(bytes)
+    )
+}
 
 pub fn print(registry: &Registry, verbose: bool, json: bool) -> anyhow::Result<ExitCode> {
     if json {
@@ -13,7 +46,16 @@ pub fn print(registry: &Registry, verbose: bool, json: bool) -> anyhow::Result<E
     }
     for plugin in registry.plugins() {
         let info = plugin.info();
-        println!("{} {}: {}", info.name, info.version, info.description);
+        let tools: Vec<&ToolDef> = registry.tools_of(plugin).collect();
+        let bytes: usize = tools.iter().map(|t| context_bytes(t)).sum();
+        println!(
+            "{} {}: {} ({} tools, {})",
+            info.name,
+            info.version,
+            info.description,
+            tools.len(),
+            size(bytes)
+        );
         if verbose {
             let caps: Vec<_> = plugin.capabilities().iter().map(|c| c.name()).collect();
             println!(
@@ -68,6 +110,7 @@ pub fn print(registry: &Registry, verbose: bool, json: bool) -> anyhow::Result<E
     for f in registry.failed() {
         println!("{} (not loaded): {}", f.name, f.error);
     }
+    println!("{}", summary(registry));
     Ok(exit(registry))
 }
 

@@ -46,6 +46,7 @@ impl Plugin for Containers {
                 Hints::read_only(),
                 inspect::inspect_container,
             )
+            .output_object()
             .tool(
                 "run_container",
                 "Run a container",

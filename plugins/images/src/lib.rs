@@ -40,6 +40,7 @@ impl Plugin for Images {
                 Hints::read_only(),
                 inspect_image,
             )
+            .output_object()
             .tool(
                 "image_history",
                 "Image history",

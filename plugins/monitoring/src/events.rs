@@ -2,7 +2,8 @@
 
 use crate::time;
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use wharf_plugin_sdk::docker::system;
 use wharf_plugin_sdk::text::short_id;
 use wharf_plugin_sdk::{Context, Filters, Output, ToolError, ToolResult};
@@ -39,6 +40,30 @@ pub struct EventsArgs {
     /// At most this many rows (default 100).
     #[serde(default)]
     limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EventsOutput {
+    /// The window read, in Unix seconds.
+    since: i64,
+    until: i64,
+    events: Vec<EventRow>,
+    /// The limit stopped the reading before the window's end.
+    truncated: bool,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct EventRow {
+    /// Unix seconds.
+    time: i64,
+    #[serde(rename = "type")]
+    kind: String,
+    action: String,
+    /// The object's name when it has one, else its id.
+    name: String,
+    id: String,
+    /// Docker's attributes of the event: image, exitCode, signal, labels...
+    attributes: BTreeMap<String, String>,
 }
 
 /// What is worth a column for an event, beyond its type and action.
@@ -99,6 +124,7 @@ pub fn docker_events(a: EventsArgs, ctx: &Context) -> ToolResult<Output> {
         .any("label", a.label);
     let stream = system::events(since, until, f.as_slice())?;
     let mut rows = Vec::new();
+    let mut events = Vec::new();
     let mut cut = false;
     while let Some(e) = stream.next()? {
         if ctx.cancelled() {
@@ -114,26 +140,43 @@ pub fn docker_events(a: EventsArgs, ctx: &Context) -> ToolResult<Output> {
             .iter()
             .find(|(k, _)| k == "name")
             .map_or_else(|| short_id(&e.actor_id).to_owned(), |(_, v)| v.clone());
+        let time = e.time_nano.div_euclid(1_000_000_000);
         rows.push(format!(
             "{} | {} | {} | {} | {}",
-            time::clock(e.time_nano / 1_000_000_000),
+            time::clock(time),
             e.type_,
             e.action,
             name,
             details(&e)
         ));
+        events.push(EventRow {
+            time,
+            kind: e.type_,
+            action: e.action,
+            name,
+            id: e.actor_id,
+            attributes: e.attributes.into_iter().collect(),
+        });
     }
     let window = format!("{} to {}", time::clock(since), time::clock(until));
-    if rows.is_empty() {
-        return Ok(Output::text(format!("No events from {window}.")));
-    }
-    let mut text = format!("events from {window}:\nTIME | TYPE | ACTION | NAME | DETAILS\n");
-    text.push_str(&rows.join("\n"));
-    text.push('\n');
-    if cut {
-        text.push_str(&format!(
-            "(stopped after {limit} events; narrow the window or the filters, or raise limit)\n"
-        ));
-    }
-    Ok(Output::text(text))
+    let text = if rows.is_empty() {
+        format!("No events from {window}.")
+    } else {
+        let mut text = format!("events from {window}:\nTIME | TYPE | ACTION | NAME | DETAILS\n");
+        text.push_str(&rows.join("\n"));
+        text.push('\n');
+        if cut {
+            text.push_str(&format!(
+                "(stopped after {limit} events; narrow the window or the filters, or raise limit)\n"
+            ));
+        }
+        text
+    };
+    let out = EventsOutput {
+        since,
+        until,
+        events,
+        truncated: cut,
+    };
+    Ok(Output::structured(text, &out))
 }

@@ -63,6 +63,7 @@ impl Plugin for Monitoring {
                 Hints::read_only(),
                 events::docker_events,
             )
+            .output::<events::EventsOutput>()
             .tool(
                 "container_health",
                 "Container health",

@@ -42,6 +42,7 @@ impl Plugin for Networks {
                 Hints::read_only(),
                 inspect_network,
             )
+            .output_object()
             .tool(
                 "create_network",
                 "Create a network",

@@ -117,6 +117,16 @@ impl Toolbox {
         self
     }
 
+    /// Declare that the tool added last returns a JSON object on every success, of a shape
+    /// no Rust type holds (Docker's inspect JSON, say). Clients then expect it, and wharf
+    /// offers its `jq` projection on it, as for a tool with a typed [`Toolbox::output`].
+    pub fn output_object(mut self) -> Self {
+        if let Some(last) = self.entries.last_mut() {
+            last.output_schema = Some(|| serde_json::json!({"type": "object"}));
+        }
+        self
+    }
+
     pub(crate) fn definitions(&self) -> Vec<Tool> {
         self.entries
             .iter()

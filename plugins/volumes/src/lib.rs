@@ -42,6 +42,7 @@ impl Plugin for Volumes {
                 Hints::read_only(),
                 inspect_volume,
             )
+            .output_object()
             .tool(
                 "create_volume",
                 "Create a volume",

@@ -27,7 +27,11 @@ pub use changes::{Called, Change, Changes, Listed};
 pub use confirm::{Answer, Confirm, ConfirmPolicy, Confirmed, Unattended};
 pub use create::{CreateAllowances, check_create, check_service};
 pub use guard::{Guard, Rules};
-pub use modes::{Mode, ToolPolicy};
+pub use modes::{Mode, ToolPolicy, Toolsets};
+/// The names `toolsets` takes besides plugin names.
+pub mod toolsets {
+    pub use super::modes::{ALL, DEFAULT};
+}
 pub use paths::{AllowedRoots, PathError};
 pub use plan::{Plan, Removals};
 pub use scope::{InvalidScope, PROVENANCE, Scope};

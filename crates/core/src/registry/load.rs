@@ -2,7 +2,7 @@
 //! are served (each with its argument and result checks) or withheld, and why.
 
 use super::schemas::SchemaCheck;
-use super::{Entry, Failed, Registry, Slot, engine_argument};
+use super::{Entry, Failed, Registry, Slot, engine_argument, projection};
 use crate::config::Config;
 use crate::engine::Engines;
 use crate::policy::Grants;
@@ -73,9 +73,15 @@ impl PluginSource {
 }
 
 impl Registry {
-    /// Load the `builtin` plugins and those in the configured directories. A plugin that
-    /// fails to load is logged and skipped; the others still serve.
-    pub async fn load(runtime: &Runtime, config: &Config, builtin: &[Builtin]) -> Registry {
+    /// Load the `builtin` plugins and those in the configured directories, and `projector`
+    /// to serve the `jq` argument. A plugin that fails to load is logged and skipped; the
+    /// others still serve.
+    pub async fn load(
+        runtime: &Runtime,
+        config: &Config,
+        builtin: &[Builtin],
+        projector: Option<&Builtin>,
+    ) -> Registry {
         let mut sources: Vec<PluginSource> = builtin.iter().map(PluginSource::builtin).collect();
         let mut unreadable = Vec::new();
         for dir in &config.plugin_dirs {
@@ -97,18 +103,49 @@ impl Registry {
                 )),
             }
         }
-        let mut registry = Registry::from_sources(runtime, config, sources).await;
+        let projector = match projector {
+            Some(p) => {
+                let grants = Grants {
+                    allowed: Default::default(),
+                    narrowed: true,
+                    http_hosts: Vec::new(),
+                };
+                match runtime
+                    .load_digested(p.name, p.wasm, Some(p.sha256), &grants, projection::LIMITS)
+                    .await
+                {
+                    Ok(plugin) => Some(plugin),
+                    Err(e) => {
+                        // Every tool still serves, without the argument.
+                        tracing::error!("the jq projector did not load: {e}");
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        let mut registry = Registry::assemble(runtime, config, sources, projector).await;
         for (dir, error) in unreadable {
             registry.fail(&dir, error);
         }
         registry
     }
 
-    /// Load exactly `sources`, under `config`'s policy and per-plugin settings.
+    /// Load exactly `sources`, under `config`'s policy and per-plugin settings, with no
+    /// `jq` argument.
     pub async fn from_sources(
         runtime: &Runtime,
         config: &Config,
         sources: Vec<PluginSource>,
+    ) -> Registry {
+        Registry::assemble(runtime, config, sources, None).await
+    }
+
+    async fn assemble(
+        runtime: &Runtime,
+        config: &Config,
+        sources: Vec<PluginSource>,
+        projector: Option<Plugin>,
     ) -> Registry {
         let mut registry = Registry {
             plugins: Vec::new(),
@@ -119,24 +156,23 @@ impl Registry {
             confirm: config.confirm.clone(),
             audit: None,
             engines: runtime.engines().clone(),
+            projector,
         };
         // Each source is either loaded or failed, and either way it keeps its place: the
         // catalog's order is the sources' order, however the loads interleave.
         let mut loads = Vec::new();
         for source in sources {
             let pc = config.plugin(&source.name);
-            match pc.enabled {
-                Some(false) => {
-                    tracing::info!(plugin = %source.name, "disabled by config");
-                    continue;
-                }
-                None if !source.enabled_by_default => {
-                    tracing::debug!(plugin = %source.name, "off unless the config enables it");
-                    continue;
-                }
-                _ => {}
+            if pc.enabled == Some(false) {
+                tracing::info!(plugin = %source.name, "disabled by config");
+                continue;
             }
-            let load: Result<_, String> = if loads.iter().any(|(n, _)| *n == source.name) {
+            let on = pc.enabled.unwrap_or(source.enabled_by_default);
+            if !registry.policy.toolsets.loads(&source.name, on) {
+                tracing::debug!(plugin = %source.name, "not in the served toolsets");
+                continue;
+            }
+            let load: Result<_, String> = if loads.iter().any(|(n, _, _)| *n == source.name) {
                 Err("a plugin with this name is already loaded".into())
             } else {
                 source.wasm.map(|wasm| {
@@ -155,11 +191,11 @@ impl Registry {
                     (wasm, source.sha256, grants, pc.limits())
                 })
             };
-            loads.push((source.name, load));
+            loads.push((source.name, on, load));
         }
         // Loaded side by side: a plugin that spins while it describes itself takes its own
         // load budget, not everyone's.
-        let loaded = futures::future::join_all(loads.iter().map(|(name, load)| async move {
+        let loaded = futures::future::join_all(loads.iter().map(|(name, _, load)| async move {
             match load {
                 Ok((wasm, sha256, grants, limits)) => runtime
                     .load_digested(name, wasm, *sha256, grants, *limits)
@@ -169,9 +205,9 @@ impl Registry {
             }
         }))
         .await;
-        for ((name, _), outcome) in loads.iter().zip(loaded) {
+        for ((name, on, _), outcome) in loads.iter().zip(loaded) {
             match outcome {
-                Ok(plugin) => registry.add(plugin),
+                Ok(plugin) => registry.add(plugin, *on),
                 Err(e) => registry.fail(name, e),
             }
         }
@@ -191,7 +227,8 @@ impl Registry {
         });
     }
 
-    fn add(&mut self, plugin: Plugin) {
+    /// `on`: the plugin is on by default, or enabled in the config.
+    fn add(&mut self, plugin: Plugin, on: bool) {
         let name = plugin.info().name.clone();
         let taken =
             |t: &&ToolDef| self.tools.contains_key(&t.name) || self.refused.contains_key(&t.name);
@@ -206,7 +243,8 @@ impl Registry {
             );
             return;
         }
-        let entries = match checked_tools(&plugin, &self.engines, self.plugins.len()) {
+        let projected = self.projector.is_some();
+        let entries = match checked_tools(&plugin, &self.engines, self.plugins.len(), projected) {
             Ok(entries) => entries,
             Err(e) => {
                 self.fail(&name, e);
@@ -216,7 +254,7 @@ impl Registry {
         let mut served = 0;
         for entry in entries {
             let t = &entry.served;
-            match self.policy.refusal(t) {
+            match self.policy.refusal(&name, on, t) {
                 Some(reason) => {
                     tracing::debug!(tool = %t.name, "withheld: {reason}");
                     self.refused.insert(t.name.clone(), (entry.slot, reason));
@@ -234,9 +272,15 @@ impl Registry {
 
 /// The plugin's tools as they will be served, each with its compiled argument check; or
 /// why the plugin cannot be served. Tools of a plugin that reaches Docker may name their
-/// engine when there is a choice; the argument is the host's, so such a plugin may not
-/// declare it. A schema the host cannot check is refused here, not at the first call.
-fn checked_tools(plugin: &Plugin, engines: &Engines, index: usize) -> Result<Vec<Entry>, String> {
+/// engine when there is a choice, and tools with an output schema take a `jq` projection
+/// when `projected`; both arguments are the host's, so no plugin may declare them. A schema
+/// the host cannot check is refused here, not at the first call.
+fn checked_tools(
+    plugin: &Plugin,
+    engines: &Engines,
+    index: usize,
+    projected: bool,
+) -> Result<Vec<Entry>, String> {
     let docker = plugin.capabilities().iter().any(|c| c.is_docker());
     if docker
         && let Some(t) = plugin
@@ -251,12 +295,31 @@ fn checked_tools(plugin: &Plugin, engines: &Engines, index: usize) -> Result<Vec
             engine_argument::NAME
         ));
     }
+    // Reserved whether or not this host projects: a plugin that loads on one wharf loads
+    // on every one, the mock host included.
+    if let Some(t) = plugin
+        .tools()
+        .iter()
+        .find(|t| projection::declared(&t.input_schema))
+    {
+        return Err(format!(
+            "its tool `{}` declares a `{}` argument, which wharf reserves for projecting \
+             results",
+            t.name,
+            projection::NAME
+        ));
+    }
     let routed = docker && engines.len() > 1;
     let mut entries = Vec::new();
     for (i, t) in plugin.tools().iter().enumerate() {
         let mut served = t.clone();
         if routed {
-            served.input_schema = engine_argument::added(&t.input_schema, engines);
+            served.input_schema = engine_argument::added(&served.input_schema, engines);
+        }
+        let projected = projected && t.output_schema.is_some();
+        if projected {
+            served.input_schema = projection::added(&served.input_schema);
+            served.output_schema = t.output_schema.as_ref().map(projection::served_output);
         }
         let arguments = SchemaCheck::compile(&served.input_schema)
             .map_err(|e| format!("its tool `{}` has an invalid input schema: {e}", t.name))?;
@@ -274,6 +337,7 @@ fn checked_tools(plugin: &Plugin, engines: &Engines, index: usize) -> Result<Vec
             arguments,
             result,
             served,
+            projected,
         });
     }
     Ok(entries)
@@ -282,7 +346,7 @@ fn checked_tools(plugin: &Plugin, engines: &Engines, index: usize) -> Result<Vec
 /// What `wharf plugin check` reports on a loaded plugin's tools, beyond what loading
 /// checks: the problem that would keep wharf from serving it, if any.
 pub fn check_plugin_tools(plugin: &Plugin, engines: &Engines) -> Result<(), String> {
-    checked_tools(plugin, engines, 0).map(drop)
+    checked_tools(plugin, engines, 0, false).map(drop)
 }
 
 /// `NAME.wasm` files of `dir`, sorted, as (name, path).

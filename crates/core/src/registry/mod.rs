@@ -1,13 +1,16 @@
 //! The call pipeline: every tool wharf serves and the plugin behind each (the catalog,
 //! built in `load.rs`), and one call through its steps (`pipeline.rs`): argument check,
-//! engine routing, confirmation, the plugin, the result check, the audit record.
+//! engine routing, confirmation, the plugin, the result check, the projection, the audit
+//! record.
 
 mod engine_argument;
 mod load;
 mod pipeline;
+mod projection;
 mod schemas;
 
 pub use load::{Builtin, PluginSource, check_plugin_tools, plugin_files};
+pub use projection::{LIMITS as PROJECTION_LIMITS, MAX_OUTPUT as PROJECTION_BYTES};
 
 use crate::engine::{DockerEngine, Engines};
 use crate::policy::audit::{AuditLog, Call};
@@ -67,6 +70,14 @@ pub enum RegistryError {
     /// not made.
     #[error("failed: `{tool}` was not run: {problem}")]
     Unplanned { tool: String, problem: String },
+    /// The call's `jq` filter did not project its result. `text` is the unprojected
+    /// result of a tool that may have changed state, which a retry would not give back.
+    #[error("{problem} (the `jq` argument of `{tool}`)")]
+    Unprojected {
+        tool: String,
+        problem: String,
+        text: Option<String>,
+    },
     #[error(transparent)]
     Call(#[from] CallError),
 }
@@ -82,6 +93,8 @@ pub struct Registry {
     confirm: ConfirmPolicy,
     audit: Option<AuditLog>,
     engines: Arc<Engines>,
+    /// Runs the `jq` argument's filters; none serves no such argument.
+    projector: Option<Plugin>,
 }
 
 /// Where a tool lives: (plugin index, tool index).
@@ -97,8 +110,10 @@ struct Entry {
     /// The declared output schema, which every structured result must match.
     result: Option<SchemaCheck>,
     /// The tool as clients see it: the plugin's definition, plus the `engine` argument
-    /// when several engines are configured.
+    /// when several engines are configured and the `jq` argument when it is projected.
     served: ToolDef,
+    /// Takes the `jq` argument.
+    projected: bool,
 }
 
 impl Registry {
@@ -122,6 +137,11 @@ impl Registry {
 
     pub fn plugins(&self) -> &[Arc<Plugin>] {
         &self.plugins
+    }
+
+    /// Whether tools with an output schema take the `jq` argument.
+    pub fn projects(&self) -> bool {
+        self.projector.is_some()
     }
 
     pub fn failed(&self) -> &[Failed] {
@@ -220,6 +240,16 @@ impl Registry {
         let mut args = pipeline::arguments(entry, args)?;
         let plugin = &self.plugins[entry.slot.plugin];
         let def = &entry.served;
+        let projection = match (entry.projected, &self.projector) {
+            (true, Some(projector)) => projection::take(&mut args).map(|query| (projector, query)),
+            _ => None,
+        };
+        let changes_state = !def.annotations.read_only;
+        if let Some((projector, query)) = &projection
+            && changes_state
+        {
+            projection::check(projector, tool, query, &hooks.cancel).await?;
+        }
         // A dry run changes nothing (the guard refuses every change in it), so it asks
         // nothing.
         let dry_run = plan::offers_dry_run(&def.input_schema)
@@ -251,6 +281,7 @@ impl Registry {
             )
             .await?
         };
+        let cancel = hooks.cancel.clone();
         let hooks = CallHooks {
             engine,
             removals,
@@ -258,7 +289,13 @@ impl Registry {
             ..hooks
         };
         let output = plugin.call(tool, &args.to_string(), hooks).await?;
-        pipeline::checked_result(entry, &plugin.info().name, output)
+        let output = pipeline::checked_result(entry, &plugin.info().name, output)?;
+        match projection {
+            Some((projector, query)) => {
+                projection::project(projector, tool, &query, output, changes_state, &cancel).await
+            }
+            None => Ok(output),
+        }
     }
 
     /// Asks the user when the call needs it, and says what the call may then remove. A tool

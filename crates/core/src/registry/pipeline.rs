@@ -154,8 +154,10 @@ pub(super) fn audit_outcome<'a>(
 ) -> Option<Outcome<'a>> {
     Some(match outcome {
         Err(RegistryError::AwaitingConfirmation { .. }) => return None,
-        // The call ran and did what it did; only its structure was withheld.
-        Ok(_) | Err(RegistryError::MalformedResult { .. }) => Outcome::Ok,
+        // The call ran and did what it did; only its structure or projection was withheld.
+        Ok(_) | Err(RegistryError::MalformedResult { .. } | RegistryError::Unprojected { .. }) => {
+            Outcome::Ok
+        }
         Err(
             RegistryError::Refused { .. }
             | RegistryError::InvalidArguments { .. }
