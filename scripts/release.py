@@ -126,6 +126,7 @@ def manifest(wharf: str) -> dict:
                 "args": ["serve", "${user_config.allowed_roots}"],
                 "env": {
                     "WHARF_READ_ONLY": "${user_config.read_only}",
+                    "WHARF_TOOLSETS": "${user_config.toolsets}",
                     # Empty means unset: the docker CLI's choice (context, else the socket).
                     "DOCKER_HOST": "${user_config.docker_host}",
                 },
@@ -149,6 +150,14 @@ def manifest(wharf: str) -> dict:
                 "description": "Serve only tools that never change anything; the host refuses "
                 "every Docker write too.",
                 "default": False,
+            },
+            "toolsets": {
+                "type": "string",
+                "title": "Tool groups",
+                "description": "Comma-separated groups to serve: containers, networks, "
+                "volumes, images, monitoring, compose, swarm; default (all but swarm) or all. "
+                "Fewer groups leave Claude more context.",
+                "default": "default",
             },
             "docker_host": {
                 "type": "string",

@@ -176,9 +176,22 @@ fn doctor_reports_the_setup_and_fails_on_an_unreachable_engine() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("ok    engine   unix://"), "{text}");
+    let containers = text
+        .lines()
+        .find(|l| l.contains("containers 0.1.0: 16 tools ("))
+        .unwrap_or_else(|| panic!("{text}"));
     assert!(
-        text.contains("containers 0.1.0: 16 tools; grants containers-read"),
-        "{text}"
+        containers.contains(" KB, about ") && containers.contains("; grants containers-read"),
+        "{containers}"
+    );
+    // What the served tools cost a model's context, in bytes and tokens.
+    let tools = text
+        .lines()
+        .find(|l| l.starts_with("ok    tools    "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        tools.contains(" tools served: ") && tools.contains("k tokens"),
+        "{tools}"
     );
     assert!(text.contains("(not found: defaults apply)"), "{text}");
 

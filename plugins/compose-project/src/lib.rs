@@ -30,20 +30,17 @@ macro_rules! project_args {
         #[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
-            /// Project directory (default: the first allowed root).
+            // Undocumented in the schema on purpose: every compose tool repeats these, so
+            // compose_config's and compose_up's descriptions say once what they mean
+            // (PROJECT_ARGS), and the tool list does not pay for it a dozen times.
             #[serde(default)]
             pub project_dir: Option<String>,
-            /// Compose files in project_dir, later ones overriding (default: compose.yaml
-            /// or docker-compose.yml, and its override file).
             #[serde(default)]
             pub files: Vec<String>,
-            /// Inline compose YAML instead of files.
             #[serde(default)]
             pub yaml: Option<String>,
-            /// Default: `name:` in the file, else the directory's name.
             #[serde(default)]
             pub project_name: Option<String>,
-            /// Variables for interpolation; they win over .env.
             #[serde(default)]
             pub env: std::collections::BTreeMap<String, String>,
             $($body)*

@@ -15,20 +15,18 @@ use wharf_plugin_sdk::{Context, Filters, Output, ToolError, ToolResult};
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DownArgs {
-    /// The project's name.
     #[serde(rename = "project_name")]
     project: String,
-    /// Also remove the project's named and anonymous volumes: their data is lost.
+    /// Also remove its volumes and their data.
     #[serde(default)]
     volumes: bool,
-    /// Also remove images: `built` (the ones the project built) or `all` (every image its
-    /// containers used).
+    /// Also remove `built` images or `all` its containers used.
     #[serde(default)]
     images: Option<Images>,
-    /// Seconds each container gets to stop before it is killed (default 10).
+    /// Before SIGKILL (default 10).
     #[serde(default)]
     timeout_secs: Option<u32>,
-    /// Change nothing: say what would be removed, listing it under `plan` too.
+    /// Change nothing; list under `plan` what would be removed.
     #[serde(default)]
     dry_run: bool,
 }

@@ -9,22 +9,20 @@ use wharf_plugin_sdk::{Context, ErrorKind, Output, ToolError, ToolResult};
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExecArgs {
-    /// The project's name.
     #[serde(rename = "project_name")]
     project: String,
     service: String,
-    /// Which of the service's containers (default 1).
+    /// Default 1.
     #[serde(default)]
     index: Option<u32>,
-    /// `["ls", "-l", "/"]`, or a string run with /bin/sh -c.
+    /// An argv list, or a string for /bin/sh -c.
     command: Command,
-    /// User (name or uid[:gid]) to run as.
+    /// Name or uid[:gid].
     #[serde(default)]
     user: Option<String>,
-    /// Working directory for the command.
     #[serde(default)]
     workdir: Option<String>,
-    /// Stop waiting after this many seconds (default 30, at most 600).
+    /// Default 30, at most 600.
     #[serde(default)]
     timeout_secs: Option<u32>,
 }

@@ -125,7 +125,7 @@ pub fn ensure(
 
 project_args! {
     pub struct ImagesArgs {
-        /// Only these services (default: all).
+        /// Default: all.
         #[serde(default)]
         pub services: Vec<String>,
     }

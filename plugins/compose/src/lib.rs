@@ -36,8 +36,11 @@ impl Plugin for Compose {
             .tool(
                 "compose_config",
                 "Show a compose project",
-                "Load, interpolate and merge a Compose project and show its normalised \
-                 services, networks and volumes, with warnings.",
+                "Load, interpolate and merge a Compose project: services, networks, volumes, \
+                 warnings. Compose tools find a project by `files` in `project_dir` (default \
+                 compose.yaml or docker-compose.yml plus override, in the first allowed root) \
+                 or inline `yaml`; `env` beats .env; `project_name` defaults to `name:` or the \
+                 directory.",
                 Hints::read_only().idempotent(),
                 config::compose_config,
             )
@@ -46,8 +49,7 @@ impl Plugin for Compose {
                 "compose_up",
                 "Bring a compose project up",
                 "Create networks and volumes, pull or build missing images, start containers \
-                 in depends_on order (waiting on conditions). Unchanged containers are kept, \
-                 changed ones recreated.",
+                 in depends_on order; unchanged containers are kept, changed ones recreated.",
                 Hints::write().idempotent(),
                 up::compose_up,
             )
@@ -72,28 +74,28 @@ impl Plugin for Compose {
             .tool(
                 "compose_start",
                 "Start a compose project's containers",
-                "Start the existing containers of a project, or of some of its services.",
+                "Start a project's existing containers (or some services').",
                 Hints::write().idempotent(),
                 lifecycle::compose_start,
             )
             .tool(
                 "compose_stop",
                 "Stop a compose project's containers",
-                "Stop the containers of a project, or of some of its services, keeping them.",
+                "Stop a project's containers (or some services'), keeping them.",
                 Hints::write().idempotent(),
                 lifecycle::compose_stop,
             )
             .tool(
                 "compose_restart",
                 "Restart a compose project's containers",
-                "Restart the containers of a project, or of some of its services.",
+                "Restart a project's containers (or some services').",
                 Hints::write(),
                 lifecycle::compose_restart,
             )
             .tool(
                 "compose_logs",
                 "Show a compose project's logs",
-                "A project's logs merged in time order, lines prefixed service-number.",
+                "A project's logs in time order, lines prefixed service-number.",
                 Hints::read_only(),
                 logs::compose_logs,
             )
@@ -107,8 +109,8 @@ impl Plugin for Compose {
             .tool(
                 "compose_run",
                 "Run a one-off command for a compose service",
-                "Run a command in a new container of a service; returns its exit code and \
-                 output. Dependencies are not started.",
+                "Run a command in a new container of a service, without its dependencies; \
+                 returns the exit code and output.",
                 Hints::write(),
                 run::compose_run,
             )

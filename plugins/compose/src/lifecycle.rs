@@ -11,13 +11,12 @@ use wharf_plugin_sdk::{Context, Output, ToolError, ToolResult};
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LifecycleArgs {
-    /// The project's name.
     #[serde(rename = "project_name")]
     project: String,
-    /// Only these services (default: all).
+    /// Default: all.
     #[serde(default)]
     services: Vec<String>,
-    /// Seconds to wait for a stop before killing (default 10).
+    /// Before SIGKILL (default 10).
     #[serde(default)]
     timeout_secs: Option<u32>,
 }

@@ -8,10 +8,9 @@ use wharf_plugin_sdk::{Context, Output, ToolError, ToolResult};
 
 wharf_plugin_sdk::log_args! {
     pub struct LogsArgs {
-        /// The project's name.
         #[serde(rename = "project_name")]
         project: String,
-        /// Only these services (default: all).
+        /// Default: all.
         #[serde(default)]
         services: Vec<String>,
     }

@@ -8,13 +8,12 @@ use wharf_plugin_sdk::{Context, Output, ToolResult};
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PsArgs {
-    /// The project's name.
     #[serde(rename = "project_name")]
     project: String,
     /// Only these services.
     #[serde(default)]
     services: Vec<String>,
-    /// Include one-off containers of compose_run.
+    /// compose_run's containers too.
     #[serde(default)]
     oneoff: bool,
 }

@@ -20,13 +20,13 @@ const MAX_TIMEOUT_SECS: u32 = 600;
 project_args! {
     pub struct RunArgs {
         pub service: String,
-        /// Instead of the service's command: `["ls", "/"]`, or a string run with /bin/sh -c.
+        /// Instead of the service's: `["ls", "/"]`, or a string for /bin/sh -c.
         #[serde(default)]
         pub command: Option<Command>,
-        /// Seconds to wait for the command to finish (default 60, at most 600).
+        /// Default 60, at most 600.
         #[serde(default)]
         pub timeout_secs: Option<u32>,
-        /// Keep the container after it exits (default: removed).
+        /// Keep the container after it exits.
         #[serde(default)]
         pub keep: bool,
     }

@@ -27,30 +27,26 @@ pub const STOP_TIMEOUT: u32 = 10;
 
 project_args! {
     pub struct UpArgs {
-        /// Only these services and their dependencies (default: all).
+        /// And their dependencies (default: all).
         #[serde(default)]
         pub services: Vec<String>,
         /// Profiles to enable.
         #[serde(default)]
         pub profiles: Vec<String>,
-        /// Rebuild images that have a build section.
+        /// Rebuild images with a build section.
         #[serde(default)]
         pub build: bool,
-        /// Recreate containers even if unchanged.
         #[serde(default)]
         pub force_recreate: bool,
-        /// Remove containers of services no longer defined.
         #[serde(default)]
         pub remove_orphans: bool,
-        /// Seconds to wait for each depends_on condition (default 120).
+        /// For each depends_on condition (default 120).
         #[serde(default)]
         pub wait_timeout_secs: Option<u32>,
-        /// Let it recreate or remove the project's containers that wharf did not create
-        /// (docker compose made them, say); without it such a call is refused.
+        /// Recreate or remove the project's containers wharf did not create.
         #[serde(default)]
         pub adopt: bool,
-        /// Change nothing: say what would be done, and list under `plan` the containers
-        /// that would be removed or replaced.
+        /// Change nothing; list under `plan` what would be removed or replaced.
         #[serde(default)]
         pub dry_run: bool,
     }

@@ -10,54 +10,49 @@ use wharf_plugin_sdk::{Context, Output, ToolError, ToolResult};
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateArgs {
-    /// Image reference, e.g. `nginx:1.27`; must be present locally.
+    /// Local image, e.g. `nginx:1.27`.
     image: String,
-    /// Container name (Docker picks one if omitted).
     #[serde(default)]
     name: Option<String>,
-    /// Command and arguments, replacing the image's CMD.
+    /// Replaces the image's CMD.
     #[serde(default)]
     command: Option<Vec<String>>,
-    /// Entrypoint, replacing the image's ENTRYPOINT.
+    /// Replaces the image's ENTRYPOINT.
     #[serde(default)]
     entrypoint: Option<Vec<String>>,
-    /// Environment variables.
     #[serde(default)]
     env: BTreeMap<String, String>,
-    /// Published ports like `docker run -p`: `8080:80`, `127.0.0.1:8080:80/tcp`, `53/udp`.
+    /// `8080:80`, `127.0.0.1:8080:80/tcp`, `53/udp`.
     #[serde(default)]
     ports: Vec<String>,
-    /// Volumes like `docker run -v`: `name:/data`, `/host/dir:/data:ro` (host paths
-    /// must lie under the allowed roots), or `/data` for an anonymous volume.
+    /// `name:/data`, `/host/dir:/data:ro` (under the allowed roots), `/data`.
     #[serde(default)]
     volumes: Vec<String>,
-    /// Network to connect to (default: bridge).
+    /// Default bridge.
     #[serde(default)]
     network: Option<String>,
     #[serde(default)]
     labels: BTreeMap<String, String>,
-    /// Restart policy: no, always, unless-stopped, on-failure or on-failure:N.
+    /// no, always, unless-stopped, on-failure[:N].
     #[serde(default)]
     restart: Option<String>,
-    /// Memory limit: bytes, or with a unit: 512m, 1g.
+    /// Bytes, or 512m, 1g.
     #[serde(default)]
     memory: Option<String>,
-    /// CPU limit in cores, e.g. 0.5.
+    /// Cores, e.g. 0.5.
     #[serde(default)]
     cpus: Option<f64>,
-    /// Working directory inside the container.
     #[serde(default)]
     working_dir: Option<String>,
-    /// User (name or uid[:gid]) the command runs as.
+    /// Name or uid[:gid].
     #[serde(default)]
     user: Option<String>,
-    /// Remove the container when it exits.
     #[serde(default)]
     auto_remove: bool,
-    /// Allocate a TTY (keeps `sh` alive when run without a command).
+    /// Keeps `sh` alive without a command.
     #[serde(default)]
     tty: bool,
-    /// false: only create it, like docker create.
+    /// false: only create it.
     #[serde(default = "yes")]
     start: bool,
 }

@@ -8,21 +8,19 @@ use wharf_plugin_sdk::{Context, Output, ToolResult};
 #[serde(deny_unknown_fields)]
 pub struct ExecArgs {
     container: String,
-    /// `["ls", "-l", "/"]`, or a string run with /bin/sh -c.
+    /// An argv list, or a string for /bin/sh -c.
     command: Command,
-    /// Extra environment variables.
     #[serde(default)]
     env: BTreeMap<String, String>,
-    /// Working directory for the command.
     #[serde(default)]
     workdir: Option<String>,
-    /// User (name or uid[:gid]) to run as.
+    /// Name or uid[:gid].
     #[serde(default)]
     user: Option<String>,
-    /// Stop waiting after this many seconds (default 30, at most 600).
+    /// Default 30, at most 600.
     #[serde(default)]
     timeout_secs: Option<u32>,
-    /// Cap on the bytes kept of each of stdout and stderr (default 16384, at most 262144).
+    /// Of stdout and of stderr each (default 16384, at most 262144).
     #[serde(default)]
     max_bytes: Option<u32>,
 }

@@ -8,9 +8,9 @@ use wharf_plugin_sdk::{Context, Output, ToolResult};
 #[serde(deny_unknown_fields)]
 pub struct CopyInArgs {
     container: String,
-    /// Host file or directory to copy; relative paths are taken from the first allowed root.
+    /// Host path; relative to the first allowed root.
     source: String,
-    /// Existing directory in the container to copy into; the source keeps its name.
+    /// Existing directory in the container; the source keeps its name.
     destination: String,
 }
 
@@ -20,10 +20,8 @@ pub struct CopyOutArgs {
     container: String,
     /// File or directory in the container.
     source: String,
-    /// Host directory to copy into (created if missing); relative paths are taken from the
-    /// first allowed root.
+    /// Created if missing; relative to the first allowed root.
     destination: String,
-    /// Replace host files that already exist.
     #[serde(default)]
     overwrite: bool,
 }

@@ -9,10 +9,10 @@ use wharf_plugin_sdk::{Context, Output, ToolResult};
 #[serde(deny_unknown_fields)]
 pub struct InspectArgs {
     container: String,
-    /// Return Docker's whole inspect JSON instead of the summary.
+    /// Docker's whole inspect JSON.
     #[serde(default)]
     full: bool,
-    /// Show environment variable values (redacted by default: they often hold secrets).
+    /// Show env values (redacted by default).
     #[serde(default)]
     show_env: bool,
 }

@@ -30,8 +30,8 @@ impl Plugin for Containers {
             .tool(
                 "list_containers",
                 "List containers",
-                "List containers as compact rows (id, name, image, state, status, ports). \
-                 Running ones only unless all=true; filter by name, label or status.",
+                "Containers as compact rows (id, name, image, state, status, ports); running \
+                 ones unless all=true.",
                 Hints::read_only(),
                 list::list_containers,
             )
@@ -39,10 +39,8 @@ impl Plugin for Containers {
             .tool(
                 "inspect_container",
                 "Inspect a container",
-                "Summary of a container's configuration and state: image, command, state and \
-                 exit code, health, ports, mounts, networks, restart policy, limits. \
-                 Environment values are redacted unless show_env=true; full=true gives Docker's \
-                 whole inspect JSON.",
+                "A container's config and state (image, command, exit code, health, ports, \
+                 mounts, networks, restart, limits); env values redacted unless show_env.",
                 Hints::read_only(),
                 inspect::inspect_container,
             )
@@ -50,8 +48,8 @@ impl Plugin for Containers {
             .tool(
                 "run_container",
                 "Run a container",
-                "Create and start a container from a local image (like `docker run -d`; \
-                 start=false only creates it). Returns its id, name and state.",
+                "Create and start a container from a local image, like `docker run -d`; \
+                 returns its id, name and state.",
                 Hints::write(),
                 create::run_container,
             )
@@ -60,24 +58,23 @@ impl Plugin for Containers {
         t.tool(
             "get_container_logs",
             "Get container logs",
-            "A container's logs, newest last: tail (default 100 lines), since/until, \
-             stdout/stderr, and an optional regex filter applied before the byte cap.",
+            "A container's logs, newest last, capped in bytes.",
             Hints::read_only(),
             logs::get_container_logs,
         )
         .tool(
             "exec_container",
             "Run a command in a container",
-            "Run a command in a running container and return its exit code, stdout and \
-             stderr (each capped). A string command runs through /bin/sh -c.",
+            "Run a command in a running container; returns its exit code, stdout and \
+                 stderr (capped). A string runs via /bin/sh -c.",
             Hints::write(),
             exec::exec_container,
         )
         .tool(
             "copy_to_container",
             "Copy into a container",
-            "Copy a host file or directory (under the allowed roots) into a directory in a \
-             container.",
+            "Copy a host file or directory (under the allowed roots) into a container \
+                 directory.",
             Hints::write().idempotent(),
             files::copy_to_container,
         )
@@ -85,15 +82,14 @@ impl Plugin for Containers {
             "copy_from_container",
             "Copy out of a container",
             "Copy a file or directory from a container into a host directory under the \
-             allowed roots. Existing host files are replaced only with overwrite=true.",
+                 allowed roots.",
             Hints::write(),
             files::copy_from_container,
         )
         .tool(
             "wait_container",
             "Wait for a container",
-            "Wait until a container exits, or until its healthcheck reports healthy, for at \
-             most timeout_secs. Returns the exit code or health.",
+            "Wait until a container exits or is healthy; returns the exit code or health.",
             Hints::read_only(),
             wait::wait_container,
         )

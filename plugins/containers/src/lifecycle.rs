@@ -18,7 +18,7 @@ pub fn register(t: Toolbox) -> Toolbox {
     .tool(
         "stop_container",
         "Stop a container",
-        "Stop a running container: SIGTERM, then SIGKILL after timeout_secs (default 10).",
+        "Stop a running container: SIGTERM, then SIGKILL after timeout_secs.",
         Hints::write().idempotent(),
         stop,
     )
@@ -46,15 +46,14 @@ pub fn register(t: Toolbox) -> Toolbox {
     .tool(
         "kill_container",
         "Kill a container",
-        "Send a signal (default SIGKILL) to a running container's main process.",
+        "Send a signal to a running container's main process.",
         Hints::destructive(),
         kill,
     )
     .tool(
         "remove_container",
         "Remove a container",
-        "Delete a container. A running one needs force=true; volumes=true also deletes its \
-         anonymous volumes.",
+        "Delete a container (a running one needs force).",
         Hints::destructive(),
         remove,
     )
@@ -71,11 +70,10 @@ pub fn register(t: Toolbox) -> Toolbox {
 #[serde(deny_unknown_fields)]
 pub struct StopArgs {
     container: String,
-    /// Seconds to wait after SIGTERM before SIGKILL (default 10).
+    /// Before SIGKILL (default 10).
     #[serde(default)]
     timeout_secs: Option<u32>,
-    /// Change nothing: say whether stopping would remove the container (it was started
-    /// with auto-remove), listing it under `plan`.
+    /// Change nothing; under `plan`, the container if stopping removes it.
     #[serde(default)]
     dry_run: bool,
 }
@@ -84,7 +82,7 @@ pub struct StopArgs {
 #[serde(deny_unknown_fields)]
 pub struct RestartArgs {
     container: String,
-    /// Seconds to wait after SIGTERM before SIGKILL (default 10).
+    /// Before SIGKILL (default 10).
     #[serde(default)]
     timeout_secs: Option<u32>,
 }
@@ -93,7 +91,7 @@ pub struct RestartArgs {
 #[serde(deny_unknown_fields)]
 pub struct KillArgs {
     container: String,
-    /// Signal name or number, e.g. SIGTERM, SIGHUP, 9 (default SIGKILL).
+    /// e.g. SIGTERM, HUP, 9 (default SIGKILL).
     #[serde(default)]
     signal: Option<String>,
 }
@@ -102,10 +100,10 @@ pub struct KillArgs {
 #[serde(deny_unknown_fields)]
 pub struct RemoveArgs {
     container: String,
-    /// Kill and remove a running container.
+    /// Also a running one.
     #[serde(default)]
     force: bool,
-    /// Also remove the container's anonymous volumes.
+    /// Also its anonymous volumes.
     #[serde(default)]
     volumes: bool,
 }
@@ -114,7 +112,6 @@ pub struct RemoveArgs {
 #[serde(deny_unknown_fields)]
 pub struct RenameArgs {
     container: String,
-    /// The new name.
     new_name: String,
 }
 

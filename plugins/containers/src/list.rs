@@ -11,19 +11,19 @@ const MAX_ROWS: u32 = 500;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListArgs {
-    /// Include stopped containers (default: running only).
+    /// Stopped ones too.
     #[serde(default)]
     all: bool,
-    /// Only containers whose name contains this text.
+    /// Part of the name.
     #[serde(default)]
     name: Option<String>,
-    /// Only containers with these labels, each `key` or `key=value`.
+    /// `key` or `key=value` each.
     #[serde(default)]
     label: Vec<String>,
-    /// Only containers in this state (implies all=true).
+    /// Implies all=true.
     #[serde(default)]
     status: Option<Status>,
-    /// Show at most this many rows, most recently created first (default 50, at most 500).
+    /// Default 50, at most 500; newest first.
     #[serde(default)]
     limit: Option<u32>,
 }

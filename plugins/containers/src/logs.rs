@@ -8,29 +8,25 @@ use wharf_plugin_sdk::{Context, Output, ToolError, ToolResult};
 #[serde(deny_unknown_fields)]
 pub struct LogsArgs {
     container: String,
-    /// Only the last N lines (default 100); 0 means all lines.
+    /// Last N lines (default 100; 0: all).
     #[serde(default)]
     tail: Option<u32>,
-    /// Only lines after this time: RFC 3339 (2026-01-02T15:04:05Z), Unix seconds, or a
-    /// duration before now (10m, 2h).
+    /// RFC 3339, Unix seconds, or a duration ago (10m, 2h).
     #[serde(default)]
     since: Option<String>,
-    /// Only lines before this time, same formats as since.
+    /// Same forms as since.
     #[serde(default)]
     until: Option<String>,
-    /// Prefix each line with its timestamp.
     #[serde(default)]
     timestamps: bool,
-    /// Include stdout (default true).
     #[serde(default = "yes")]
     stdout: bool,
-    /// Include stderr (default true).
     #[serde(default = "yes")]
     stderr: bool,
-    /// Keep only lines matching this regular expression (applied before the byte cap).
+    /// Regex, applied before the byte cap.
     #[serde(default)]
     grep: Option<String>,
-    /// Cap on the bytes returned, newest lines kept (default 16384, at most 262144).
+    /// Default 16384, at most 262144; newest lines kept.
     #[serde(default)]
     max_bytes: Option<u32>,
 }

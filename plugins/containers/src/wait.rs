@@ -19,10 +19,10 @@ pub enum Until {
 #[serde(deny_unknown_fields)]
 pub struct WaitArgs {
     container: String,
-    /// What to wait for (default exited).
+    /// Default exited.
     #[serde(default)]
     until: Option<Until>,
-    /// Give up after this many seconds (default 60, at most 600).
+    /// Default 60, at most 600.
     #[serde(default)]
     timeout_secs: Option<u32>,
 }

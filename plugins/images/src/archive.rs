@@ -9,11 +9,9 @@ use wharf_plugin_sdk::{Context, Output, ToolResult};
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SaveArgs {
-    /// Image references or ids.
     images: Vec<String>,
-    /// Tar file to write, under the allowed roots.
+    /// Under the allowed roots.
     path: String,
-    /// Replace an existing file.
     #[serde(default)]
     overwrite: bool,
 }
@@ -31,7 +29,7 @@ pub(crate) fn save_images(a: SaveArgs, _: &Context) -> ToolResult<Output> {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LoadArgs {
-    /// Tar file (from save_images or docker save), under the allowed roots.
+    /// Under the allowed roots.
     path: String,
 }
 

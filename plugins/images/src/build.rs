@@ -11,31 +11,30 @@ use wharf_plugin_sdk::{Context, Output, ToolError, ToolResult};
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BuildArgs {
-    /// Context directory under the allowed roots (.dockerignore honoured).
+    /// Under the allowed roots; .dockerignore honoured.
     #[serde(default)]
     context_dir: Option<String>,
-    /// Dockerfile text; replaces the context's Dockerfile.
+    /// Dockerfile text, replacing the context's.
     #[serde(default)]
     dockerfile: Option<String>,
-    /// Dockerfile path inside context_dir (default Dockerfile).
+    /// In context_dir (default Dockerfile).
     #[serde(default)]
     dockerfile_path: Option<String>,
-    /// Extra text files for the context: path -> content.
+    /// Extra text files: path -> content.
     #[serde(default)]
     files: BTreeMap<String, String>,
-    /// `name:tag` references for the image.
     #[serde(default)]
     tags: Vec<String>,
     #[serde(default)]
     build_args: BTreeMap<String, String>,
-    /// Stage to build in a multi-stage Dockerfile.
+    /// Multi-stage build's stage.
     #[serde(default)]
     target: Option<String>,
     #[serde(default)]
     labels: BTreeMap<String, String>,
     #[serde(default)]
     no_cache: bool,
-    /// Always try to pull newer base images.
+    /// Pull newer base images.
     #[serde(default)]
     pull: bool,
     #[serde(default)]

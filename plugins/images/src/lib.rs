@@ -25,8 +25,7 @@ impl Plugin for Images {
             .tool(
                 "list_images",
                 "List images",
-                "List local images as compact rows (repo:tag, id, size, created); filter by \
-                 reference, label or dangling.",
+                "Local images as compact rows (repo:tag, id, size, created).",
                 Hints::read_only(),
                 list_images,
             )
@@ -34,9 +33,8 @@ impl Plugin for Images {
             .tool(
                 "inspect_image",
                 "Inspect an image",
-                "Summary of an image: tags, digests, created, size, platform, entrypoint, \
-                 command, env names, exposed ports, volumes, labels; full=true gives Docker's \
-                 JSON.",
+                "An image's tags, digests, created, size, platform, entrypoint, command, env \
+                 names, ports, volumes, labels.",
                 Hints::read_only(),
                 inspect_image,
             )
@@ -58,24 +56,22 @@ impl Plugin for Images {
             .tool(
                 "remove_image",
                 "Remove an image",
-                "Untag an image, deleting it once no tag or container refers to it; force for \
-                 images used by stopped containers or tagged several times.",
+                "Untag an image, deleting it once nothing refers to it.",
                 Hints::destructive(),
                 remove_image,
             )
             .tool(
                 "prune_images",
                 "Prune images",
-                "Delete dangling images (all=true: every image no container uses), optionally \
-                 only those with labels. Returns what was deleted and the space reclaimed.",
+                "Delete dangling images (all=true: every unused one), or only those with \
+                 labels; returns what went and the space reclaimed.",
                 Hints::destructive(),
                 prune_images,
             )
             .tool(
                 "pull_image",
                 "Pull an image",
-                "Pull an image from its registry (credentials from the user's Docker or wharf \
-                 config). Sends progress.",
+                "Pull an image (credentials from the Docker or wharf config). Sends progress.",
                 Hints::write().idempotent().open_world(),
                 registry::pull_image,
             )
@@ -89,8 +85,8 @@ impl Plugin for Images {
             .tool(
                 "build_image",
                 "Build an image",
-                "Build from a context directory and/or an inline Dockerfile with files. \
-                 Sends progress per step; a failed step returns the error and the last output.",
+                "Build from a context directory and/or an inline Dockerfile with files. Sends \
+                 progress; a failed step returns its error and output.",
                 Hints::write().open_world(),
                 build::build_image,
             )

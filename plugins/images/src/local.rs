@@ -13,19 +13,19 @@ const DEFAULT_ROWS: usize = 50;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ListArgs {
-    /// Only images matching this reference, e.g. `nginx`, `nginx:1.*`, `registry:5000/app`.
+    /// e.g. `nginx`, `nginx:1.*`, `registry:5000/app`.
     #[serde(default)]
     reference: Option<String>,
-    /// Only images with these labels, each `key` or `key=value`.
+    /// `key` or `key=value` each.
     #[serde(default)]
     label: Vec<String>,
-    /// true: only untagged images; false: only tagged ones.
+    /// true: untagged only; false: tagged only.
     #[serde(default)]
     dangling: Option<bool>,
     /// Include intermediate images.
     #[serde(default)]
     all: bool,
-    /// Show at most this many rows, newest first (default 50).
+    /// At most this many rows, newest first (default 50).
     #[serde(default)]
     limit: Option<u32>,
 }
@@ -104,7 +104,7 @@ pub(crate) fn list_images(a: ListArgs, _: &Context) -> ToolResult<Output> {
 #[serde(deny_unknown_fields)]
 pub(crate) struct InspectArgs {
     image: String,
-    /// Return Docker's whole inspect JSON instead of the summary.
+    /// Docker's whole inspect JSON.
     #[serde(default)]
     full: bool,
 }
@@ -180,11 +180,10 @@ pub(crate) fn image_history(a: ImageArg, _: &Context) -> ToolResult<Output> {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TagArgs {
-    /// Image reference or id to tag.
     image: String,
-    /// Repository of the new reference, e.g. `registry.local:5000/app`.
+    /// e.g. `registry.local:5000/app`.
     repo: String,
-    /// Tag of the new reference (default latest).
+    /// Default latest.
     #[serde(default)]
     tag: Option<String>,
 }
@@ -202,7 +201,6 @@ pub(crate) fn tag_image(a: TagArgs, _: &Context) -> ToolResult<Output> {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RemoveArgs {
     image: String,
-    /// Remove even if stopped containers use it or it has several tags.
     #[serde(default)]
     force: bool,
     /// Keep untagged parent images.
@@ -226,10 +224,10 @@ pub(crate) fn remove_image(a: RemoveArgs, _: &Context) -> ToolResult<Output> {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PruneArgs {
-    /// Every image no container uses, not only dangling ones.
+    /// Every image no container uses.
     #[serde(default)]
     all: bool,
-    /// Only images with these labels, each `key` or `key=value`.
+    /// `key` or `key=value` each.
     #[serde(default)]
     label: Vec<String>,
 }

@@ -31,7 +31,7 @@ pub(crate) fn pull_image(a: PullArgs, ctx: &Context) -> ToolResult<Output> {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PushArgs {
-    /// Local `registry/name[:tag]` to push (default tag latest); tag_image names it first.
+    /// Local `registry/name[:tag]` (tag_image names it first).
     reference: String,
 }
 

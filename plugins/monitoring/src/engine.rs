@@ -58,7 +58,7 @@ pub fn system_info(_: NoArgs, _: &Context) -> ToolResult<Output> {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiskUsageArgs {
-    /// Also list the largest images, containers and volumes (up to 10 each).
+    /// Also the 10 largest images, containers, volumes.
     #[serde(default)]
     verbose: bool,
 }

@@ -14,17 +14,16 @@ const MAX_WATCH_SECS: u32 = 300;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventsArgs {
-    /// Start: `10m` ago, an RFC 3339 date or Unix seconds (default: 10m ago, or now when
-    /// watching).
+    /// `10m` (ago), RFC 3339 or Unix seconds (default 10m; now when watching).
     #[serde(default)]
     since: Option<String>,
-    /// End, in the same forms (default: now).
+    /// Default: now.
     #[serde(default)]
     until: Option<String>,
-    /// Instead of until: wait for the events of the next N seconds (at most 300).
+    /// Instead of until: the next N seconds (at most 300).
     #[serde(default)]
     watch_secs: Option<u32>,
-    /// container, image, network, volume, daemon, plugin, service, node, secret, config.
+    /// container, image, network, volume, daemon, service, node...
     #[serde(default, rename = "type")]
     kind: Vec<String>,
     /// e.g. create, start, die, destroy, pull, health_status.
@@ -37,7 +36,7 @@ pub struct EventsArgs {
     /// `key` or `key=value`.
     #[serde(default)]
     label: Vec<String>,
-    /// At most this many rows (default 100).
+    /// Default 100.
     #[serde(default)]
     limit: Option<u32>,
 }

@@ -52,10 +52,10 @@ pub enum Target {
 #[serde(deny_unknown_fields)]
 pub struct HealthArgs {
     container: String,
-    /// Wait until the container reaches this: healthy, unhealthy or exited.
+    /// Wait until healthy, unhealthy or exited.
     #[serde(default)]
     wait_for: Option<Target>,
-    /// Longest wait (default 60, at most 600).
+    /// Default 60, at most 600.
     #[serde(default)]
     timeout_secs: Option<u32>,
 }

@@ -27,24 +27,24 @@ impl Plugin for Monitoring {
             .tool(
                 "system_info",
                 "Engine information",
-                "Engine and API version, OS, kernel, CPUs, memory, storage driver, and counts of \
-                 containers (running/paused/stopped) and images.",
+                "Engine and API version, OS, kernel, CPUs, memory, storage driver, container \
+                 and image counts.",
                 Hints::read_only(),
                 engine::system_info,
             )
             .tool(
                 "disk_usage",
                 "Disk usage",
-                "Space used by images, containers, volumes and build cache, and how much is \
-                 reclaimable, like docker system df; verbose adds the largest objects.",
+                "Space used and reclaimable by images, containers, volumes and build cache \
+                 (docker system df).",
                 Hints::read_only(),
                 engine::disk_usage,
             )
             .tool(
                 "container_stats",
                 "Container stats",
-                "CPU %, memory used/limit/%, network and block I/O, PIDs, computed as docker \
-                 stats does; one reading, or sampled over `seconds` (average and peak CPU).",
+                "CPU %, memory, network and block I/O, PIDs as docker stats computes them; one \
+                 reading, or over `seconds`.",
                 Hints::read_only(),
                 stats::container_stats,
             )
@@ -58,8 +58,7 @@ impl Plugin for Monitoring {
             .tool(
                 "docker_events",
                 "Docker events",
-                "Engine events in a time window (since/until), or those of the next `watch_secs` \
-                 seconds; filter by type, action, container, image, label.",
+                "Engine events in a time window, or those of the next `watch_secs` seconds.",
                 Hints::read_only(),
                 events::docker_events,
             )
@@ -67,16 +66,16 @@ impl Plugin for Monitoring {
             .tool(
                 "container_health",
                 "Container health",
-                "Health status and the last healthcheck probes; with wait_for, waits until the \
-                 container is healthy, unhealthy or exited (progress while waiting).",
+                "Health status and the last probes; wait_for waits for healthy, unhealthy or \
+                 exited (with progress).",
                 Hints::read_only(),
                 health::container_health,
             )
             .tool(
                 "watch_logs",
                 "Watch logs",
-                "Follow a container's new log lines for up to timeout_secs, returning as soon as \
-                 one matches `pattern` (regex); only matching lines are returned.",
+                "Follow a container's new log lines for up to timeout_secs, until one matches \
+                 `pattern`.",
                 Hints::read_only(),
                 watch::watch_logs,
             )

@@ -14,11 +14,10 @@ const MAX_SECONDS: u32 = 60;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatsArgs {
-    /// Container names or ids (default: every running container, up to 30).
+    /// Default: every running one, up to 30.
     #[serde(default)]
     containers: Vec<String>,
-    /// Sample for this many seconds (1-60) and report average and peak CPU; default: one
-    /// reading.
+    /// Sample 1-60 s for average and peak CPU (default: one reading).
     #[serde(default)]
     seconds: Option<u32>,
 }

@@ -18,18 +18,16 @@ const LINE_BYTES: usize = 500;
 #[serde(deny_unknown_fields)]
 pub struct WatchArgs {
     container: String,
-    /// Regex; the call returns at the first matching line. Without it, lines are collected
-    /// until the time is up.
+    /// Regex: return at the first match (else lines until the time is up).
     #[serde(default)]
     pattern: Option<String>,
-    /// How long to follow (default 30, at most 600).
+    /// Default 30, at most 600.
     #[serde(default)]
     timeout_secs: Option<u32>,
-    /// Also look at lines written since then: `1m` ago, a date or Unix seconds (default:
-    /// only new lines).
+    /// Lines since then too: `1m` (ago), a date or Unix seconds.
     #[serde(default)]
     since: Option<String>,
-    /// At most this many lines returned (default 20, at most 200).
+    /// Default 20, at most 200.
     #[serde(default)]
     max_lines: Option<u32>,
 }

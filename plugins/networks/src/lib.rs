@@ -28,8 +28,7 @@ impl Plugin for Networks {
             .tool(
                 "list_networks",
                 "List networks",
-                "List networks as compact rows (id, name, driver, scope, subnets, flags); filter \
-                 by name, driver or label.",
+                "Networks as compact rows (id, name, driver, scope, subnets, flags).",
                 Hints::read_only(),
                 list_networks,
             )
@@ -37,8 +36,8 @@ impl Plugin for Networks {
             .tool(
                 "inspect_network",
                 "Inspect a network",
-                "A network's driver, IPAM (subnets, gateways), flags, options, labels and the \
-                 containers attached with their addresses; full=true gives Docker's JSON.",
+                "A network's driver, IPAM, flags, options, labels and attached containers with \
+                 their addresses.",
                 Hints::read_only(),
                 inspect_network,
             )
@@ -46,8 +45,7 @@ impl Plugin for Networks {
             .tool(
                 "create_network",
                 "Create a network",
-                "Create a network: driver (default bridge), subnet/gateway/ip_range, internal, \
-                 attachable, labels, driver options.",
+                "Create a network, optionally with a subnet, internal or attachable.",
                 Hints::write(),
                 create_network,
             )
@@ -69,15 +67,15 @@ impl Plugin for Networks {
             .tool(
                 "disconnect_network",
                 "Disconnect a container from a network",
-                "Detach a container from a network (force for a container that is gone).",
+                "Detach a container from a network.",
                 Hints::write(),
                 disconnect_network,
             )
             .tool(
                 "prune_networks",
                 "Prune networks",
-                "Delete every network no container uses (optionally only those with labels). \
-                 Returns the names removed.",
+                "Delete every network no container uses (or only those with labels); returns \
+                 the names.",
                 Hints::destructive(),
                 prune_networks,
             )
@@ -89,13 +87,13 @@ wharf_plugin_sdk::export!(Networks);
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ListArgs {
-    /// Only networks whose name contains this text.
+    /// Part of the name.
     #[serde(default)]
     name: Option<String>,
-    /// Only networks of this driver (bridge, overlay, macvlan...).
+    /// bridge, overlay, macvlan...
     #[serde(default)]
     driver: Option<String>,
-    /// Only networks with these labels, each `key` or `key=value`.
+    /// `key` or `key=value` each.
     #[serde(default)]
     label: Vec<String>,
 }
@@ -168,7 +166,7 @@ fn list_networks(a: ListArgs, _: &Context) -> ToolResult<Output> {
 #[serde(deny_unknown_fields)]
 struct InspectArgs {
     network: String,
-    /// Return Docker's whole inspect JSON instead of the summary.
+    /// Docker's whole inspect JSON.
     #[serde(default)]
     full: bool,
 }
@@ -230,29 +228,26 @@ fn summarize(v: &Value) -> Value {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateArgs {
-    /// Network name.
     name: String,
-    /// Driver (default bridge).
+    /// Default bridge.
     #[serde(default)]
     driver: Option<String>,
-    /// Subnet in CIDR form, e.g. 172.28.0.0/16.
+    /// CIDR, e.g. 172.28.0.0/16.
     #[serde(default)]
     subnet: Option<String>,
-    /// Gateway address inside the subnet.
     #[serde(default)]
     gateway: Option<String>,
-    /// Range (CIDR) inside the subnet that container addresses come from.
+    /// CIDR in the subnet for container addresses.
     #[serde(default)]
     ip_range: Option<String>,
-    /// No route to the outside world.
+    /// No outside route.
     #[serde(default)]
     internal: bool,
-    /// Standalone containers may attach (overlay networks).
+    /// Standalone containers may attach (overlay).
     #[serde(default)]
     attachable: bool,
     #[serde(default)]
     labels: BTreeMap<String, String>,
-    /// Driver options, e.g. com.docker.network.bridge.name.
     #[serde(default)]
     options: BTreeMap<String, String>,
 }
@@ -306,10 +301,10 @@ fn remove_network(a: NetworkArg, _: &Context) -> ToolResult<Output> {
 struct ConnectArgs {
     network: String,
     container: String,
-    /// Extra names the container answers to on this network.
+    /// Extra names on this network.
     #[serde(default)]
     aliases: Vec<String>,
-    /// Fixed IPv4 address (the network needs a configured subnet).
+    /// Fixed address (needs the network's subnet).
     #[serde(default)]
     ipv4: Option<String>,
 }
@@ -334,7 +329,7 @@ fn connect_network(a: ConnectArgs, _: &Context) -> ToolResult<Output> {
 struct DisconnectArgs {
     network: String,
     container: String,
-    /// Disconnect even if the container is gone or not running.
+    /// Even if the container is gone or stopped.
     #[serde(default)]
     force: bool,
 }
@@ -350,10 +345,10 @@ fn disconnect_network(a: DisconnectArgs, _: &Context) -> ToolResult<Output> {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct PruneArgs {
-    /// Only networks with these labels, each `key` or `key=value`.
+    /// `key` or `key=value` each.
     #[serde(default)]
     label: Vec<String>,
-    /// Change nothing: list under `plan` the networks that would be removed.
+    /// Change nothing; list under `plan` what would be removed.
     #[serde(default)]
     dry_run: bool,
 }

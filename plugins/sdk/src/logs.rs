@@ -83,16 +83,15 @@ macro_rules! log_args {
             #[doc = $tail_doc]
             #[serde(default)]
             pub tail: Option<u32>,
-            /// Lines after: RFC 3339, Unix seconds, or a duration ago (10m).
+            /// RFC 3339, Unix seconds, or a duration ago (10m).
             #[serde(default)]
             pub since: Option<String>,
-            /// Only lines matching this regex.
+            /// Regex.
             #[serde(default)]
             pub grep: Option<String>,
-            /// Prefix each line with its timestamp.
             #[serde(default)]
             pub timestamps: bool,
-            /// Byte cap, newest lines kept (default 16384, max 262144).
+            /// Default 16384, at most 262144; newest lines kept.
             #[serde(default)]
             pub max_bytes: Option<u32>,
         }

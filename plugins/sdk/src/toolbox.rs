@@ -205,9 +205,10 @@ fn schema_of<T: JsonSchema>(settings: SchemaSettings) -> Value {
 
 /// Drop what a tool list pays for on every request but a model does not need (the whole
 /// list has a budget: see docs/measurements.md):
-/// - an optional argument is simply left out, so it needs neither `null` in its type nor a
-///   default of null, false or empty;
-/// - `format` (`uint32`, `double`) repeats what `type` and `minimum` say;
+/// - an optional argument is simply left out, so it needs neither `null` in its type or
+///   its enum nor a default of null, false or empty;
+/// - `format` (`uint32`, `double`) repeats what `type` says, and so does `minimum: 0` of
+///   an unsigned integer: the plugin's parsing still refuses a negative one, naming it;
 /// - `additionalProperties: false`: arguments are still parsed with
 ///   `deny_unknown_fields`, so a misspelt one is an error that names it.
 fn compact(schema: &mut Value) {
@@ -215,6 +216,15 @@ fn compact(schema: &mut Value) {
         return;
     };
     obj.remove("format");
+    // Doc comments wrap at the source's width; a model reads one line either way.
+    if let Some(Value::String(d)) = obj.get_mut("description") {
+        *d = d.replace('\n', " ");
+    }
+    if obj.get("type") == Some(&Value::from("integer"))
+        && obj.get("minimum") == Some(&Value::from(0))
+    {
+        obj.remove("minimum");
+    }
     if obj.get("additionalProperties") == Some(&Value::Bool(false)) {
         obj.remove("additionalProperties");
     }
@@ -258,6 +268,9 @@ fn drop_null(prop: &mut Value) {
     };
     if implied {
         p.remove("default");
+    }
+    if let Some(Value::Array(values)) = p.get_mut("enum") {
+        values.retain(|v| !v.is_null());
     }
     if let Some(Value::Array(types)) = p.get("type") {
         let rest: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
@@ -305,7 +318,7 @@ mod tests {
         let s = input_schema_of::<Args>();
         assert_eq!(
             s["properties"]["tail"],
-            serde_json::json!({"type": "integer", "minimum": 0})
+            serde_json::json!({"type": "integer"})
         );
         assert_eq!(s["required"], serde_json::json!(["id"]));
     }

@@ -28,8 +28,7 @@ impl Plugin for Volumes {
             .tool(
                 "list_volumes",
                 "List volumes",
-                "List volumes with their driver and the containers using each; filter by name, \
-                 driver, label, or dangling (unused).",
+                "Volumes with their driver and the containers using each.",
                 Hints::read_only(),
                 list_volumes,
             )
@@ -46,23 +45,22 @@ impl Plugin for Volumes {
             .tool(
                 "create_volume",
                 "Create a volume",
-                "Create a named volume (driver default local), with labels and driver options.",
+                "Create a named volume with labels and driver options.",
                 Hints::write().idempotent(),
                 create_volume,
             )
             .tool(
                 "remove_volume",
                 "Remove a volume",
-                "Delete a volume and all its data. A volume used by any container is refused; \
-                 remove those containers first.",
+                "Delete a volume and its data; refused while any container uses it.",
                 Hints::destructive(),
                 remove_volume,
             )
             .tool(
                 "prune_volumes",
                 "Prune volumes",
-                "Delete every volume no container uses, and its data (optionally only those \
-                 with labels). Returns the names removed and the space reclaimed.",
+                "Delete every volume no container uses, with its data (or only those with \
+                 labels); returns the names and space reclaimed.",
                 Hints::destructive(),
                 prune_volumes,
             )
@@ -89,16 +87,15 @@ fn users() -> ToolResult<HashMap<String, Vec<String>>> {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ListArgs {
-    /// Only volumes whose name contains this text.
+    /// Part of the name.
     #[serde(default)]
     name: Option<String>,
-    /// Only volumes of this driver.
     #[serde(default)]
     driver: Option<String>,
-    /// Only volumes with these labels, each `key` or `key=value`.
+    /// `key` or `key=value` each.
     #[serde(default)]
     label: Vec<String>,
-    /// true: only volumes no container uses; false: only used ones.
+    /// true: unused only; false: used only.
     #[serde(default)]
     dangling: Option<bool>,
 }
@@ -174,10 +171,9 @@ fn inspect_volume(a: VolumeArg, _: &Context) -> ToolResult<Output> {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateArgs {
-    /// Volume name (Docker picks one if omitted).
     #[serde(default)]
     name: Option<String>,
-    /// Driver (default local).
+    /// Default local.
     #[serde(default)]
     driver: Option<String>,
     /// Driver options.
@@ -223,14 +219,13 @@ fn remove_volume(a: VolumeArg, _: &Context) -> ToolResult<Output> {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct PruneArgs {
-    /// Only volumes with these labels, each `key` or `key=value`.
+    /// `key` or `key=value` each.
     #[serde(default)]
     label: Vec<String>,
-    /// Named volumes too, not only anonymous ones (engines before API 1.42 always prune
-    /// both).
+    /// Named volumes too (before API 1.42 always).
     #[serde(default)]
     all: bool,
-    /// Change nothing: list under `plan` the volumes that would be removed.
+    /// Change nothing; list under `plan` what would be removed.
     #[serde(default)]
     dry_run: bool,
 }
