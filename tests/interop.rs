@@ -229,6 +229,7 @@ fn a_jq_projection_returns_only_what_was_asked() {
     let image_id = docker(&["image", "inspect", "-f", "{{.Id}}", FIXTURE]);
     let refused = unique("jq-refused");
     let created = cleanup.container(&unique("jq-created"));
+    let ran = cleanup.container(&unique("jq-ran"));
     cleanup.container(&refused);
     let project = cleanup.project(&unique("jq-project"));
     let dir = tempfile::tempdir().unwrap();
@@ -283,8 +284,22 @@ fn a_jq_projection_returns_only_what_was_asked() {
          "contains": ["jq: expected term at the end (column 12)"]},
         {"tool": "list_images", "args": {"jq": "nosuch(1)"}, "expect": "error",
          "contains": ["jq: undefined filter `nosuch`"]},
+        // The unprojected result never reaches the client, not even beside the error.
         {"tool": "list_images", "args": {"jq": ".images | error(\"stop\")"}, "expect": "error",
-         "contains": ["jq: stop"]},
+         "text": "failed: jq: stop (the `jq` argument of `list_images`)"},
+        // jq quotes the value it failed on; a whole inspect result is cut short.
+        {"tool": "inspect_container", "args": {"container": running, "full": true, "jq": "error"},
+         "expect": "error", "contains": ["failed: jq: {", "...", "`inspect_container`"],
+         "max_text": 400},
+        {"tool": "list_images", "args": {"jq": ".images |\n  nosuch"}, "expect": "error",
+         "contains": ["undefined filter `nosuch` at line 2, column 3"]},
+        // A blank filter is none; a tool with nothing to project refuses one, and its
+        // plugin never sees the argument (it would say "unknown field").
+        {"tool": "list_images", "args": {"reference": FIXTURE, "jq": ""}, "expect": "ok",
+         "contains": [&image_id[7..19]]},
+        {"tool": "system_info", "args": {"jq": "."}, "expect": "error",
+         "text": "invalid arguments for `system_info`: jq: `system_info` has no structured \
+                  result this server can project"},
         {"tool": "list_images", "args": {"jq": "nan"}, "expect": "error",
          "contains": ["an output is not JSON"]},
         {"tool": "list_images", "args": {"jq": 1}, "expect": "error",
@@ -299,6 +314,12 @@ fn a_jq_projection_returns_only_what_was_asked() {
         {"tool": "run_container", "expect": "ok",
          "args": {"image": FIXTURE, "name": created, "command": ["true"], "start": false,
                   "labels": {"wharf.test": "1"}, "jq": "{health, rows: (.rows | length)}"}},
+        // One that fails on the result of a call that ran says so, and shows nothing else.
+        {"tool": "run_container", "expect": "error",
+         "args": {"image": FIXTURE, "name": ran, "command": ["true"], "start": false,
+                  "labels": {"wharf.test": "1"}, "jq": "error(\"boom\")"},
+         "text": "failed: jq: boom (the `jq` argument of `run_container`); the call itself ran and \
+                  its result was withheld: look before running it again"},
         {"tool": "compose_down", "args": {"project_name": project}, "expect": "ok"},
     ]);
     let config = dir.path().join("wharf.toml");
@@ -324,6 +345,7 @@ fn a_jq_projection_returns_only_what_was_asked() {
         "run_container ran with a filter it could not compile"
     );
     assert!(exists(&created));
+    assert!(exists(&ran), "the call whose projection failed did not run");
 }
 
 /// A plugin whose result breaks its own output schema: without the host's check the Python

@@ -346,6 +346,20 @@ async fn toolsets_and_tools_choose_what_is_served() {
         listed(&[], None, &[("WHARF_TOOLSETS", "images,volumes")]).await,
         both
     );
+    // As people type it, and as a launcher sends an unanswered setting: empty says nothing.
+    assert_eq!(
+        listed(&["--toolsets", " volumes , images"], None, &[]).await,
+        both
+    );
+    assert_eq!(
+        listed(
+            &[],
+            Some("toolsets = [\"volumes\"]\n"),
+            &[("WHARF_TOOLSETS", "")]
+        )
+        .await,
+        volumes
+    );
     let all = listed(&["--toolsets", "all"], None, &[]).await;
     assert!(all.contains(&"list_services".to_owned()) && all.len() > default.len());
     assert!(default.iter().all(|t| all.contains(t)));
@@ -407,7 +421,12 @@ async fn toolsets_and_tools_choose_what_is_served() {
             &["--tools", "list_image", "tools"][..],
             "unknown tool `list_image` in tools: no loaded plugin has it",
         ),
+        (
+            &["--config", "empty.toml", "tools"][..],
+            "toolsets is empty and tools names none: nothing would be served",
+        ),
     ] {
+        std::fs::write(dir.path().join("empty.toml"), "toolsets = []\n").unwrap();
         let out = support::wharf_cli(dir.path()).args(args).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(

@@ -245,13 +245,10 @@ async fn a_spinning_call_does_not_block_other_calls() {
         async move { call(&p, "hostile_loop").await }
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let started = Instant::now();
     still_serves(&p).await;
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "echo waited {:?}",
-        started.elapsed()
-    );
+    // Not a timing bound, which a loaded machine breaks: the echo came back while the
+    // spinner, with its 3 s of compute, was still running.
+    assert!(!spinner.is_finished(), "the echo waited for the spinner");
     assert!(matches!(
         spinner.await.unwrap(),
         Err(CallError::Compute { .. })

@@ -12,6 +12,7 @@ SCENARIO.json:
               "contains": [TEXT, ...],  # texts the result's content must carry
               "text": TEXT,             # the result's whole text, exactly
               "structured": JSON,       # its structuredContent, exactly
+              "max_text": N,            # the text's length at most
               "measure": LABEL}]}       # print the result's size as `measured LABEL: ...`
 
 Exits non-zero, listing each failure, when any call goes otherwise. Prints the tools it
@@ -65,6 +66,9 @@ async def main(path: str) -> int:
                     continue
                 if "text" in call and body != call["text"]:
                     failures.append(f"{label}: text {body!r}, expected {call['text']!r}")
+                    continue
+                if "max_text" in call and len(body) > call["max_text"]:
+                    failures.append(f"{label}: text of {len(body)} characters: {body[:2000]}")
                     continue
                 structured = result.structured_content
                 if "structured" in call and structured != call["structured"]:

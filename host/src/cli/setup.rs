@@ -24,6 +24,12 @@ pub struct Loaded {
 /// or `default`: a misspelt one would serve nothing and say nothing.
 fn known_toolsets(config: &Config) -> anyhow::Result<()> {
     let toolsets = config.tool_policy().toolsets;
+    if toolsets.serves_nothing() {
+        anyhow::bail!(
+            "toolsets is empty and tools names none: nothing would be served (name groups, \
+             `{DEFAULT}` or `{ALL}`)"
+        );
+    }
     if toolsets.named().is_empty() {
         return Ok(());
     }
@@ -53,7 +59,7 @@ fn known_toolsets(config: &Config) -> anyhow::Result<()> {
 
 /// Every single tool named is one a loaded plugin has, served or withheld by the mode.
 fn known_tools(config: &Config, registry: &Registry) -> anyhow::Result<()> {
-    for tool in &config.tools {
+    for tool in config.tool_policy().toolsets.tools() {
         if registry.find(tool).is_none() && !registry.withheld().any(|(t, _)| t == tool) {
             let failed: Vec<&str> = registry.failed().iter().map(|f| f.name.as_str()).collect();
             let hint = if failed.is_empty() {
@@ -161,14 +167,21 @@ pub fn config(cli: &Cli) -> anyhow::Result<(Config, Option<(PathBuf, bool)>)> {
     config
         .disabled_tools
         .extend(cli.disabled_tools.iter().cloned());
+    // `containers, compose` as people type it; `--toolsets ""` (an empty WHARF_TOOLSETS,
+    // which launchers set for an unanswered setting) says nothing, so the config decides.
+    let names = |list: &[String]| -> Vec<String> {
+        list.iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
     if let Some(sets) = &cli.toolsets {
-        // `--toolsets ""` (an empty WHARF_TOOLSETS) says nothing rather than "none".
-        let sets: Vec<String> = sets.iter().filter(|s| !s.is_empty()).cloned().collect();
-        config.toolsets = (!sets.is_empty()).then_some(sets);
+        let sets = names(sets);
+        if !sets.is_empty() {
+            config.toolsets = Some(sets);
+        }
     }
-    config
-        .tools
-        .extend(cli.tools.iter().filter(|t| !t.is_empty()).cloned());
+    config.tools.extend(names(&cli.tools));
     if let Some(scope) = &cli.scope_label {
         config.scope_label = Some(scope.clone());
     }

@@ -28,12 +28,8 @@ pub fn to_mcp(outcome: Result<Output, RegistryError>) -> Result<CallToolResult, 
             let mut content = vec![ContentBlock::text(cap(error_text(&e)))];
             // What the call did is still worth telling the model; only the structure is
             // withheld.
-            match e {
-                RegistryError::MalformedResult { text, .. }
-                | RegistryError::Unprojected {
-                    text: Some(text), ..
-                } => content.push(ContentBlock::text(cap(text))),
-                _ => {}
+            if let RegistryError::MalformedResult { text, .. } = e {
+                content.push(ContentBlock::text(cap(text)));
             }
             Ok(CallToolResult::error(content))
         }

@@ -158,17 +158,25 @@ fn invalid(problems: Vec<String>) -> ToolError {
     ToolError::invalid(format!("jq: {}", problems.join("; ")))
 }
 
-/// Where `part`, a slice of `query`, starts: column numbers for a one-line filter.
+/// Where `part`, a slice of `query`, starts: line (when the filter has several) and
+/// column, counted in characters.
 fn at(query: &str, part: &str) -> String {
     let offset = (part.as_ptr() as usize).wrapping_sub(query.as_ptr() as usize);
-    if offset > query.len() {
+    let Some(before) = query.get(..offset) else {
         return String::new();
-    }
+    };
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    let place = if query.contains('\n') {
+        format!("line {line}, column {column}")
+    } else {
+        format!("column {column}")
+    };
     let near: String = part.chars().take(20).collect();
     if near.is_empty() {
-        format!(" at the end (column {})", offset + 1)
+        format!(" at the end ({place})")
     } else {
-        format!(" at column {} (`{near}`)", offset + 1)
+        format!(" at {place} (`{near}`)")
     }
 }
 

@@ -61,7 +61,14 @@ impl Toolsets {
     /// `toolsets` as configured (none: `default`, unless `tools` names some tools, which
     /// then are all that is served) and single `tools` on top.
     pub fn new(toolsets: Option<&[String]>, tools: BTreeSet<String>) -> Self {
-        let named: BTreeSet<String> = toolsets.unwrap_or_default().iter().cloned().collect();
+        let trimmed = |names: &mut dyn Iterator<Item = &String>| -> BTreeSet<String> {
+            names
+                .map(|n| n.trim().to_owned())
+                .filter(|n| !n.is_empty())
+                .collect()
+        };
+        let named = trimmed(&mut toolsets.unwrap_or_default().iter());
+        let tools = trimmed(&mut tools.iter());
         Toolsets {
             all: named.contains(ALL),
             default: named.contains(DEFAULT) || (toolsets.is_none() && tools.is_empty()),
@@ -71,6 +78,11 @@ impl Toolsets {
                 .collect(),
             tools,
         }
+    }
+
+    /// Nothing at all is chosen (`toolsets = []` and no tools).
+    pub fn serves_nothing(&self) -> bool {
+        !self.all && !self.default && self.named.is_empty() && self.tools.is_empty()
     }
 
     /// The plugins named, besides `all` and `default`.

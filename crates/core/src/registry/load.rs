@@ -316,10 +316,19 @@ fn checked_tools(
         if routed {
             served.input_schema = engine_argument::added(&served.input_schema, engines);
         }
-        let projected = projected && t.output_schema.is_some();
-        if projected {
+        // Served wrapped only when the wrapped schema is one the host (and so a client) can
+        // check: a schema whose references would break inside `anyOf` keeps no `jq`.
+        let wrapped = t
+            .output_schema
+            .as_ref()
+            .filter(|_| projected)
+            .filter(|own| projection::wrappable(own))
+            .map(projection::served_output)
+            .filter(|wrapped| SchemaCheck::compile(wrapped).is_ok());
+        let projected = wrapped.is_some();
+        if let Some(wrapped) = wrapped {
             served.input_schema = projection::added(&served.input_schema);
-            served.output_schema = t.output_schema.as_ref().map(projection::served_output);
+            served.output_schema = Some(wrapped);
         }
         let arguments = SchemaCheck::compile(&served.input_schema)
             .map_err(|e| format!("its tool `{}` has an invalid input schema: {e}", t.name))?;

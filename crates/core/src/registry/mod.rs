@@ -70,13 +70,20 @@ pub enum RegistryError {
     /// not made.
     #[error("failed: `{tool}` was not run: {problem}")]
     Unplanned { tool: String, problem: String },
-    /// The call's `jq` filter did not project its result. `text` is the unprojected
-    /// result of a tool that may have changed state, which a retry would not give back.
-    #[error("{problem} (the `jq` argument of `{tool}`)")]
+    /// The call's `jq` filter did not project its result, which is withheld. `ran`: the
+    /// tool may have changed state, and did whatever it does.
+    #[error(
+        "failed: {problem} (the `jq` argument of `{tool}`){}",
+        if *ran {
+            "; the call itself ran and its result was withheld: look before running it again"
+        } else {
+            ""
+        }
+    )]
     Unprojected {
         tool: String,
         problem: String,
-        text: Option<String>,
+        ran: bool,
     },
     #[error(transparent)]
     Call(#[from] CallError),
@@ -240,9 +247,20 @@ impl Registry {
         let mut args = pipeline::arguments(entry, args)?;
         let plugin = &self.plugins[entry.slot.plugin];
         let def = &entry.served;
-        let projection = match (entry.projected, &self.projector) {
-            (true, Some(projector)) => projection::take(&mut args).map(|query| (projector, query)),
-            _ => None,
+        // Taken out whatever the tool: the argument is the host's, and a plugin whose
+        // schema lets unknown arguments through must not see it either.
+        let projection = match (projection::take(&mut args), &self.projector) {
+            (None, _) => None,
+            (Some(query), Some(projector)) if entry.projected => Some((projector, query)),
+            (Some(_), _) => {
+                return Err(RegistryError::InvalidArguments {
+                    tool: tool.to_owned(),
+                    problems: format!(
+                        "{}: `{tool}` has no structured result this server can project",
+                        projection::NAME
+                    ),
+                });
+            }
         };
         let changes_state = !def.annotations.read_only;
         if let Some((projector, query)) = &projection
@@ -289,10 +307,36 @@ impl Registry {
             ..hooks
         };
         let output = plugin.call(tool, &args.to_string(), hooks).await?;
-        let output = pipeline::checked_result(entry, &plugin.info().name, output)?;
+        let output = pipeline::checked_result(entry, &plugin.info().name, output).map_err(|e| {
+            match e {
+                // The client asked for a projection: what it did not ask for stays here.
+                RegistryError::MalformedResult {
+                    plugin,
+                    tool,
+                    problems,
+                    ..
+                } if projection.is_some() => RegistryError::MalformedResult {
+                    plugin,
+                    tool,
+                    problems,
+                    text: "(the result's text is withheld too: the call asked for a jq \
+                           projection)"
+                        .to_owned(),
+                },
+                e => e,
+            }
+        })?;
         match projection {
             Some((projector, query)) => {
-                projection::project(projector, tool, &query, output, changes_state, &cancel).await
+                projection::project(
+                    projector,
+                    tool,
+                    &query,
+                    output,
+                    changes_state && !dry_run,
+                    &cancel,
+                )
+                .await
             }
             None => Ok(output),
         }

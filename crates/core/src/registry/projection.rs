@@ -80,13 +80,27 @@ pub fn served_output(schema: &Map<String, Value>) -> Map<String, Value> {
     }
 }
 
-/// Remove the `jq` argument from checked arguments (the schema made it a string).
+/// Remove the `jq` argument from checked arguments, whatever the tool: the name is the
+/// host's, so it never reaches a plugin. A blank filter is no filter (clients fill
+/// optional strings with "").
 pub fn take(args: &mut Value) -> Option<String> {
-    match args.as_object_mut()?.remove(NAME)? {
-        Value::String(s) => Some(s),
-        other => Some(other.to_string()),
-    }
+    let query = match args.as_object_mut()?.remove(NAME)? {
+        Value::String(s) => s,
+        Value::Null => return None,
+        other => other.to_string(),
+    };
+    (!query.trim().is_empty()).then_some(query)
 }
+
+/// Why a projection failed: the filter itself (an argument the model can fix), or the
+/// call (cancelled, or a projector that broke).
+enum Failure {
+    Filter(String),
+    Cancelled,
+}
+
+/// Longest error text: jq quotes the values it failed on, which may be a whole result.
+const MAX_PROBLEM: usize = 300;
 
 /// Whether `query` compiles, asked before a tool that changes state runs: a typo must not
 /// cost the result of a call that cannot be repeated. One that does not is an invalid
@@ -98,18 +112,19 @@ pub async fn check(
     cancel: &CancellationToken,
 ) -> Result<(), RegistryError> {
     let args = json!({"query": query, "limit": MAX_OUTPUT, "compile_only": true});
-    run(projector, &args, cancel)
-        .await
-        .map(drop)
-        .map_err(|problems| RegistryError::InvalidArguments {
+    match run(projector, &args, cancel).await {
+        Ok(_) => Ok(()),
+        Err(Failure::Filter(problems)) => Err(RegistryError::InvalidArguments {
             tool: tool.to_owned(),
             problems,
-        })
+        }),
+        Err(Failure::Cancelled) => Err(RegistryError::Call(CallError::Cancelled)),
+    }
 }
 
-/// `output` projected by `query`. A filter that fails leaves the result unprojected: when
-/// the tool changed state, its text comes with the error, as the call cannot be repeated
-/// for it.
+/// `output` projected by `query`. The unprojected result never reaches the client: a
+/// filter that fails is an error, and for a tool that changed state the error says that it
+/// ran, so the model looks rather than runs it again.
 pub async fn project(
     projector: &Plugin,
     tool: &str,
@@ -118,56 +133,92 @@ pub async fn project(
     changed_state: bool,
     cancel: &CancellationToken,
 ) -> Result<Output, RegistryError> {
-    let Some(input) = output.structured else {
-        // Tools with an output schema always have a structured result (the result check
-        // saw to it); this is for a caller that projects anything else.
-        return Err(RegistryError::Unprojected {
-            tool: tool.to_owned(),
-            problem: "the result has no structured content to project".to_owned(),
-            text: changed_state.then_some(output.text),
-        });
+    let unprojected = |problem: String| RegistryError::Unprojected {
+        tool: tool.to_owned(),
+        problem,
+        ran: changed_state,
     };
+    // Tools with an output schema always have a structured result (the result check saw
+    // to it); this is for a caller that projects anything else.
+    let input = output
+        .structured
+        .ok_or_else(|| unprojected("the result has no structured content to project".into()))?;
     let args = json!({"query": query, "input": input, "limit": MAX_OUTPUT});
     match run(projector, &args, cancel).await {
         Ok(projected) => Ok(projected),
-        Err(problem) => Err(RegistryError::Unprojected {
-            tool: tool.to_owned(),
-            problem,
-            text: changed_state.then_some(output.text),
-        }),
+        Err(Failure::Filter(problem)) => Err(unprojected(problem)),
+        Err(Failure::Cancelled) => Err(RegistryError::Call(CallError::Cancelled)),
     }
 }
 
-/// One projector call; the error says what was wrong with the filter.
+/// One projector call.
 async fn run(
     projector: &Plugin,
     args: &Value,
     cancel: &CancellationToken,
-) -> Result<Output, String> {
+) -> Result<Output, Failure> {
     let hooks = CallHooks {
         cancel: cancel.clone(),
         ..CallHooks::default()
     };
     let limits = projector.limits();
-    match projector.call(TOOL, &args.to_string(), hooks).await {
-        Ok(out) => Ok(Output {
-            text: out.text,
-            structured: Some(json!({FIELD: out.structured.unwrap_or(Value::Array(vec![]))})),
-        }),
+    let problem = match projector.call(TOOL, &args.to_string(), hooks).await {
+        Ok(out) => {
+            return Ok(Output {
+                text: out.text,
+                structured: Some(json!({FIELD: out.structured.unwrap_or(Value::Array(vec![]))})),
+            });
+        }
+        Err(CallError::Cancelled) => return Err(Failure::Cancelled),
         // The projector's own errors already read `jq: ...`.
-        Err(CallError::Tool(e)) => Err(e.message),
-        Err(CallError::Memory { .. }) => Err(format!(
+        Err(CallError::Tool(e)) => e.message,
+        Err(CallError::Memory { .. }) => format!(
             "jq: the filter needed more than {} MiB and was stopped",
             limits.memory_bytes >> 20
-        )),
-        Err(CallError::Compute { .. } | CallError::Timeout { .. }) => Err(format!(
+        ),
+        Err(CallError::Compute { .. } | CallError::Timeout { .. }) => format!(
             "jq: the filter ran for more than {} s and was stopped (an endless recursion or \
              a huge range?)",
             limits.compute.as_secs()
-        )),
-        Err(CallError::Cancelled) => Err("cancelled by the client".to_owned()),
-        Err(e) => Err(format!("jq: the projection failed: {e}")),
+        ),
+        Err(e) => format!("jq: the projection failed: {e}"),
+    };
+    Err(Failure::Filter(shortened(problem)))
+}
+
+fn shortened(mut problem: String) -> String {
+    if problem.len() > MAX_PROBLEM {
+        let mut end = MAX_PROBLEM;
+        while !problem.is_char_boundary(end) {
+            end -= 1;
+        }
+        problem.truncate(end);
+        problem.push_str("...");
     }
+    problem
+}
+
+/// Whether the tool's output schema can be served wrapped: its references must still
+/// resolve once it sits inside `anyOf`, and it must mean what it means in draft 2020-12
+/// (a third-party plugin may write `definitions`, `$id` or a draft-07 `$schema`). A tool
+/// whose schema cannot is served as it is, without `jq`.
+pub fn wrappable(schema: &Map<String, Value>) -> bool {
+    fn refs_ok(v: &Value) -> bool {
+        match v {
+            Value::Object(m) => m.iter().all(|(k, v)| match (k.as_str(), v) {
+                ("$ref", Value::String(r)) => r.starts_with("#/$defs/"),
+                ("$id" | "$anchor" | "$dynamicRef" | "$dynamicAnchor" | "definitions", _) => false,
+                _ => refs_ok(v),
+            }),
+            Value::Array(a) => a.iter().all(refs_ok),
+            _ => true,
+        }
+    }
+    let draft = schema
+        .get("$schema")
+        .and_then(Value::as_str)
+        .is_none_or(|s| s.contains("2020-12"));
+    draft && refs_ok(&Value::Object(schema.clone()))
 }
 
 #[cfg(test)]
@@ -187,6 +238,36 @@ mod tests {
         assert_eq!(take(&mut args).as_deref(), Some(".id"));
         assert_eq!(args, json!({"id": "a"}));
         assert_eq!(take(&mut args), None);
+        let mut blank = json!({"jq": "  "});
+        assert_eq!(take(&mut blank), None);
+        assert_eq!(blank, json!({}));
+    }
+
+    #[test]
+    fn only_schemas_whose_references_survive_are_wrapped() {
+        let ok = |v: Value| wrappable(v.as_object().unwrap());
+        assert!(ok(
+            json!({"type": "object", "properties": {"a": {"$ref": "#/$defs/A"}},
+                          "$defs": {"A": {"type": "string"}}})
+        ));
+        assert!(ok(
+            json!({"$schema": "https://json-schema.org/draft/2020-12/schema",
+                          "type": "object"})
+        ));
+        assert!(!ok(
+            json!({"$schema": "http://json-schema.org/draft-07/schema#",
+                           "type": "object"})
+        ));
+        assert!(!ok(
+            json!({"type": "object", "properties": {"a": {"$ref": "#/definitions/A"}},
+                           "definitions": {"A": {}}})
+        ));
+        assert!(!ok(
+            json!({"type": "object", "properties": {"a": {"$ref": "#/properties/b"}}})
+        ));
+        assert!(!ok(
+            json!({"$id": "https://example.com/s", "type": "object"})
+        ));
     }
 
     #[test]
