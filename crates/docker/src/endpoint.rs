@@ -78,6 +78,18 @@ pub enum EndpointError {
 /// The process environment, or a stand-in for tests.
 pub trait Env {
     fn var(&self, key: &str) -> Option<String>;
+
+    /// Whether a socket (or any file) is at `path`.
+    fn exists(&self, path: &Path) -> bool {
+        path.exists()
+    }
+
+    /// The user this process runs as: whose `/run/user/UID` to look in. `/proc/self`
+    /// belongs to it, which spares a libc call.
+    fn uid(&self) -> Option<u32> {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata("/proc/self").ok().map(|m| m.uid())
+    }
 }
 
 /// The real environment.
@@ -111,7 +123,7 @@ impl Endpoint {
             return Endpoint::checked(host, tls, "DOCKER_HOST".into());
         }
         let Some(dir) = cli_config_dir(env) else {
-            return Endpoint::checked(DEFAULT_HOST.into(), None, "the default socket".into());
+            return Ok(local_socket(env));
         };
         let context = match env.var("DOCKER_CONTEXT") {
             Some(name) => Some(name),
@@ -119,7 +131,7 @@ impl Endpoint {
         };
         match context {
             Some(name) if name != "default" => Endpoint::from_context(&dir, &name),
-            _ => Endpoint::checked(DEFAULT_HOST.into(), None, "the default socket".into()),
+            _ => Ok(local_socket(env)),
         }
     }
 
@@ -234,6 +246,59 @@ impl fmt::Display for Endpoint {
     }
 }
 
+/// The engine on this machine when nothing names one: the CLI's default socket, else
+/// rootless Docker's, else Podman's (rootless, then system-wide). The docker CLI stops at
+/// the default, so a user whose only engine is rootless Docker or Podman would be told it
+/// cannot connect; the source says which was found, for `wharf doctor`.
+fn local_socket(env: &impl Env) -> Endpoint {
+    let mut runtime_dirs: Vec<PathBuf> = env
+        .var("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .into_iter()
+        .collect();
+    if let Some(uid) = env.uid() {
+        let dir = PathBuf::from(format!("/run/user/{uid}"));
+        if !runtime_dirs.contains(&dir) {
+            runtime_dirs.push(dir);
+        }
+    }
+    let default = PathBuf::from(DEFAULT_HOST.trim_start_matches("unix://"));
+    let mut candidates = vec![(default, "the default socket".to_owned())];
+    for dir in &runtime_dirs {
+        candidates.push((
+            dir.join("docker.sock"),
+            "rootless Docker's socket".to_owned(),
+        ));
+    }
+    for dir in &runtime_dirs {
+        candidates.push((
+            dir.join("podman/podman.sock"),
+            "rootless Podman's socket".to_owned(),
+        ));
+    }
+    candidates.push((
+        PathBuf::from("/run/podman/podman.sock"),
+        "Podman's system socket".to_owned(),
+    ));
+    match candidates.into_iter().find(|(path, _)| env.exists(path)) {
+        Some((path, source)) => Endpoint {
+            host: format!("unix://{}", path.display()),
+            tls: None,
+            source: if source == "the default socket" {
+                source
+            } else {
+                format!("{source}, as {DEFAULT_HOST} is absent")
+            },
+        },
+        None => Endpoint {
+            host: DEFAULT_HOST.to_owned(),
+            tls: None,
+            source: "the default socket (absent; no rootless Docker or Podman socket either)"
+                .to_owned(),
+        },
+    }
+}
+
 /// The docker CLI's config directory: `DOCKER_CONFIG`, else `~/.docker`.
 pub fn cli_config_dir(env: &impl Env) -> Option<PathBuf> {
     env.var("DOCKER_CONFIG")
@@ -316,11 +381,112 @@ mod tests {
         }
     }
 
+    /// Variables, and the sockets there are.
+    struct Machine {
+        vars: HashMap<String, String>,
+        sockets: Vec<PathBuf>,
+    }
+
+    impl Machine {
+        fn new(vars: &[(&str, &str)], sockets: &[&str]) -> Machine {
+            Machine {
+                vars: vars
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                sockets: sockets.iter().map(PathBuf::from).collect(),
+            }
+        }
+    }
+
+    impl Env for Machine {
+        fn var(&self, key: &str) -> Option<String> {
+            self.vars.get(key).cloned()
+        }
+        fn exists(&self, path: &Path) -> bool {
+            self.sockets.iter().any(|s| s == path)
+        }
+        fn uid(&self) -> Option<u32> {
+            Some(1000)
+        }
+    }
+
     #[test]
     fn nothing_set_is_the_default_socket() {
-        let e = Endpoint::from_docker_cli(&env(&[])).unwrap();
+        let machine = Machine::new(&[], &["/var/run/docker.sock", "/run/user/1000/docker.sock"]);
+        let e = Endpoint::from_docker_cli(&machine).unwrap();
         assert_eq!(e.host, DEFAULT_HOST);
         assert_eq!(e.tls, None);
+        assert_eq!(e.source, "the default socket");
+    }
+
+    #[test]
+    fn without_the_default_socket_rootless_docker_then_podman_is_found() {
+        let xdg = [("XDG_RUNTIME_DIR", "/tmp/xdg")];
+        let found = |vars: &[(&str, &str)], sockets: &[&str]| {
+            let e = Endpoint::from_docker_cli(&Machine::new(vars, sockets)).unwrap();
+            (e.host, e.source)
+        };
+        assert_eq!(
+            found(
+                &xdg,
+                &["/tmp/xdg/docker.sock", "/run/user/1000/docker.sock"]
+            ),
+            (
+                "unix:///tmp/xdg/docker.sock".to_owned(),
+                "rootless Docker's socket, as unix:///var/run/docker.sock is absent".to_owned()
+            )
+        );
+        assert_eq!(
+            found(&[], &["/run/user/1000/docker.sock"]).0,
+            "unix:///run/user/1000/docker.sock"
+        );
+        // Rootless Docker before Podman, wherever each is.
+        assert_eq!(
+            found(
+                &xdg,
+                &["/tmp/xdg/podman/podman.sock", "/run/user/1000/docker.sock"]
+            )
+            .0,
+            "unix:///run/user/1000/docker.sock"
+        );
+        let (host, source) = found(
+            &xdg,
+            &["/tmp/xdg/podman/podman.sock", "/run/podman/podman.sock"],
+        );
+        assert_eq!(host, "unix:///tmp/xdg/podman/podman.sock");
+        assert!(source.starts_with("rootless Podman's socket"), "{source}");
+        assert_eq!(
+            found(&[], &["/run/podman/podman.sock"]).1,
+            "Podman's system socket, as unix:///var/run/docker.sock is absent"
+        );
+        // Nothing anywhere: the CLI's default, and a source that says what was tried.
+        let (host, source) = found(&xdg, &[]);
+        assert_eq!(host, DEFAULT_HOST);
+        assert!(
+            source.contains("no rootless Docker or Podman socket"),
+            "{source}"
+        );
+        // A context named `default` is the local engine too.
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().to_str().unwrap();
+        assert_eq!(
+            found(
+                &[("DOCKER_CONFIG", config), ("DOCKER_CONTEXT", "default")],
+                &["/run/user/1000/docker.sock"]
+            )
+            .0,
+            "unix:///run/user/1000/docker.sock"
+        );
+        // DOCKER_HOST still wins.
+        assert_eq!(
+            found(
+                &[("DOCKER_HOST", "unix:///x.sock")],
+                &["/run/user/1000/docker.sock"]
+            )
+            .0,
+            "unix:///x.sock"
+        );
     }
 
     #[test]
@@ -413,10 +579,10 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!((e.host.as_str(), e.tls), ("tcp://10.2.2.2:2375", None));
-        let e = Endpoint::from_docker_cli(&env(&[
-            ("DOCKER_CONFIG", config),
-            ("DOCKER_CONTEXT", "default"),
-        ]))
+        let e = Endpoint::from_docker_cli(&Machine::new(
+            &[("DOCKER_CONFIG", config), ("DOCKER_CONTEXT", "default")],
+            &["/var/run/docker.sock"],
+        ))
         .unwrap();
         assert_eq!(e.host, DEFAULT_HOST);
     }

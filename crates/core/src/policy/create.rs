@@ -221,9 +221,12 @@ fn check_mounts<'a>(
     Ok(())
 }
 
-/// Whether binding `real` (a resolved host path) hands a container the Docker socket.
+/// Whether binding `real` (a resolved host path) hands a container the Docker socket: the
+/// engine's own, or any Docker or Podman socket on the machine (wharf may find either
+/// when nothing names an engine).
 pub(crate) fn exposes_socket(real: &Path, engine_socket: Option<&Path>) -> bool {
-    real.file_name().is_some_and(|n| n == "docker.sock")
+    real.file_name()
+        .is_some_and(|n| n == "docker.sock" || n == "podman.sock")
         || engine_socket.is_some_and(|s| s.starts_with(real))
 }
 
@@ -331,6 +334,17 @@ mod tests {
         assert!(check_create(&ok, &none, &roots, Some(Path::new("/var/run/docker.sock"))).is_ok());
         let parent = body(json!({"Binds": [format!("{}/run:/s", root.display())]}));
         let err = check_create(&parent, &none, &roots, Some(&socket)).unwrap_err();
+        assert!(err.contains("exposes the Docker socket"), "{err}");
+        // Podman's socket, though the engine is another.
+        std::fs::write(dir.path().join("run/podman.sock"), "").unwrap();
+        let podman = body(json!({"Binds": [format!("{}/run/podman.sock:/s", root.display())]}));
+        let err = check_create(
+            &podman,
+            &none,
+            &roots,
+            Some(Path::new("/var/run/docker.sock")),
+        )
+        .unwrap_err();
         assert!(err.contains("exposes the Docker socket"), "{err}");
         let outside = body(json!({"Mounts": [{"Type": "bind", "Source": "/etc", "Target": "/e"}]}));
         let err = check_create(&outside, &none, &roots, None).unwrap_err();
