@@ -402,6 +402,22 @@ async fn toolsets_and_tools_choose_what_is_served() {
         e.contains("`list_networks` is not in the served toolsets"),
         "{e}"
     );
+    // What is built on a tool says why the tool is not there, too.
+    let e = w
+        .client
+        .read_resource(rmcp::model::ReadResourceRequestParams::new(
+            "docker://system/info",
+        ))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(
+            "`docker://system/info` needs the `system_info` tool: `system_info` is not in the \
+             served toolsets (images)"
+        ),
+        "{e}"
+    );
     let e = w.err("inspect_volume", json!({"volume": "x"})).await;
     assert_eq!(
         e,

@@ -56,8 +56,8 @@ async fn gather(
     tool: &str,
     args: Value,
 ) -> String {
-    let text = if registry.find(tool).is_none() {
-        format!("(not available: the `{tool}` tool's plugin is not loaded)")
+    let text = if let Some(reason) = registry.unserved(tool) {
+        format!("(not available: {reason})")
     } else {
         let hooks = CallHooks {
             cancel: cancel.clone(),

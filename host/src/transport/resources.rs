@@ -1,7 +1,7 @@
 //! MCP resources: read-only views of the engine a client can attach without a tool call.
 //!
 //! Every resource is served by calling a plugin's tool, so the plugins' capability grants and
-//! output caps apply to resources too, and a resource whose plugin is not loaded is simply
+//! output caps apply to resources too, and a resource whose tool is not served is simply
 //! unavailable:
 //!
 //! | URI | tool |
@@ -170,9 +170,9 @@ pub async fn read(
         }
         Target::Container(id, View::Stats) => ("container_stats", json!({"containers": [id]})),
     };
-    if registry.find(tool).is_none() {
+    if let Some(reason) = registry.unserved(tool) {
         return Err(McpError::resource_not_found(
-            format!("`{uri}` needs the `{tool}` tool, whose plugin is not loaded"),
+            format!("`{uri}` needs the `{tool}` tool: {reason}"),
             None,
         ));
     }

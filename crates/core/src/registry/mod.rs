@@ -177,6 +177,18 @@ impl Registry {
             .map(|(n, (_, r))| (n.as_str(), r.as_str()))
     }
 
+    /// Why `tool` is not served, for what is built on tools (resources, prompts): the
+    /// policy's reason, or that no loaded plugin has it. None when it is served.
+    pub fn unserved(&self, tool: &str) -> Option<String> {
+        if self.tools.contains_key(tool) {
+            return None;
+        }
+        Some(match self.refused.get(tool) {
+            Some((_, reason)) => reason.clone(),
+            None => format!("no loaded plugin provides `{tool}`"),
+        })
+    }
+
     /// A served tool, as clients see it.
     pub fn find(&self, tool: &str) -> Option<(&Arc<Plugin>, &ToolDef)> {
         self.tools
