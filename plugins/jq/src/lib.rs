@@ -102,12 +102,13 @@ fn project(a: ProjectArgs, ctx: &Context) -> ToolResult<Output> {
             Err(_) => ToolError::invalid("jq: the filter called halt; a projection cannot halt"),
         })?;
         let start = out.bytes.len();
-        if jaq_json::write::write(&mut out, &Default::default(), 0, &v).is_err() {
-            return Err(ToolError::invalid(format!(
+        let over = || {
+            ToolError::invalid(format!(
                 "jq: the projection is over {limit} bytes; select fewer fields or elements \
                  (e.g. `.[:10]`, `{{name, state}}`)"
-            )));
-        }
+            ))
+        };
+        jaq_json::write::write(&mut out, &Default::default(), 0, &v).map_err(|_| over())?;
         let text = &out.bytes[start..];
         let value: Value = serde_json::from_slice(text).map_err(|_| {
             ToolError::invalid(format!(
@@ -117,11 +118,7 @@ fn project(a: ProjectArgs, ctx: &Context) -> ToolResult<Output> {
             ))
         })?;
         values.push(value);
-        if out.write_all(b"\n").is_err() {
-            return Err(ToolError::invalid(format!(
-                "jq: the projection is over {limit} bytes"
-            )));
-        }
+        out.write_all(b"\n").map_err(|_| over())?;
     }
     let text = String::from_utf8(out.bytes).unwrap_or_else(|e| {
         // serde_json accepted every line, so each is UTF-8; keep whatever is, rather than trap.

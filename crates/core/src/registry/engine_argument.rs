@@ -3,6 +3,7 @@
 //! plugins never see it and need not know engines exist. The name is reserved: a Docker
 //! plugin's tool may not declare it.
 
+use super::schemas;
 use crate::engine::Engines;
 use serde_json::{Map, Value, json};
 
@@ -10,15 +11,11 @@ pub const NAME: &str = "engine";
 
 /// Whether `schema` declares an `engine` property of its own.
 pub fn declared(schema: &Map<String, Value>) -> bool {
-    schema
-        .get("properties")
-        .and_then(Value::as_object)
-        .is_some_and(|p| p.contains_key(NAME))
+    schemas::declares(schema, NAME)
 }
 
 /// `schema` with the optional `engine` property added: one of the configured names.
 pub fn added(schema: &Map<String, Value>, engines: &Engines) -> Map<String, Value> {
-    let mut schema = schema.clone();
     let names: Vec<&str> = engines.iter().map(|e| e.name()).collect();
     let property = json!({
         "type": "string",
@@ -28,13 +25,7 @@ pub fn added(schema: &Map<String, Value>, engines: &Engines) -> Map<String, Valu
             engines.default_engine().name()
         ),
     });
-    let properties = schema
-        .entry("properties")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if let Value::Object(p) = properties {
-        p.insert(NAME.to_owned(), property);
-    }
-    schema
+    schemas::with_property(schema, NAME, property)
 }
 
 /// Remove the `engine` argument from checked arguments, returning it (a value that is not

@@ -4,7 +4,7 @@
 //! never see it. The filter runs in the projector, a component of its own under tight
 //! limits: jq is a full language, and its cost is the model's to choose.
 
-use super::RegistryError;
+use super::{RegistryError, schemas};
 use crate::runtime::{CallError, CallHooks, Limits, Output, Plugin};
 use serde_json::{Map, Value, json};
 use std::time::Duration;
@@ -33,23 +33,13 @@ pub const LIMITS: Limits = Limits {
 
 /// Whether `schema` declares a `jq` property of its own.
 pub fn declared(schema: &Map<String, Value>) -> bool {
-    schema
-        .get("properties")
-        .and_then(Value::as_object)
-        .is_some_and(|p| p.contains_key(NAME))
+    schemas::declares(schema, NAME)
 }
 
 /// `schema` with the optional `jq` property. It is bare: the server instructions say once
 /// what it does, rather than every tool's schema taking room for it.
 pub fn added(schema: &Map<String, Value>) -> Map<String, Value> {
-    let mut schema = schema.clone();
-    let properties = schema
-        .entry("properties")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if let Value::Object(p) = properties {
-        p.insert(NAME.to_owned(), json!({"type": "string"}));
-    }
-    schema
+    schemas::with_property(schema, NAME, json!({"type": "string"}))
 }
 
 /// The output schema as served: the tool's own, or a projection. Clients validate every
@@ -183,19 +173,7 @@ async fn run(
         ),
         Err(e) => format!("jq: the projection failed: {e}"),
     };
-    Err(Failure::Filter(shortened(problem)))
-}
-
-fn shortened(mut problem: String) -> String {
-    if problem.len() > MAX_PROBLEM {
-        let mut end = MAX_PROBLEM;
-        while !problem.is_char_boundary(end) {
-            end -= 1;
-        }
-        problem.truncate(end);
-        problem.push_str("...");
-    }
-    problem
+    Err(Failure::Filter(schemas::shortened(problem, MAX_PROBLEM)))
 }
 
 /// Whether the tool's output schema can be served wrapped: its references must still

@@ -55,7 +55,7 @@ impl SchemaCheck {
             .take(MAX_REPORTED + 1)
             .map(|e| {
                 let at = e.instance_path().to_string();
-                let problem = shortened(e.to_string());
+                let problem = shortened(e.to_string(), MAX_PROBLEM);
                 if at.is_empty() {
                     problem
                 } else {
@@ -77,11 +77,37 @@ impl SchemaCheck {
     }
 }
 
-fn shortened(problem: String) -> String {
-    match problem.char_indices().nth(MAX_PROBLEM) {
+/// `problem` cut to `max` characters: messages quote values, which may be whole results.
+pub(super) fn shortened(problem: String, max: usize) -> String {
+    match problem.char_indices().nth(max) {
         Some((end, _)) => format!("{}...", &problem[..end]),
         None => problem,
     }
+}
+
+/// Whether an input schema declares the property `name` (the host's own arguments are
+/// reserved: a plugin may not declare them).
+pub(super) fn declares(schema: &Map<String, Value>, name: &str) -> bool {
+    schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .is_some_and(|p| p.contains_key(name))
+}
+
+/// `schema` with the property `name` added, for an argument the host takes itself.
+pub(super) fn with_property(
+    schema: &Map<String, Value>,
+    name: &str,
+    property: Value,
+) -> Map<String, Value> {
+    let mut schema = schema.clone();
+    let properties = schema
+        .entry("properties")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(p) = properties {
+        p.insert(name.to_owned(), property);
+    }
+    schema
 }
 
 /// Object members whose value is null removed, at every depth (array items are kept: a null
