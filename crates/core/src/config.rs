@@ -313,7 +313,7 @@ impl PluginConfig {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct EngineConfig {
-    /// `unix:///path/docker.sock` or `tcp://host:port`.
+    /// `unix:///path/docker.sock`, `tcp://host:port` or `ssh://[user@]host[:port]`.
     pub host: Option<String>,
     /// A docker CLI context (`docker context ls`), read from the CLI's config directory.
     pub context: Option<String>,

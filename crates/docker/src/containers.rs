@@ -24,9 +24,9 @@ fn chunks(
     frames: LogOutputs,
     deadline: Option<tokio::time::Instant>,
 ) -> Stream<LogChunk> {
-    let endpoint = engine.endpoint().to_owned();
+    let errors = engine.errors();
     let chunks = frames.map(move |frame| {
-        let (source, data) = match frame.map_err(|e| crate::error::from_bollard(&endpoint, e))? {
+        let (source, data) = match frame.map_err(|e| errors.map(e))? {
             LogOutput::StdOut { message } => (LogSource::Stdout, message),
             LogOutput::StdErr { message } => (LogSource::Stderr, message),
             LogOutput::Console { message } | LogOutput::StdIn { message } => {
@@ -160,7 +160,7 @@ impl engine::ContainersRead for Engine {
 
     async fn stats(&self, id: &str, stream: bool) -> Result<Stream<Json>, DockerError> {
         let docker = self.long_client().await?;
-        let endpoint = self.endpoint().to_owned();
+        let errors = self.errors();
         let id = id.to_owned();
         let pump = super::pump::Pump::spawn(move |tx| async move {
             // Not one-shot: the engine then waits for a second reading, so even a single
@@ -172,7 +172,7 @@ impl engine::ContainersRead for Engine {
             tx.forward(
                 docker.stats(&id, Some(opts)),
                 |sample| serde_json::to_value(&sample).into_iter().collect(),
-                |e| crate::error::from_bollard(&endpoint, e),
+                |e| errors.map(e),
             )
             .await;
         });

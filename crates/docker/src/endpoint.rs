@@ -6,6 +6,7 @@
 //! `contexts/meta/<sha256 of its name>/meta.json` and its TLS files under
 //! `contexts/tls/<sha256 of its name>/docker/`.
 
+use crate::ssh::SshSpec;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -57,8 +58,8 @@ impl TlsFiles {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EndpointError {
     #[error(
-        "unsupported Docker endpoint `{0}`: wharf reaches engines at unix:// sockets and \
-         tcp:// addresses (with TLS); forward an ssh:// engine's socket with `ssh -L` instead"
+        "unsupported Docker endpoint `{0}`: wharf reaches engines at unix:// sockets, \
+         tcp:// addresses (with TLS) and ssh:// hosts"
     )]
     Unsupported(String),
     #[error("Docker context `{name}` not found: no {}", path.display())]
@@ -211,6 +212,13 @@ impl Endpoint {
                 (false, true) => format!("tcp://{addr}:2376"),
                 (false, false) => format!("tcp://{addr}:2375"),
             }
+        } else if host.starts_with("ssh://") {
+            if tls.is_some() {
+                return Err(EndpointError::Invalid(format!(
+                    "TLS is for tcp:// engines; ssh itself secures {host}"
+                )));
+            }
+            SshSpec::parse(&host)?.to_string()
         } else {
             return Err(EndpointError::Unsupported(host));
         };
@@ -227,6 +235,14 @@ impl Endpoint {
     /// The socket file, for an engine reached through one.
     pub fn socket_path(&self) -> Option<&Path> {
         self.host.strip_prefix("unix://").map(Path::new)
+    }
+
+    /// The login, for an engine reached over ssh.
+    pub fn ssh(&self) -> Option<SshSpec> {
+        self.host
+            .starts_with("ssh://")
+            .then(|| SshSpec::parse(&self.host).ok())
+            .flatten()
     }
 
     /// `host:port`, for an engine reached over TCP.
@@ -617,10 +633,22 @@ mod tests {
     #[test]
     fn unsupported_and_malformed_hosts_are_refused() {
         let check = |h: &str| Endpoint::checked(h.into(), None, "test".into());
+        assert_eq!(
+            check("ssh://me@host:2222/").unwrap().host,
+            "ssh://me@host:2222"
+        );
         assert!(matches!(
-            check("ssh://me@host"),
-            Err(EndpointError::Unsupported(_))
+            check("ssh://me:pw@host"),
+            Err(EndpointError::Invalid(_))
         ));
+        let tls = TlsFiles {
+            ca: None,
+            cert: None,
+            key: None,
+            verify: false,
+        };
+        let err = Endpoint::checked("ssh://h".into(), Some(tls), "t".into()).unwrap_err();
+        assert!(err.to_string().contains("ssh itself secures"));
         assert!(check("npipe:////./pipe/docker_engine").is_err());
         assert!(check("unix://").is_err());
         assert!(check("tcp://").is_err());

@@ -1,5 +1,6 @@
 //! bollard's errors in the terms plugins see.
 
+use crate::ssh::SshError;
 use bollard::errors::Error as BollardError;
 use wharf_core::engine::{DockerError, ErrorKind};
 
@@ -44,9 +45,20 @@ pub fn from_bollard(endpoint: &str, e: BollardError) -> DockerError {
         | BollardError::HyperResponseError { .. }
         | BollardError::HyperLegacyError { .. }
         | BollardError::SocketNotFoundError(_)
-        | BollardError::HttpClientError { .. }) => {
-            DockerError::unreachable(endpoint, &root_cause(&e))
-        }
+        | BollardError::HttpClientError { .. }) => match find::<SshError>(&e) {
+            Some(ssh) => {
+                let kind = if ssh.is_refusal() {
+                    ErrorKind::Denied
+                } else {
+                    ErrorKind::Unavailable
+                };
+                DockerError::new(
+                    kind,
+                    format!("Docker engine unreachable at {endpoint}: {ssh}"),
+                )
+            }
+            None => DockerError::unreachable(endpoint, &root_cause(&e)),
+        },
         // An error inside a progress stream (a failed build step, a refused layer): the
         // engine's words, without bollard's prefix.
         BollardError::DockerStreamError { error } => DockerError::new(ErrorKind::Engine, error),
@@ -60,24 +72,52 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     innermost(e).to_string()
 }
 
-/// The last error of `e`'s source chain. An `io::Error`'s `source` skips the error it
-/// wraps, so that one is looked at too.
+/// Whether `e` is about the connection to the engine rather than an answer from it.
+pub(super) fn is_connection(e: &BollardError) -> bool {
+    matches!(
+        e,
+        BollardError::IOError { .. }
+            | BollardError::HyperResponseError { .. }
+            | BollardError::HyperLegacyError { .. }
+    )
+}
+
+/// The first error of type `T` in `e`'s source chain.
+pub(super) fn find<'e, T: std::error::Error + 'static>(
+    e: &'e (dyn std::error::Error + 'static),
+) -> Option<&'e T> {
+    let mut inner = Some(e);
+    while let Some(e) = inner {
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
+        }
+        inner = next(e);
+    }
+    None
+}
+
+/// The error `e` wraps. An `io::Error`'s `source` skips the error it wraps, so that one is
+/// taken instead.
+fn next<'e>(
+    e: &'e (dyn std::error::Error + 'static),
+) -> Option<&'e (dyn std::error::Error + 'static)> {
+    match e.downcast_ref::<std::io::Error>() {
+        Some(io) => io
+            .get_ref()
+            .map(|e| e as &(dyn std::error::Error + 'static)),
+        None => e.source(),
+    }
+}
+
+/// The last error of `e`'s source chain.
 pub(super) fn innermost<'e>(
     e: &'e (dyn std::error::Error + 'static),
 ) -> &'e (dyn std::error::Error + 'static) {
     let mut inner = e;
-    loop {
-        let next = match inner.downcast_ref::<std::io::Error>() {
-            Some(io) => io
-                .get_ref()
-                .map(|e| e as &(dyn std::error::Error + 'static)),
-            None => inner.source(),
-        };
-        match next {
-            Some(next) => inner = next,
-            None => return inner,
-        }
+    while let Some(e) = next(inner) {
+        inner = e;
     }
+    inner
 }
 
 #[cfg(test)]

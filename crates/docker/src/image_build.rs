@@ -17,7 +17,7 @@ impl engine::Builds for Engine {
         options: BuildOptions,
     ) -> Result<Stream<JobEvent>, DockerError> {
         let docker = self.long_client().await?;
-        let endpoint = self.endpoint().to_owned();
+        let errors = self.errors();
         let mut tags = options.tags.into_iter();
         let first = tags.next();
         let more: Vec<String> = tags.collect();
@@ -44,7 +44,7 @@ impl engine::Builds for Engine {
                 .forward(
                     docker.build_image(opts, None, Some(body)),
                     build_events,
-                    |e| crate::error::from_bollard(&endpoint, e),
+                    |e| errors.map(e),
                 )
                 .await;
             let (Some(first), true) = (first, built) else {
@@ -60,7 +60,7 @@ impl engine::Builds for Engine {
                 };
                 let item = match docker.tag_image(&first, Some(opts)).await {
                     Ok(()) => Ok(JobEvent::Message(format!("Tagged {reference}"))),
-                    Err(e) => Err(crate::error::from_bollard(&endpoint, e)),
+                    Err(e) => Err(errors.map(e)),
                 };
                 if !tx.send(item).await {
                     return;

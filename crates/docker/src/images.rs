@@ -118,11 +118,11 @@ impl engine::Images for Engine {
 
     async fn export_images(&self, names: Vec<String>) -> Result<Stream<Bytes>, DockerError> {
         let docker = self.long_client().await?;
-        let endpoint = self.endpoint().to_owned();
+        let errors = self.errors();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         let tar = docker
             .export_images(&names)
-            .map(move |chunk| chunk.map_err(|e| crate::error::from_bollard(&endpoint, e)));
+            .map(move |chunk| chunk.map_err(|e| errors.map(e)));
         Ok(Box::pin(tar))
     }
 

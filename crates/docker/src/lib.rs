@@ -19,6 +19,7 @@ pub(crate) mod pump;
 mod push_pull;
 mod raw;
 mod scope;
+pub mod ssh;
 mod swarm;
 mod swarm_write;
 pub mod tls;
@@ -68,6 +69,10 @@ pub struct Engine {
     endpoint: Endpoint,
     read_only: bool,
     connected: OnceCell<Connected>,
+    /// The one ssh connection of an `ssh://` engine, which logs in again by itself after
+    /// it was lost; kept beside `connected` so a failed version check never starts a
+    /// second one.
+    ssh: Option<ssh::SshTransport>,
 }
 
 struct Connected {
@@ -97,6 +102,7 @@ impl Engine {
     pub fn new(name: impl Into<String>, endpoint: Endpoint) -> Self {
         Engine {
             name: name.into(),
+            ssh: endpoint.ssh().map(ssh::SshTransport::new),
             endpoint,
             read_only: false,
             connected: OnceCell::new(),
@@ -142,6 +148,11 @@ impl Engine {
     /// The connected client, connecting first if needed.
     pub async fn client(&self) -> Result<&Docker, DockerError> {
         Ok(&self.connection().await?.docker)
+    }
+
+    /// The transport of an `ssh://` engine.
+    pub fn ssh(&self) -> Option<&ssh::SshTransport> {
+        self.ssh.as_ref()
     }
 
     /// The TLS connector of a `tcp://` engine reached over TLS.
@@ -195,6 +206,24 @@ impl Engine {
                 .map_err(|e| self.error(e))?;
                 (docker, Some(tls))
             }
+            _ if self.endpoint.host.starts_with("ssh://") => {
+                let ssh = self.ssh.clone().ok_or_else(|| {
+                    DockerError::invalid(format!("`{}` is not an ssh:// address", self.endpoint))
+                })?;
+                let transport = move |request: bollard::BollardRequest| {
+                    let ssh = ssh.clone();
+                    async move { ssh.send(request).await }
+                };
+                // The authority only fills the Host header: dial-stdio relays to the socket.
+                let docker = Docker::connect_with_custom_transport(
+                    transport,
+                    Some("http://docker"),
+                    REQUEST_TIMEOUT.as_secs(),
+                    bollard::API_DEFAULT_VERSION,
+                )
+                .map_err(|e| self.error(e))?;
+                (docker, None)
+            }
             _ => (
                 Docker::connect_with_host(&self.endpoint.host).map_err(|e| self.error(e))?,
                 None,
@@ -245,7 +274,36 @@ impl Engine {
 
     /// Map a bollard error to a [`DockerError`], naming the engine when it is unreachable.
     pub(crate) fn error(&self, e: bollard::errors::Error) -> DockerError {
-        crate::error::from_bollard(self.endpoint(), e)
+        self.errors().map(e)
+    }
+
+    /// [`Engine::error`] for a stream that outlives the borrow of its engine.
+    pub(crate) fn errors(&self) -> Errors {
+        Errors {
+            endpoint: self.endpoint.host.clone(),
+            ssh: self.ssh.clone(),
+        }
+    }
+}
+
+/// Names an engine's failures: what [`from_bollard`] says, and for an ssh engine, the
+/// connection lost under a response.
+#[derive(Clone)]
+pub(crate) struct Errors {
+    endpoint: String,
+    ssh: Option<ssh::SshTransport>,
+}
+
+impl Errors {
+    pub(crate) fn map(&self, e: bollard::errors::Error) -> DockerError {
+        if let Some(ssh) = &self.ssh
+            && error::is_connection(&e)
+            && error::find::<ssh::SshError>(&e).is_none()
+            && ssh.lost_just_now()
+        {
+            return DockerError::unreachable(&self.endpoint, &ssh::SshError::Lost);
+        }
+        from_bollard(&self.endpoint, e)
     }
 }
 

@@ -64,17 +64,15 @@ impl engine::System for Engine {
         filters: Filters,
     ) -> Result<Stream<Event>, DockerError> {
         let docker = self.long_client().await?;
-        let endpoint = self.endpoint().to_owned();
+        let errors = self.errors();
         let opts = q::EventsOptions {
             since: Some(since.to_string()),
             until: Some(until.to_string()),
             filters: query(filters),
         };
         let pump = Pump::spawn(move |tx| async move {
-            tx.forward(docker.events(Some(opts)), event, |e| {
-                crate::error::from_bollard(&endpoint, e)
-            })
-            .await;
+            tx.forward(docker.events(Some(opts)), event, |e| errors.map(e))
+                .await;
         });
         Ok(pump.into_stream())
     }

@@ -73,17 +73,13 @@ impl engine::Registry for Engine {
             platform: platform.unwrap_or_default(),
             ..Default::default()
         };
-        let endpoint = self.endpoint().to_owned();
+        let errors = self.errors();
         let registry = registry_of(reference);
         let (auth, source) = login(credentials);
         let pump = Pump::spawn(move |tx| async move {
             let stream = docker.create_image(Some(opts), None, auth);
             tx.forward(stream, pull_events, |e| {
-                explain_auth(
-                    crate::error::from_bollard(&endpoint, e),
-                    &registry,
-                    source.as_deref(),
-                )
+                explain_auth(errors.map(e), &registry, source.as_deref())
             })
             .await;
         });
@@ -102,17 +98,13 @@ impl engine::Registry for Engine {
             tag: Some(tag.to_owned()),
             platform: None,
         };
-        let endpoint = self.endpoint().to_owned();
+        let errors = self.errors();
         let registry = registry_of(reference);
         let (auth, source) = login(credentials);
         let pump = Pump::spawn(move |tx| async move {
             let stream = docker.push_image(&name, Some(opts), auth);
             tx.forward(stream, push_events, |e| {
-                explain_auth(
-                    crate::error::from_bollard(&endpoint, e),
-                    &registry,
-                    source.as_deref(),
-                )
+                explain_auth(errors.map(e), &registry, source.as_deref())
             })
             .await;
         });

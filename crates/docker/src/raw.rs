@@ -80,7 +80,10 @@ async fn send(
         hyper::header::HOST,
         hyper::header::HeaderValue::from_static("docker"),
     );
-    let response = if let Some(tls) = engine.tls().await? {
+    let response = if let Some(ssh) = engine.ssh() {
+        let channel = ssh.connect().await.map_err(|e| unreachable(&e))?;
+        exchange(channel, request).await
+    } else if let Some(tls) = engine.tls().await? {
         let stream = tls.connect().await.map_err(|e| unreachable(&e))?;
         exchange(stream, request).await
     } else if let Some(path) = endpoint.strip_prefix("unix://") {
@@ -95,7 +98,7 @@ async fn send(
         exchange(stream, request).await
     } else {
         return Err(DockerError::invalid(format!(
-            "this request needs a unix:// or tcp:// engine endpoint, not {endpoint}"
+            "this request needs a unix://, tcp:// or ssh:// engine endpoint, not {endpoint}"
         )));
     }
     .map_err(|e| unreachable(&e))?;

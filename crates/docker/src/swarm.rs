@@ -94,11 +94,11 @@ async fn get_object(engine: &Engine, path: &str, id: &str) -> Result<Value, Dock
 
 /// A task's log frames as chunks; a read that waits past [`TASK_LOG_IDLE`] ends the stream
 /// with a timeout.
-fn task_chunks(endpoint: String, frames: LogOutputs) -> Stream<LogChunk> {
+fn task_chunks(errors: crate::Errors, frames: LogOutputs) -> Stream<LogChunk> {
     Box::pin(futures::stream::unfold(
-        Some((endpoint, frames)),
+        Some((errors, frames)),
         |state| async move {
-            let (endpoint, mut frames) = state?;
+            let (errors, mut frames) = state?;
             let Ok(next) = tokio::time::timeout(TASK_LOG_IDLE, frames.next()).await else {
                 let e = DockerError::new(
                     ErrorKind::Timeout,
@@ -121,9 +121,9 @@ fn task_chunks(endpoint: String, frames: LogOutputs) -> Stream<LogChunk> {
                         source,
                         data: data.to_vec(),
                     };
-                    Some((Ok(chunk), Some((endpoint, frames))))
+                    Some((Ok(chunk), Some((errors, frames))))
                 }
-                Err(e) => Some((Err(crate::error::from_bollard(&endpoint, e)), None)),
+                Err(e) => Some((Err(errors.map(e)), None)),
             }
         },
     ))
@@ -180,7 +180,7 @@ impl engine::Swarm for Engine {
             tail: o.tail.map_or_else(|| "all".to_owned(), |n| n.to_string()),
         };
         let frames: LogOutputs = Box::pin(docker.task_logs(segment(task)?, Some(opts)));
-        Ok(task_chunks(self.endpoint().to_owned(), frames))
+        Ok(task_chunks(self.errors(), frames))
     }
 
     async fn list_secrets(&self, filters: Filters) -> Result<Json, DockerError> {
