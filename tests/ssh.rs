@@ -44,6 +44,8 @@ enum KnownHosts {
     Empty,
     /// Another key for this host.
     Changed,
+    /// Another key for this host, its name hashed (`HashKnownHosts`).
+    ChangedHashed,
 }
 
 impl SshHost {
@@ -137,6 +139,7 @@ impl SshHost {
             KnownHosts::Right => "right",
             KnownHosts::Empty => "empty",
             KnownHosts::Changed => "changed",
+            KnownHosts::ChangedHashed => "hashed",
         };
         let name = format!("client-{key}-{tag}");
         let bin = d.join(&name);
@@ -153,10 +156,21 @@ impl SshHost {
             match known {
                 KnownHosts::Right => entry("host"),
                 KnownHosts::Empty => String::new(),
-                KnownHosts::Changed => entry("other_host"),
+                KnownHosts::Changed | KnownHosts::ChangedHashed => entry("other_host"),
             },
         )
         .unwrap();
+        if let KnownHosts::ChangedHashed = known {
+            let out = Command::new("ssh-keygen")
+                .arg("-H")
+                .arg("-f")
+                .arg(&known_hosts)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "ssh-keygen -H: {out:?}");
+            let hashed = std::fs::read_to_string(&known_hosts).unwrap();
+            assert!(hashed.starts_with("|1|"), "{hashed}");
+        }
         let config = bin.join("config");
         std::fs::write(
             &config,
@@ -323,6 +337,15 @@ async fn containers_images_and_compose_work_over_ssh(host: &SshHost) {
     assert!(exec.starts_with("exit code 3"), "{exec}");
     assert!(exec.contains("out 42\n<<<end stdout>>>"), "{exec}");
     assert!(exec.contains("err\n<<<end stderr>>>"), "{exec}");
+    // Output that ends with the connection (exec's is hijacked): every byte arrives, none
+    // is left in the master when the remote command's exit status comes.
+    let big = w
+        .ok(
+            "exec_container",
+            json!({"container": name, "command": "head -c 3000000 /dev/zero"}),
+        )
+        .await;
+    assert!(big.contains(" of 3MB;"), "{big}");
     std::fs::create_dir(w.dir.path().join("in")).unwrap();
     std::fs::write(w.dir.path().join("in/a.txt"), "payload").unwrap();
     w.ok(
@@ -420,7 +443,8 @@ async fn one_ssh_process_and_one_login_serve_a_hundred_calls(host: &SshHost) {
         std::thread::spawn(move || {
             while !done.load(Ordering::Relaxed) {
                 seen.lock().unwrap().extend(ssh_clients(port));
-                std::thread::yield_now();
+                // A sampling interval, not a wait for anything.
+                std::thread::sleep(Duration::from_millis(2));
             }
         })
     };
@@ -543,6 +567,14 @@ async fn each_failure_says_what_failed(host: &SshHost) {
         (
             Key::Good,
             KnownHosts::Changed,
+            format!(
+                "the host key of [127.0.0.1]:{} is not the one known_hosts holds",
+                host.port
+            ),
+        ),
+        (
+            Key::Good,
+            KnownHosts::ChangedHashed,
             format!(
                 "the host key of [127.0.0.1]:{} is not the one known_hosts holds",
                 host.port

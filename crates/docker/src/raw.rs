@@ -81,8 +81,10 @@ async fn send(
         hyper::header::HeaderValue::from_static("docker"),
     );
     let response = if let Some(ssh) = engine.ssh() {
-        let channel = ssh.connect().await.map_err(|e| unreachable(&e))?;
-        exchange(channel, request).await
+        Ok(ssh
+            .send_raw(request)
+            .await
+            .map_err(|e| engine.error(bollard::errors::Error::from(e)))?)
     } else if let Some(tls) = engine.tls().await? {
         let stream = tls.connect().await.map_err(|e| unreachable(&e))?;
         exchange(stream, request).await

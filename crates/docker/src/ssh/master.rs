@@ -9,7 +9,7 @@
 use super::SshError;
 use super::mux;
 use super::spec::SshSpec;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex as StdMutex};
@@ -17,12 +17,14 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-/// What ssh may take to connect (its own `ConnectTimeout`), and to log in after that; both
-/// inside the engine's connect timeout, with time left to find the cause of a failure.
-const SSH_CONNECT_TIMEOUT: Duration = Duration::from_secs(8);
-const LOGIN_TIMEOUT: Duration = Duration::from_secs(10);
-/// Each probe of a failure's cause.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// What ssh may take to connect (its own `ConnectTimeout`, per address), and to log in
+/// after that.
+const SSH_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const LOGIN_TIMEOUT: Duration = Duration::from_secs(4);
+/// Each probe of a failure's cause (the key scan gets a second more). Login and probes
+/// together stay under the engine's 15 s connect timeout, so the cause is what the user
+/// sees.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 /// How often the control socket is tried while the master logs in: ssh creates it only
 /// after authentication, and says so in no other way wharf could read.
 const READY_POLL: Duration = Duration::from_millis(10);
@@ -197,6 +199,14 @@ impl Master {
                     _dir: dir,
                 })
             }
+            Ok(Some(Ok(status))) if status.success() => {
+                // A user's config that sends ssh to the background (ForkAfterAuthentication)
+                // leaves a master wharf does not own: stop it.
+                if mux::terminate(&control).await.is_ok() {
+                    tracing::warn!(engine = %self.spec, "stopped an ssh master that went to the background");
+                }
+                Err(SshError::Backgrounded)
+            }
             Ok(Some(status)) => {
                 // The last lines of stderr: the pipe closes with the process.
                 if let Some(done) = stderr_done {
@@ -250,7 +260,7 @@ impl Master {
         let known = known_keys(&name, &files).await;
         let strict = config.get("stricthostkeychecking").unwrap_or("ask");
         let accepts_new = matches!(strict, "false" | "no" | "off" | "accept-new");
-        if known.is_empty() && !accepts_new {
+        if known.is_empty() && !accepts_new && config.get("knownhostscommand").is_none() {
             return SshError::HostKeyUnknown {
                 name,
                 host,
@@ -258,19 +268,24 @@ impl Master {
                 files: files.iter().map(|f| f.display().to_string()).collect(),
             };
         }
-        if !known.is_empty() && !proxied {
-            let shown = scanned_keys(&host, port).await;
-            if !shown.is_empty() && shown.is_disjoint(&known) {
-                return SshError::HostKeyChanged { name };
-            }
+        // Past a proxy, or with only a CA to check the host against, wharf cannot see
+        // which key the host shows: say what ssh said rather than guess.
+        let plain = known.plain();
+        if proxied || plain.is_empty() {
+            return SshError::Failed { status, detail };
         }
-        SshError::AuthRefused {
-            login: if user.is_empty() {
-                format!("{host}:{port}")
-            } else {
-                format!("{user}@{host}:{port}")
+        let shown = scanned_keys(&host, port).await;
+        match compare(&plain, &shown) {
+            KeyMatch::Changed => SshError::HostKeyChanged { name },
+            KeyMatch::Verified => SshError::AuthRefused {
+                login: if user.is_empty() {
+                    format!("{host}:{port}")
+                } else {
+                    format!("{user}@{host}:{port}")
+                },
+                detail,
             },
-            detail,
+            KeyMatch::Unknown => SshError::Failed { status, detail },
         }
     }
 }
@@ -299,7 +314,8 @@ const MASTER_OPTIONS: &[&str] = &[
 fn control_dir() -> std::io::Result<tempfile::TempDir> {
     let tmp = std::env::temp_dir();
     // A Unix socket path holds 107 bytes; ssh adds a random suffix while it sets up.
-    let base = if tmp.as_os_str().len() > 60 {
+    // ssh expands `%` sequences in the control path.
+    let base = if tmp.as_os_str().len() > 60 || tmp.to_string_lossy().contains('%') {
         PathBuf::from("/tmp")
     } else {
         tmp
@@ -368,10 +384,27 @@ async fn reachable(host: &str, port: u16) -> Result<(), String> {
     }
 }
 
-/// The keys known_hosts holds for `name`, as `type base64` pairs; `ssh-keygen -F` reads
-/// hashed entries and wildcards as ssh does.
-async fn known_keys(name: &str, files: &[PathBuf]) -> std::collections::HashSet<(String, String)> {
-    let mut keys = std::collections::HashSet::new();
+/// What known_hosts holds for a host: its keys, and whether a CA vouches for it.
+#[derive(Default)]
+struct Known {
+    keys: HashSet<(String, String)>,
+    certified: bool,
+}
+
+impl Known {
+    fn is_empty(&self) -> bool {
+        self.keys.is_empty() && !self.certified
+    }
+
+    fn plain(&self) -> HashSet<(String, String)> {
+        self.keys.clone()
+    }
+}
+
+/// What known_hosts holds for `name`; `ssh-keygen -F` reads hashed entries and wildcards
+/// as ssh does.
+async fn known_keys(name: &str, files: &[PathBuf]) -> Known {
+    let mut known = Known::default();
     for file in files.iter().filter(|f| f.exists()) {
         let Ok(Ok(out)) = tokio::time::timeout(
             PROBE_TIMEOUT,
@@ -388,15 +421,55 @@ async fn known_keys(name: &str, files: &[PathBuf]) -> std::collections::HashSet<
         else {
             continue;
         };
-        keys.extend(key_lines(&String::from_utf8_lossy(&out.stdout)));
+        let text = String::from_utf8_lossy(&out.stdout);
+        known.certified |= text
+            .lines()
+            .any(|l| l.split_whitespace().next() == Some("@cert-authority"));
+        known.keys.extend(key_lines(&text));
     }
-    keys
+    known
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum KeyMatch {
+    /// The host shows a key of a type known_hosts has, and it is none of those.
+    Changed,
+    /// Every type both sides have matches, and at least one does.
+    Verified,
+    /// No type in common, or the host showed nothing.
+    Unknown,
+}
+
+/// The host's keys (`shown`) against known_hosts's (`known`), type by type: ssh checks
+/// the key of the type it negotiated, so one stale type is a changed key even when
+/// another type still matches.
+fn compare(known: &HashSet<(String, String)>, shown: &HashSet<(String, String)>) -> KeyMatch {
+    let mut verified = false;
+    for (kind, key) in shown {
+        let of_kind: Vec<&String> = known
+            .iter()
+            .filter(|(k, _)| k == kind)
+            .map(|(_, v)| v)
+            .collect();
+        if of_kind.is_empty() {
+            continue;
+        }
+        if !of_kind.contains(&key) {
+            return KeyMatch::Changed;
+        }
+        verified = true;
+    }
+    if verified {
+        KeyMatch::Verified
+    } else {
+        KeyMatch::Unknown
+    }
 }
 
 /// The keys the host shows now.
-async fn scanned_keys(host: &str, port: u16) -> std::collections::HashSet<(String, String)> {
+async fn scanned_keys(host: &str, port: u16) -> HashSet<(String, String)> {
     let out = tokio::time::timeout(
-        PROBE_TIMEOUT * 2,
+        PROBE_TIMEOUT + Duration::from_secs(1),
         Command::new("ssh-keyscan")
             .args([
                 "-T",
@@ -421,7 +494,7 @@ async fn scanned_keys(host: &str, port: u16) -> std::collections::HashSet<(Strin
 /// `type base64` of each line in known_hosts format (`[@marker] hosts type key [comment]`),
 /// as `ssh-keygen -F` and `ssh-keyscan` print it. A revoked key or a CA's says nothing about
 /// which key the host has.
-fn key_lines(text: &str) -> std::collections::HashSet<(String, String)> {
+fn key_lines(text: &str) -> HashSet<(String, String)> {
     text.lines()
         .filter(|l| !l.trim_start().starts_with('#'))
         .filter_map(|l| {
@@ -448,5 +521,22 @@ mod tests {
         assert_eq!(keys.len(), 2);
         assert!(keys.contains(&("ssh-ed25519".into(), "AAAAkey1".into())));
         assert!(keys.contains(&("ecdsa-sha2-nistp256".into(), "AAAAkey2".into())));
+    }
+
+    #[test]
+    fn one_stale_key_type_is_a_changed_key() {
+        let set = |pairs: &[(&str, &str)]| -> HashSet<(String, String)> {
+            pairs
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        let known = set(&[("ssh-ed25519", "old"), ("ssh-rsa", "r")]);
+        let shown = set(&[("ssh-ed25519", "new"), ("ssh-rsa", "r")]);
+        assert_eq!(compare(&known, &shown), KeyMatch::Changed);
+        let shown = set(&[("ssh-ed25519", "old"), ("ecdsa", "e")]);
+        assert_eq!(compare(&known, &shown), KeyMatch::Verified);
+        assert_eq!(compare(&known, &set(&[("ecdsa", "e")])), KeyMatch::Unknown);
+        assert_eq!(compare(&known, &set(&[])), KeyMatch::Unknown);
     }
 }

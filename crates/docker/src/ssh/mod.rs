@@ -13,12 +13,15 @@ mod spec;
 
 pub use spec::SshSpec;
 
+use bytes::Bytes;
+use http_body_util::Full;
 use hyper::Uri;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connected, Connection};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use master::Master;
 use std::io;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
@@ -32,6 +35,8 @@ use tokio::sync::Semaphore;
 const MAX_SESSIONS: usize = 8;
 /// How long a new connection waits for a session while all are in use.
 const SESSION_WAIT: Duration = Duration::from_secs(15);
+/// How long the master may take to open a session (the server confirms the channel).
+const SESSION_OPEN: Duration = Duration::from_secs(10);
 /// How long a session wharf let go of may take to end by itself.
 const CLOSE_WAIT: Duration = Duration::from_secs(5);
 /// Remote stderr kept to show with a failed session.
@@ -75,6 +80,15 @@ pub enum SshError {
     AuthRefused { login: String, detail: String },
     #[error("ssh to {destination} did not log in within {secs} s")]
     LoginTimeout { destination: String, secs: u64 },
+    #[error(
+        "ssh went to the background after logging in (ForkAfterAuthentication in the ssh \
+         config); wharf needs it in the foreground for this host"
+    )]
+    Backgrounded,
+    #[error("the ssh master did not open a session within {} s", SESSION_OPEN.as_secs())]
+    SessionTimeout,
+    #[error("`{command}` on the remote host was killed before it answered")]
+    Killed { command: String },
     #[error("ssh failed (exit status {}){}", status.map_or("none".into(), |s| s.to_string()), said(detail))]
     Failed { status: Option<i32>, detail: String },
     #[error(
@@ -131,6 +145,8 @@ impl SshError {
 pub struct SshTransport {
     connector: Connector,
     client: Client<Connector, BollardBody>,
+    /// For the requests made beside bollard (`raw.rs`), on the same sessions' budget.
+    raw: Client<Connector, Full<Bytes>>,
 }
 
 /// Errors in the middle of a response reach wharf only as text: bollard turns a body's
@@ -156,11 +172,18 @@ impl SshTransport {
             master: Master::new(spec, lost_at),
             sessions: Arc::new(Semaphore::new(MAX_SESSIONS)),
         }));
-        let client = Client::builder(TokioExecutor::new())
+        // Idle connections hold sessions (and a dial-stdio each on the remote host): they
+        // are let go after a while, which takes the pool's timer.
+        let mut builder = Client::builder(TokioExecutor::new());
+        builder
+            .pool_timer(TokioTimer::new())
             .pool_idle_timeout(Duration::from_secs(30))
-            .pool_max_idle_per_host(MAX_SESSIONS / 2)
-            .build(connector.clone());
-        SshTransport { connector, client }
+            .pool_max_idle_per_host(MAX_SESSIONS / 2);
+        SshTransport {
+            client: builder.build(connector.clone()),
+            raw: builder.build(connector.clone()),
+            connector,
+        }
     }
 
     /// bollard's transport: `request` on a kept-alive connection, or a new session.
@@ -171,9 +194,20 @@ impl SshTransport {
         Ok(self.client.request(request).await?)
     }
 
-    /// A connection of its own, for a request made beside bollard.
-    pub async fn connect(&self) -> io::Result<Channel> {
-        self.connector.0.open().await.map_err(io::Error::other)
+    /// A request made beside bollard; `request`'s URI is a path.
+    pub async fn send_raw(
+        &self,
+        mut request: hyper::Request<Full<Bytes>>,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, hyper_util::client::legacy::Error> {
+        let path = request
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_owned();
+        if let Ok(uri) = format!("http://docker{path}").parse() {
+            *request.uri_mut() = uri;
+        }
+        self.raw.request(request).await
     }
 
     /// Whether a session saw the connection go just now.
@@ -209,23 +243,26 @@ impl Inner {
             .await
             .map_err(|_| SshError::Busy)?
             .expect("the semaphore is never closed");
+        let open = |control: PathBuf| async move {
+            tokio::time::timeout(SESSION_OPEN, mux::open(&control, &self.command))
+                .await
+                .map_err(|_| SshError::SessionTimeout)
+        };
         let mut master = self.master.control().await?;
-        let session = match mux::open(&master.control, &self.command).await {
+        let session = match open(master.control.clone()).await? {
             Ok(s) => s,
             // The master ended between the check and the session: log in again, once.
             Err(mux::MuxError::Gone(_)) => {
                 lost(&self.lost_at, master.generation);
                 master = self.master.control().await?;
-                mux::open(&master.control, &self.command)
-                    .await
-                    .map_err(|e| match e {
-                        mux::MuxError::Gone(_) => SshError::Lost,
-                        e => e.into(),
-                    })?
+                open(master.control.clone()).await?.map_err(|e| match e {
+                    mux::MuxError::Gone(_) => SshError::Lost,
+                    e => e.into(),
+                })?
             }
             Err(e) => return Err(e.into()),
         };
-        let (stdio, mut stderr, ended) = session.into_parts();
+        let (stdio, mut stderr, ended) = session.into_parts(master.control.clone());
         let (end_tx, end_rx) = tokio::sync::oneshot::channel();
         let (dropped_tx, dropped_rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -334,6 +371,9 @@ impl Channel {
             }
             mux::Ended::Exited(0) => return Poll::Ready(Ok(())),
             _ if self.received => return Poll::Ready(Ok(())),
+            mux::Ended::Killed => SshError::Killed {
+                command: self.command.clone(),
+            },
             mux::Ended::Exited(127) => SshError::NoDocker { detail },
             mux::Ended::Exited(status) => SshError::DialFailed {
                 command: self.command.clone(),

@@ -6,17 +6,17 @@ use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg}
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
 use std::os::fd::AsFd;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::UnixStream;
 
 const HELLO: u32 = 0x0000_0001;
 const NEW_SESSION: u32 = 0x1000_0002;
+const TERMINATE: u32 = 0x1000_0005;
 const PERMISSION_DENIED: u32 = 0x8000_0002;
 const FAILURE: u32 = 0x8000_0003;
 const EXIT_MESSAGE: u32 = 0x8000_0004;
 const SESSION_OPENED: u32 = 0x8000_0006;
-const TTY_ALLOC_FAIL: u32 = 0x8000_0008;
 const VERSION: u32 = 4;
 /// No escape character: the session carries binary HTTP, never a `~.`.
 const NO_ESCAPE: u32 = 0xffff_ffff;
@@ -28,6 +28,10 @@ pub enum MuxError {
     /// The control socket does not answer: the master is gone.
     #[error("the ssh master's control socket: {0}")]
     Gone(#[source] io::Error),
+    /// This process could not make or hand over a session's sockets (out of file
+    /// descriptors...): nothing is wrong with the connection.
+    #[error("cannot set up an ssh session: {0}")]
+    Local(#[source] io::Error),
     #[error("the ssh master refused a session: {0}")]
     Refused(String),
     #[error("the ssh master spoke no multiplexing protocol wharf knows: {0}")]
@@ -48,7 +52,10 @@ pub struct Session {
 pub enum Ended {
     /// The remote command's exit status.
     Exited(u32),
-    /// The control connection closed without one: the master, or its connection, is gone.
+    /// No exit status, and the master still answers: the remote command was killed by a
+    /// signal (ssh passes only exit statuses on to a passenger).
+    Killed,
+    /// No exit status, and the master is gone with its connection.
     Lost,
 }
 
@@ -78,6 +85,14 @@ pub async fn hello(control: &Path) -> Result<UnixStream, MuxError> {
     }
 }
 
+/// Ask the master at `control` to exit.
+pub async fn terminate(control: &Path) -> Result<(), MuxError> {
+    let mut socket = hello(control).await?;
+    let mut m = Message::new(TERMINATE);
+    m.u32(1);
+    socket.write_all(&m.finish()).await.map_err(MuxError::Gone)
+}
+
 /// Run `command` on the master's host in a new session.
 pub async fn open(control: &Path, command: &str) -> Result<Session, MuxError> {
     let mut socket = hello(control).await?;
@@ -99,10 +114,13 @@ pub async fn open(control: &Path, command: &str) -> Result<Session, MuxError> {
 
     // The remote command's stdin and stdout are one end of a socket pair; its stderr the
     // end of another. The master holds its copies; ours are dropped once they are sent.
-    let (stdio, stdio_theirs) = UnixStream::pair().map_err(MuxError::Gone)?;
-    let (stderr, stderr_theirs) = UnixStream::pair().map_err(MuxError::Gone)?;
+    let (stdio, stdio_theirs) = UnixStream::pair().map_err(MuxError::Local)?;
+    let (stderr, stderr_theirs) = UnixStream::pair().map_err(MuxError::Local)?;
     for fd in [&stdio_theirs, &stdio_theirs, &stderr_theirs] {
-        send_fd(&socket, fd).await.map_err(MuxError::Gone)?;
+        send_fd(&socket, fd).await.map_err(|e| match e.kind() {
+            io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset => MuxError::Gone(e),
+            _ => MuxError::Local(e),
+        })?;
     }
     drop((stdio_theirs, stderr_theirs));
 
@@ -127,8 +145,13 @@ pub async fn open(control: &Path, command: &str) -> Result<Session, MuxError> {
 }
 
 impl Session {
-    /// Split off the control connection: waiting on it yields how the session ended.
-    pub fn into_parts(self) -> (UnixStream, UnixStream, impl Future<Output = Ended> + Send) {
+    /// Split off the control connection: waiting on it yields how the session ended. The
+    /// connection is held until the master closes it, never dropped at the exit status:
+    /// the master discards what it has not yet written to stdio when its passenger goes.
+    pub fn into_parts(
+        self,
+        control_path: PathBuf,
+    ) -> (UnixStream, UnixStream, impl Future<Output = Ended> + Send) {
         let Session {
             stdio,
             stderr,
@@ -136,18 +159,20 @@ impl Session {
             id,
         } = self;
         let ended = async move {
-            loop {
-                let Ok(mut m) = read(&mut control).await else {
-                    return Ended::Lost;
-                };
+            let mut status = None;
+            while let Ok(mut m) = read(&mut control).await {
                 match (m.u32(), m.u32(), m.u32()) {
-                    (Ok(EXIT_MESSAGE), Ok(session), Ok(status)) if session == id => {
-                        return Ended::Exited(status);
+                    (Ok(EXIT_MESSAGE), Ok(session), Ok(code)) if session == id => {
+                        status = Some(code);
                     }
                     // A tty was never asked for; nothing else is sent to a passenger.
-                    (Ok(TTY_ALLOC_FAIL), _, _) => {}
-                    _ => return Ended::Lost,
+                    _ => {}
                 }
+            }
+            match status {
+                Some(code) => Ended::Exited(code),
+                None if hello(&control_path).await.is_ok() => Ended::Killed,
+                None => Ended::Lost,
             }
         };
         (stdio, stderr, ended)

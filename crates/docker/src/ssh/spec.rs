@@ -53,6 +53,11 @@ impl SshSpec {
             None => (None, authority),
         };
         let user = match user {
+            Some(u) if u.contains('%') => {
+                return Err(invalid(
+                    "the user name has a `%`: give it as ssh would read it, unescaped",
+                ));
+            }
             Some(u) if u.contains(':') => {
                 return Err(invalid(
                     "a password in the address is not supported: wharf runs ssh in batch \
@@ -66,43 +71,46 @@ impl SshSpec {
             Some(u) => Some(u.to_owned()),
             None => None,
         };
+        let bad_port = || invalid("the port is not a number from 1 to 65535");
         let (host, port) = if let Some(inner) = hostport.strip_prefix('[') {
             let (host, after) = inner
                 .split_once(']')
                 .ok_or_else(|| invalid("an IPv6 address needs its closing `]`"))?;
-            if !host
+            // A zone (`fe80::1%eth0`) names an interface of this machine.
+            let (address, zone) = host.split_once('%').unwrap_or((host, ""));
+            let zone_ok = zone
                 .bytes()
-                .all(|b| b.is_ascii_hexdigit() || b":.%".contains(&b))
-            {
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+            if address.parse::<std::net::Ipv6Addr>().is_err() || !zone_ok {
                 return Err(invalid("not an IPv6 address between `[` and `]`"));
             }
             match after {
                 "" => (host, None),
-                p => (
-                    host,
-                    Some(
-                        port(p.strip_prefix(':').unwrap_or(p))
-                            .ok_or_else(|| invalid("the port is not a number from 1 to 65535"))?,
-                    ),
-                ),
+                p => {
+                    let p = p
+                        .strip_prefix(':')
+                        .ok_or_else(|| invalid("`]` must be followed by `:PORT` or nothing"))?;
+                    (host, Some(port(p).ok_or_else(bad_port)?))
+                }
             }
         } else {
-            match hostport.rsplit_once(':') {
-                Some((host, p)) => (
-                    host,
-                    Some(
-                        port(p)
-                            .ok_or_else(|| invalid("the port is not a number from 1 to 65535"))?,
-                    ),
-                ),
-                None => (hostport, None),
+            if hostport.matches(':').count() > 1 {
+                return Err(invalid("an IPv6 address goes between `[` and `]`"));
             }
+            let (host, port) = match hostport.split_once(':') {
+                Some((host, p)) => (host, Some(port(p).ok_or_else(bad_port)?)),
+                None => (hostport, None),
+            };
+            if host.starts_with('-') || !host.bytes().all(is_name_byte) {
+                return Err(invalid(
+                    "the host name has characters ssh would misread (an IPv6 address goes \
+                     between `[` and `]`)",
+                ));
+            }
+            (host, port)
         };
         if host.is_empty() {
             return Err(invalid("it names no host"));
-        }
-        if host.starts_with('-') || !host.bytes().all(is_name_byte) {
-            return Err(invalid("the host name has characters ssh would misread"));
         }
         Ok(SshSpec {
             user,
@@ -136,9 +144,10 @@ impl SshSpec {
     }
 }
 
-/// Bytes a host or user name may hold: what DNS names, IP addresses and Unix user names use.
+/// Bytes a host or user name may hold: what DNS names, IPv4 addresses and Unix user names
+/// use.
 fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"._-:%".contains(&b)
+    b.is_ascii_alphanumeric() || b"._-".contains(&b)
 }
 
 fn port(p: &str) -> Option<u16> {
@@ -220,5 +229,10 @@ mod tests {
         assert!(refused("ssh://@box").contains("empty"));
         assert!(refused("ssh://[::1").contains("`]`"));
         assert!(refused("ssh://b$x").contains("host name"));
+        assert!(refused("ssh://fd00::1").contains("IPv6 address goes"));
+        assert!(refused("ssh://[::1]22").contains("followed by"));
+        assert!(refused("ssh://[::g]").contains("not an IPv6"));
+        assert!(refused("ssh://me%40corp@box").contains("`%`"));
+        assert_eq!(ok("ssh://[fe80::1%eth0]:22").host, "fe80::1%eth0");
     }
 }
