@@ -19,6 +19,10 @@ pub(super) type LogOutputs =
 
 /// The engine's log frames as chunks; a followed log also ends at `deadline`, whether or not
 /// the container writes more.
+/// Docker's container states that Podman 4 does not have (its compat layer rejects them
+/// as filter values).
+const PODMAN_UNKNOWN_STATES: &[&str] = &["restarting", "dead"];
+
 fn chunks(
     engine: &Engine,
     frames: LogOutputs,
@@ -65,6 +69,17 @@ impl engine::ContainersRead for Engine {
         limit: Option<u32>,
         filters: Filters,
     ) -> Result<Vec<ContainerSummary>, DockerError> {
+        let mut filters = filters;
+        if self.product().await?.is_podman()
+            && let Some(states) = filters.get_mut("status")
+        {
+            // Podman has no such state, and refuses the filter rather than matching
+            // nothing.
+            states.retain(|s| !PODMAN_UNKNOWN_STATES.contains(&s.as_str()));
+            if states.is_empty() {
+                return Ok(Vec::new());
+            }
+        }
         let opts = q::ListContainersOptions {
             all,
             limit: limit.map(|l| l.min(i32::MAX as u32) as i32),

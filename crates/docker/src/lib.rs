@@ -28,7 +28,7 @@ mod volumes;
 pub use endpoint::{Endpoint, EndpointError};
 pub use engines::{EnginesError, engines};
 pub use error::from_bollard;
-pub use wharf_core::engine::{DEFAULT_ENGINE, DockerError, ErrorKind};
+pub use wharf_core::engine::{DEFAULT_ENGINE, DockerError, ErrorKind, Product};
 
 use bollard::Docker;
 use std::time::Duration;
@@ -79,6 +79,8 @@ struct Connected {
     docker: Docker,
     /// For the few requests made beside bollard (see `raw.rs`) on a TLS engine.
     tls: Option<TlsConnector>,
+    /// What answers: some tools have nothing to call on Podman.
+    product: Product,
 }
 
 impl Engine {
@@ -178,8 +180,9 @@ impl Engine {
                 tracing::info!(
                     engine = %self.name,
                     endpoint = %self.endpoint,
+                    product = %connected.product,
                     api = %connected.docker.client_version(),
-                    "connected to the Docker engine"
+                    "connected to the engine"
                 );
                 Ok(connected)
             })
@@ -236,7 +239,33 @@ impl Engine {
             .negotiate_version()
             .await
             .map_err(|e| self.error(e))?;
-        Ok(Connected { docker, tls })
+        let version = docker.version().await.map_err(|e| self.error(e))?;
+        let product = Product::from_version(&json(&version)?);
+        Ok(Connected {
+            docker,
+            tls,
+            product,
+        })
+    }
+
+    /// What this engine is, connecting first if needed.
+    pub async fn product(&self) -> Result<&Product, DockerError> {
+        Ok(&self.connection().await?.product)
+    }
+
+    /// Refuse `what` on an engine that has no such thing, before any request is made: an
+    /// answer like Podman's 404 for `/services` would read as "no such service".
+    pub(crate) async fn needs_swarm(&self) -> Result<(), DockerError> {
+        match self.product().await? {
+            p @ Product::Podman { .. } => Err(DockerError::new(
+                ErrorKind::Unavailable,
+                format!(
+                    "swarm mode (nodes, services, tasks, secrets, configs, stacks) is not \
+                     supported by this engine ({p})"
+                ),
+            )),
+            Product::Docker { .. } => Ok(()),
+        }
     }
 
     /// The client for requests that may take long (see [`LONG_REQUEST_TIMEOUT`]).

@@ -54,6 +54,7 @@ impl Lookup for Engine {
                 (Some(v.name), Some(v.labels))
             }
             Kind::Service | Kind::Secret | Kind::Config => {
+                self.needs_swarm().await?;
                 let object = super::swarm::inspect(self, kind, reference).await?;
                 let id = object["ID"].as_str().map(str::to_owned);
                 (id, Some(super::swarm::spec_labels(&object)))
@@ -118,8 +119,10 @@ impl Lookup for Engine {
 
     async fn service_mounts(&self) -> Result<Vec<HostMount>, DockerError> {
         use wharf_core::engine::Swarm;
-        // Only a manager knows the services; elsewhere their tasks are containers.
-        if self.swarm_info().await?["ControlAvailable"] != true {
+        // Only a manager knows the services; elsewhere their tasks are containers. Podman
+        // has no services at all.
+        if self.product().await?.is_podman() || self.swarm_info().await?["ControlAvailable"] != true
+        {
             return Ok(Vec::new());
         }
         let services = self.list_services(Default::default()).await?;

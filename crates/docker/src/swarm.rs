@@ -132,35 +132,43 @@ fn task_chunks(errors: crate::Errors, frames: LogOutputs) -> Stream<LogChunk> {
 #[async_trait]
 impl engine::Swarm for Engine {
     async fn swarm_info(&self) -> Result<Json, DockerError> {
+        self.needs_swarm().await?;
         let info = get_value(self, "/info").await?;
         Ok(info["Swarm"].clone())
     }
 
     async fn inspect_swarm(&self) -> Result<Json, DockerError> {
+        self.needs_swarm().await?;
         get_value(self, "/swarm").await
     }
 
     async fn list_nodes(&self, filters: Filters) -> Result<Json, DockerError> {
+        self.needs_swarm().await?;
         list(self, "/nodes", &filters).await
     }
 
     async fn inspect_node(&self, id: &str) -> Result<Json, DockerError> {
+        self.needs_swarm().await?;
         get_object(self, "/nodes", id).await
     }
 
     async fn list_services(&self, filters: Filters) -> Result<Json, DockerError> {
+        self.needs_swarm().await?;
         list(self, "/services", &filters).await
     }
 
     async fn inspect_service(&self, id: &str) -> Result<Json, DockerError> {
+        self.needs_swarm().await?;
         inspect(self, Kind::Service, id).await
     }
 
     async fn list_tasks(&self, filters: Filters) -> Result<Json, DockerError> {
+        self.needs_swarm().await?;
         list(self, "/tasks", &filters).await
     }
 
     async fn inspect_task(&self, id: &str) -> Result<Json, DockerError> {
+        self.needs_swarm().await?;
         get_object(self, "/tasks", id).await
     }
 
@@ -169,6 +177,7 @@ impl engine::Swarm for Engine {
         task: &str,
         o: TaskLogOptions,
     ) -> Result<Stream<LogChunk>, DockerError> {
+        self.needs_swarm().await?;
         let docker = self.long_client().await?;
         let opts = q::LogsOptions {
             follow: false,
@@ -184,33 +193,40 @@ impl engine::Swarm for Engine {
     }
 
     async fn list_secrets(&self, filters: Filters) -> Result<Json, DockerError> {
+        self.needs_swarm().await?;
         list(self, "/secrets", &filters).await
     }
 
     async fn inspect_secret(&self, id: &str) -> Result<Json, DockerError> {
+        self.needs_swarm().await?;
         inspect(self, Kind::Secret, id).await
     }
 
     async fn list_configs(&self, filters: Filters) -> Result<Json, DockerError> {
+        self.needs_swarm().await?;
         list(self, "/configs", &filters).await
     }
 
     async fn inspect_config(&self, id: &str) -> Result<Json, DockerError> {
+        self.needs_swarm().await?;
         inspect(self, Kind::Config, id).await
     }
 
     async fn init_swarm(&self, request: SwarmInitRequest) -> Result<String, DockerError> {
+        self.needs_swarm().await?;
         self.request(|d| async move { d.init_swarm(request).await })
             .await
     }
 
     async fn leave_swarm(&self, force: bool) -> Result<(), DockerError> {
+        self.needs_swarm().await?;
         let opts = q::LeaveSwarmOptions { force };
         self.request(|d| async move { d.leave_swarm(Some(opts)).await })
             .await
     }
 
     async fn update_node(&self, id: &str, version: u64, spec: NodeSpec) -> Result<(), DockerError> {
+        self.needs_swarm().await?;
         let opts = q::UpdateNodeOptions {
             version: i64::try_from(version)
                 .map_err(|_| DockerError::invalid("the node version is out of range"))?,
@@ -224,6 +240,7 @@ impl engine::Swarm for Engine {
         spec: ServiceSpec,
         credentials: Option<Credentials>,
     ) -> Result<ServiceCreated, DockerError> {
+        self.needs_swarm().await?;
         super::swarm_write::create_service(self, spec, credentials).await
     }
 
@@ -235,15 +252,18 @@ impl engine::Swarm for Engine {
         rollback: bool,
         credentials: Option<Credentials>,
     ) -> Result<Vec<String>, DockerError> {
+        self.needs_swarm().await?;
         super::swarm_write::update_service(self, id, version, spec, rollback, credentials).await
     }
 
     async fn remove_service(&self, id: &str) -> Result<(), DockerError> {
+        self.needs_swarm().await?;
         self.request(|d| async move { d.delete_service(id).await })
             .await
     }
 
     async fn create_secret(&self, spec: SecretSpec) -> Result<String, DockerError> {
+        self.needs_swarm().await?;
         Ok(self
             .request(|d| async move { d.create_secret(spec).await })
             .await?
@@ -251,11 +271,13 @@ impl engine::Swarm for Engine {
     }
 
     async fn remove_secret(&self, id: &str) -> Result<(), DockerError> {
+        self.needs_swarm().await?;
         self.request(|d| async move { d.delete_secret(id).await })
             .await
     }
 
     async fn create_config(&self, spec: ConfigSpec) -> Result<String, DockerError> {
+        self.needs_swarm().await?;
         Ok(self
             .request(|d| async move { d.create_config(spec).await })
             .await?
@@ -263,6 +285,7 @@ impl engine::Swarm for Engine {
     }
 
     async fn remove_config(&self, id: &str) -> Result<(), DockerError> {
+        self.needs_swarm().await?;
         self.request(|d| async move { d.delete_config(id).await })
             .await
     }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use wharf_core::config::Config;
-use wharf_core::engine::{DockerEngine, Engines};
+use wharf_core::engine::{DockerEngine, Engines, Product};
 use wharf_core::registry::Registry;
 
 /// How long the engine gets to answer before it counts as unreachable.
@@ -131,13 +131,16 @@ async fn engine_line(engine: &dyn DockerEngine, count: usize) -> (&'static str, 
     match tokio::time::timeout(ENGINE_TIMEOUT, engine.version()).await {
         Ok(Ok(v)) => {
             let field = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+            let api = match Product::from_version(&v) {
+                // Podman names the Docker API version it speaks itself.
+                p @ Product::Podman { .. } => p.to_string(),
+                p @ Product::Docker { .. } => format!("{p}, API {}", field("ApiVersion")),
+            };
             (
                 "ok",
                 format!(
-                    "{name}{}: Docker {}, API {}, {}/{}{access}",
+                    "{name}{}: {api}, {}/{}{access}",
                     engine.describe(),
-                    field("Version"),
-                    field("ApiVersion"),
                     field("Os"),
                     field("Arch")
                 ),

@@ -22,12 +22,20 @@ fn n(v: &Value, key: &str) -> u64 {
 pub fn system_info(_: NoArgs, _: &Context) -> ToolResult<Output> {
     let info: Value = serde_json::from_str(&system::info()?)?;
     let version: Value = serde_json::from_str(&system::version()?)?;
+    // Podman's Docker-compatible API says what it is in its components; its top-level
+    // Version is Podman's own.
+    let podman = version["Components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|c| c["Name"] == "Podman Engine");
     let mut text = format!(
-        "engine: Docker {} (API {}, min {}), {}/{}\n\
+        "engine: {} {} (API {}, min {}), {}/{}\n\
          host: {} ({}), kernel {}, {} CPUs, {} memory\n\
          storage: {} at {}\n\
          containers: {} ({} running, {} paused, {} stopped)\n\
          images: {}\n",
+        if podman { "Podman" } else { "Docker" },
         s(&version, "Version"),
         s(&version, "ApiVersion"),
         s(&version, "MinAPIVersion"),

@@ -184,11 +184,14 @@ impl Tally {
     }
 }
 
-/// "Step 3/7 : RUN make" as (3, 7).
+/// "Step 3/7 : RUN make" (dockerd's builder) or "STEP 3/7: RUN make" (buildah, behind
+/// Podman) as (3, 7).
 fn parse_step(line: &str) -> Option<(u64, u64)> {
-    let rest = line.strip_prefix("Step ")?;
+    let rest = line
+        .strip_prefix("Step ")
+        .or_else(|| line.strip_prefix("STEP "))?;
     let (n, rest) = rest.split_once('/')?;
-    let total = rest.split_whitespace().next()?;
+    let total = rest.split(|c: char| c.is_whitespace() || c == ':').next()?;
     Some((n.parse().ok()?, total.parse().ok()?))
 }
 
@@ -301,6 +304,7 @@ mod tests {
         let s = t.finish();
         assert_eq!((s.steps, s.image_id.as_deref()), (2, Some("sha256:1")));
         assert_eq!(parse_step("Step 10/12 : COPY . ."), Some((10, 12)));
+        assert_eq!(parse_step("STEP 2/2: RUN echo built > /b"), Some((2, 2)));
         assert_eq!(parse_step("Stepping"), None);
     }
 }

@@ -23,6 +23,7 @@ mod error;
 #[cfg(test)]
 pub(crate) mod fake;
 mod kind;
+mod product;
 mod reference;
 pub use engines::Engines;
 pub use error::{DockerError, ErrorKind};
@@ -30,6 +31,7 @@ pub use error::{DockerError, ErrorKind};
 /// The name of the engine wharf uses when `wharf.toml` names none.
 pub const DEFAULT_ENGINE: &str = "default";
 pub use kind::Kind;
+pub use product::Product;
 pub use reference::split_reference;
 
 /// Engine-side filters, as in `docker ps --filter key=value`: key to values.
